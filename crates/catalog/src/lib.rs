@@ -1,0 +1,393 @@
+//! Dataset descriptions (HealthDCAT-AP fields) and their data dictionaries.
+//!
+//! Owns the rule "a description is accepted only when every problem in it has been named":
+//! [`DatasetDescription::from_toml`] parses the content files kept in `catalog/`, and
+//! [`DatasetDescription::validate`] lists all problems at once, in a data holder's words.
+//! No I/O beyond parsing text handed in; storage of versions lives in `hdab-store`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The EHDS regulation's ELI, the `applicableLegislation` of every dataset in the catalogue.
+pub const EHDS_ELI: &str = "http://data.europa.eu/eli/reg/2025/327/oj";
+
+/// Text in Swedish and English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Bilingual {
+    #[serde(default)]
+    pub sv: String,
+    #[serde(default)]
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemporalCoverage {
+    pub start: chrono::NaiveDate,
+    #[serde(default)]
+    pub end: Option<chrono::NaiveDate>,
+}
+
+/// How sensitive a variable is; decides what may leave and in what form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// Personnummer, name, address: never leaves in clear.
+    DirectIdentifier,
+    /// Birth date, postcode, sex, dates of events: may be generalised.
+    QuasiIdentifier,
+    /// Diagnoses, drugs, causes of death.
+    Sensitive,
+    Other,
+}
+
+/// The type of a variable's values as the holder writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariableType {
+    /// The person identifier (personnummer or samordningsnummer); exactly one per dataset.
+    PersonId,
+    /// A date written `YYYYMMDD`, possibly partial (`YYYYMM00`, `YYYY0000`).
+    Date,
+    /// A code from a code system (ICD-10-SE without the dot, ATC, KVÅ, …).
+    Code,
+    Integer,
+    /// A number that may use `,` or `.` as decimal mark.
+    Decimal,
+    Text,
+}
+
+impl VariableType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VariableType::PersonId => "person_id",
+            VariableType::Date => "date",
+            VariableType::Code => "code",
+            VariableType::Integer => "integer",
+            VariableType::Decimal => "decimal",
+            VariableType::Text => "text",
+        }
+    }
+}
+
+/// One column of the data dictionary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub variable_type: VariableType,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_system: Option<String>,
+    pub sensitivity: Sensitivity,
+}
+
+/// A dataset description: the HealthDCAT-AP fields and the data dictionary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetDescription {
+    /// Stable identifier, lower case letters, digits and `-`.
+    pub id: String,
+    /// Organisation id of the data holder (the DCAT publisher).
+    pub holder: String,
+    pub holder_name: String,
+    pub title: Bilingual,
+    pub description: Bilingual,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// EHDS Art. 51 categories (see `HEALTH_CATEGORIES`).
+    #[serde(default)]
+    pub health_categories: Vec<String>,
+    pub contact_point: ContactPoint,
+    /// `public`, `restricted` or `non_public` (the EU access-right vocabulary).
+    pub access_rights: String,
+    #[serde(default = "default_legislation")]
+    pub applicable_legislation: Vec<String>,
+    pub temporal_coverage: TemporalCoverage,
+    /// Country or region code, e.g. `SE`, `SE-AB`.
+    pub spatial_coverage: String,
+    #[serde(default)]
+    pub number_of_records: Option<u64>,
+    #[serde(default)]
+    pub number_of_unique_individuals: Option<u64>,
+    #[serde(default)]
+    pub min_typical_age: Option<u32>,
+    #[serde(default)]
+    pub max_typical_age: Option<u32>,
+    #[serde(default)]
+    pub population_coverage: Option<String>,
+    #[serde(default)]
+    pub coding_systems: Vec<String>,
+    pub legal_basis: String,
+    /// `annual`, `quarterly`, `monthly`, `continuous`, …
+    pub update_frequency: String,
+    pub version: String,
+    #[serde(default)]
+    pub quality_annotations: Vec<String>,
+    pub variables: Vec<Variable>,
+}
+
+fn default_legislation() -> Vec<String> {
+    vec![EHDS_ELI.to_string()]
+}
+
+/// EHDS Art. 51 categories, as short stable keys (see FIELD.md for the list's source).
+pub const HEALTH_CATEGORIES: &[&str] = &[
+    "electronic-health-records",
+    "factors-affecting-health",
+    "aggregated-care-data",
+    "pathogen-data",
+    "administrative-health-data",
+    "genetic-genomic-data",
+    "other-omics-data",
+    "medical-device-generated-data",
+    "wellness-app-data",
+    "health-professional-data",
+    "population-health-registers",
+    "medical-and-mortality-registers",
+    "clinical-trials-and-studies",
+    "other-medical-device-data",
+    "medicinal-product-registers",
+    "research-cohorts-and-surveys",
+    "biobank-data",
+];
+
+/// Why a description file could not be read, or every problem found in it.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("the description is not valid TOML or misses a required field: {0}")]
+    Syntax(String),
+    #[error("the description has {} problem(s):\n{}", .0.len(), Problems(.0))]
+    Invalid(Vec<String>),
+}
+
+struct Problems<'a>(&'a [String]);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.0 {
+            writeln!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl DatasetDescription {
+    /// Parses and validates a description in the `catalog/*.toml` format.
+    pub fn from_toml(text: &str) -> Result<DatasetDescription, CatalogError> {
+        let d: DatasetDescription =
+            toml::from_str(text).map_err(|e| CatalogError::Syntax(e.message().to_string()))?;
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Parses and validates the JSON form kept in the store.
+    pub fn from_json(text: &str) -> Result<DatasetDescription, CatalogError> {
+        let d: DatasetDescription =
+            serde_json::from_str(text).map_err(|e| CatalogError::Syntax(e.to_string()))?;
+        d.validate()?;
+        Ok(d)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// SHA-256 of the canonical JSON form; names a version's content.
+    pub fn digest(&self) -> String {
+        hex::encode(Sha256::digest(self.to_json().as_bytes()))
+    }
+
+    /// Checks everything at once and names every problem.
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let mut problems = Vec::new();
+        let id_ok = !self.id.is_empty()
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !id_ok {
+            problems.push(
+                "id: use lower-case letters, digits and '-' only (for example 'inpatient-register')"
+                    .to_string(),
+            );
+        }
+        for (field, text) in [
+            ("title.sv", &self.title.sv),
+            ("title.en", &self.title.en),
+            ("description.sv", &self.description.sv),
+            ("description.en", &self.description.en),
+            ("holder", &self.holder),
+            ("holder_name", &self.holder_name),
+            ("legal_basis", &self.legal_basis),
+            ("version", &self.version),
+            ("spatial_coverage", &self.spatial_coverage),
+        ] {
+            if text.trim().is_empty() {
+                problems.push(format!("{field}: must not be empty"));
+            }
+        }
+        if !self.contact_point.email.contains('@') {
+            problems.push("contact_point.email: not an e-mail address".to_string());
+        }
+        if !["public", "restricted", "non_public"].contains(&self.access_rights.as_str()) {
+            problems.push(format!(
+                "access_rights: '{}' is not one of public, restricted, non_public",
+                self.access_rights
+            ));
+        }
+        if self.health_categories.is_empty() {
+            problems.push("health_categories: name at least one EHDS health category".into());
+        }
+        for c in &self.health_categories {
+            if !HEALTH_CATEGORIES.contains(&c.as_str()) {
+                problems.push(format!(
+                    "health_categories: '{c}' is not an EHDS category (one of: {})",
+                    HEALTH_CATEGORIES.join(", ")
+                ));
+            }
+        }
+        if !self.applicable_legislation.iter().any(|l| l == EHDS_ELI) {
+            problems.push(format!("applicable_legislation: must include {EHDS_ELI}"));
+        }
+        if let (Some(end), start) = (self.temporal_coverage.end, self.temporal_coverage.start) {
+            if end < start {
+                problems.push("temporal_coverage: end is before start".into());
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min_typical_age, self.max_typical_age) {
+            if lo > hi {
+                problems.push("min_typical_age is above max_typical_age".into());
+            }
+        }
+        problems.extend(self.dictionary_problems());
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError::Invalid(problems))
+        }
+    }
+
+    fn dictionary_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.variables.is_empty() {
+            problems.push("variables: the data dictionary is empty".into());
+        }
+        let mut seen = BTreeMap::new();
+        for (i, v) in self.variables.iter().enumerate() {
+            let where_ = format!("variables[{i}] '{}'", v.name);
+            let name_ok = !v.name.is_empty()
+                && v.name.len() <= 32
+                && v.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !name_ok {
+                problems.push(format!(
+                    "{where_}: a name is 1–32 ASCII letters, digits or '_' (researchers' tools need that)"
+                ));
+            }
+            if let Some(first) = seen.insert(v.name.to_ascii_lowercase(), i) {
+                problems.push(format!(
+                    "{where_}: same name as variables[{first}] (names are compared without case)"
+                ));
+            }
+            if v.description.trim().is_empty() {
+                problems.push(format!("{where_}: description must not be empty"));
+            }
+            if v.variable_type == VariableType::PersonId
+                && v.sensitivity != Sensitivity::DirectIdentifier
+            {
+                problems.push(format!(
+                    "{where_}: a person_id variable must have sensitivity direct_identifier"
+                ));
+            }
+            if v.variable_type == VariableType::Code && v.code_system.is_none() {
+                problems.push(format!("{where_}: a code variable must name its code_system"));
+            }
+        }
+        let n_person = self
+            .variables
+            .iter()
+            .filter(|v| v.variable_type == VariableType::PersonId)
+            .count();
+        if n_person != 1 {
+            problems.push(format!(
+                "variables: exactly one variable must have type person_id; found {n_person}"
+            ));
+        }
+        problems
+    }
+
+    /// The variable with this name, compared without case (registers write `LopNr` and `lopnr`).
+    pub fn variable(&self, name: &str) -> Option<&Variable> {
+        self.variables
+            .iter()
+            .find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The person identifier variable (validation guarantees exactly one).
+    pub fn person_id_variable(&self) -> Option<&Variable> {
+        self.variables
+            .iter()
+            .find(|v| v.variable_type == VariableType::PersonId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "demo"
+holder = "region-x"
+holder_name = "Region X"
+title = { sv = "Demo", en = "Demo" }
+description = { sv = "En demo", en = "A demo" }
+health_categories = ["electronic-health-records"]
+contact_point = { name = "Registret", email = "reg@example.se" }
+access_rights = "non_public"
+temporal_coverage = { start = "2015-01-01" }
+spatial_coverage = "SE"
+legal_basis = "Lag (1998:543) om hälsodataregister"
+update_frequency = "annual"
+version = "1"
+
+[[variables]]
+name = "PNR"
+type = "person_id"
+description = "Personnummer"
+sensitivity = "direct_identifier"
+"#;
+
+    #[test]
+    fn a_complete_description_is_accepted() {
+        let d = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.applicable_legislation, vec![EHDS_ELI.to_string()]);
+        assert!(d.variable("pnr").is_some());
+    }
+
+    #[test]
+    fn every_problem_is_listed_at_once() {
+        let bad = GOOD
+            .replace(r#"sv = "Demo", "#, r#"sv = "", "#)
+            .replace("non_public", "secret")
+            .replace("electronic-health-records", "vibes")
+            .replace(r#"sensitivity = "direct_identifier""#, r#"sensitivity = "other""#);
+        let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
+            panic!("expected the description to be refused");
+        };
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+    }
+
+    #[test]
+    fn an_unknown_sensitivity_class_names_the_field() {
+        let bad = GOOD.replace("direct_identifier", "very_secret");
+        let err = DatasetDescription::from_toml(&bad).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("very_secret")));
+    }
+}

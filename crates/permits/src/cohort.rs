@@ -1,0 +1,165 @@
+//! What is asked of one dataset: variables, a cohort filter and generalisations.
+//!
+//! A cohort is a conjunction of conditions over the dataset's own variables. It is data
+//! here; the pipeline compiles it to DataFusion expressions.
+
+use chrono::NaiveDate;
+use hdab_catalog::{DatasetDescription, Sensitivity, VariableType};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRequest {
+    pub dataset_id: String,
+    /// Variables to deliver, besides the pseudonym.
+    pub variables: Vec<String>,
+    #[serde(default)]
+    pub cohort: Cohort,
+    #[serde(default)]
+    pub generalisations: Vec<Generalisation>,
+}
+
+/// Rows are in the cohort when every condition holds (an empty cohort takes every row).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cohort {
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Any of `columns` starts with any of `prefixes` (ICD-10-SE `I21`, ATC `C07`).
+    CodePrefix {
+        columns: Vec<String>,
+        prefixes: Vec<String>,
+    },
+    /// `column` is a date within [`from`, `to`] (either end may be open).
+    DateRange {
+        column: String,
+        #[serde(default)]
+        from: Option<NaiveDate>,
+        #[serde(default)]
+        to: Option<NaiveDate>,
+    },
+    /// Age in whole years on date `at`, from the birth date in the person id, within [min, max].
+    AgeRange {
+        #[serde(default)]
+        min: Option<u32>,
+        #[serde(default)]
+        max: Option<u32>,
+        at: NaiveDate,
+    },
+}
+
+/// A coarsening applied to one variable before delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Generalisation {
+    /// Dates to the first day of their year.
+    DateToYear { column: String },
+    /// Dates to the first day of their month.
+    DateToMonth { column: String },
+}
+
+impl Generalisation {
+    pub fn column(&self) -> &str {
+        match self {
+            Generalisation::DateToYear { column } | Generalisation::DateToMonth { column } => {
+                column
+            }
+        }
+    }
+}
+
+impl DatasetRequest {
+    /// Problems of this request against the dataset's data dictionary.
+    pub fn problems_against(&self, d: &DatasetDescription) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.variables.is_empty() {
+            p.push("variables: ask for at least one variable".into());
+        }
+        for name in &self.variables {
+            match d.variable(name) {
+                None => p.push(format!("variable '{name}' is not in the data dictionary")),
+                Some(v) if v.variable_type == VariableType::PersonId => p.push(format!(
+                    "variable '{name}' is the person id; it is always delivered as a pseudonym"
+                )),
+                Some(v) if v.sensitivity == Sensitivity::DirectIdentifier => p.push(format!(
+                    "variable '{name}' is a direct identifier and never leaves the HDAB"
+                )),
+                Some(_) => {}
+            }
+        }
+        let typed = |name: &str, want: &[VariableType], what: &str, p: &mut Vec<String>| match d
+            .variable(name)
+        {
+            None => p.push(format!(
+                "cohort: variable '{name}' is not in the data dictionary"
+            )),
+            Some(v) if !want.contains(&v.variable_type) => p.push(format!(
+                "cohort: variable '{name}' is of type {}, {what}",
+                v.variable_type.as_str()
+            )),
+            Some(_) => {}
+        };
+        for c in &self.cohort.conditions {
+            match c {
+                Condition::CodePrefix { columns, prefixes } => {
+                    if columns.is_empty() || prefixes.is_empty() {
+                        p.push("cohort: a code_prefix condition needs columns and prefixes".into());
+                    }
+                    for col in columns {
+                        typed(
+                            col,
+                            &[VariableType::Code, VariableType::Text],
+                            "a code prefix needs a code or text variable",
+                            &mut p,
+                        );
+                    }
+                    for pre in prefixes {
+                        if pre.is_empty() || !pre.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                            p.push(format!("cohort: code prefix '{pre}' must be letters and digits only (ICD-10-SE is written without the dot)"));
+                        }
+                    }
+                }
+                Condition::DateRange { column, from, to } => {
+                    typed(
+                        column,
+                        &[VariableType::Date],
+                        "a date range needs a date variable",
+                        &mut p,
+                    );
+                    if let (Some(f), Some(t)) = (from, to) {
+                        if f > t {
+                            p.push(format!("cohort: date range on '{column}' ends before it starts"));
+                        }
+                    }
+                }
+                Condition::AgeRange { min, max, .. } => {
+                    if let (Some(lo), Some(hi)) = (min, max) {
+                        if lo > hi {
+                            p.push("cohort: age range minimum is above its maximum".into());
+                        }
+                    }
+                }
+            }
+        }
+        for g in &self.generalisations {
+            let col = g.column();
+            if !self.variables.iter().any(|v| v.eq_ignore_ascii_case(col)) {
+                p.push(format!(
+                    "generalisation of '{col}': the variable is not among those requested"
+                ));
+            }
+            typed(
+                col,
+                &[VariableType::Date],
+                "only dates can be generalised to year or month",
+                &mut p,
+            );
+        }
+        p
+    }
+}

@@ -1,0 +1,213 @@
+//! Data access applications, permits, their state machine and the role matrix.
+//!
+//! Owns the rule "every change of a case is an allowed transition by an allowed actor":
+//! the current state of an application is derived from its events ([`state_of`]), and
+//! [`decide`] is the one place that says whether a user may run a command on a case in its
+//! current state. No I/O, no HTTP, no clock: times are passed in.
+
+pub mod cohort;
+pub mod workflow;
+
+pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};
+pub use workflow::{
+    assignee_of, decide, state_of, AppState, CaseCommand, CaseEvent, Refusal, Role, User,
+};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use hdab_catalog::{DatasetDescription, Sensitivity, VariableType};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// EHDS Art. 53(1) purposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    /// (a) public interest in public and occupational health
+    PublicHealth,
+    /// (b) policy making and regulation
+    PolicyMaking,
+    /// (c) official statistics
+    OfficialStatistics,
+    /// (d) education and teaching
+    Education,
+    /// (e) scientific research
+    ScientificResearch,
+    /// (f) improvement of care and treatment
+    CareImprovement,
+}
+
+impl Purpose {
+    /// (a)–(c) are the public-sector purposes with the shorter deadline.
+    pub fn is_public_sector(self) -> bool {
+        matches!(
+            self,
+            Purpose::PublicHealth | Purpose::PolicyMaking | Purpose::OfficialStatistics
+        )
+    }
+}
+
+/// What the applicant asks for (EHDS Art. 67).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationContent {
+    pub title: String,
+    pub organisation: String,
+    pub purpose: Purpose,
+    pub intended_use: String,
+    pub expected_benefit: String,
+    /// User ids of everyone who will work with the data in the SPE, the applicant included.
+    pub spe_users: Vec<String>,
+    pub datasets: Vec<DatasetRequest>,
+    /// `true`: pseudonymised data; `false`: anonymised.
+    pub pseudonymised: bool,
+    /// Why anonymised data would not do (required when `pseudonymised`).
+    #[serde(default)]
+    pub why_not_anonymised: String,
+    /// Months of access needed (at most 120: a permit lasts at most 10 years).
+    pub months_needed: u32,
+    #[serde(default)]
+    pub ethics_reference: Option<String>,
+    #[serde(default)]
+    pub safeguards: String,
+}
+
+impl ApplicationContent {
+    /// Everything missing or wrong for submission, listed at once. `catalogue` resolves a
+    /// dataset id to its current description.
+    pub fn completeness_problems(
+        &self,
+        catalogue: &dyn Fn(&str) -> Option<DatasetDescription>,
+    ) -> Vec<String> {
+        let mut p = Vec::new();
+        for (field, text) in [
+            ("title", &self.title),
+            ("organisation", &self.organisation),
+            ("intended_use", &self.intended_use),
+            ("expected_benefit", &self.expected_benefit),
+        ] {
+            if text.trim().is_empty() {
+                p.push(format!("{field}: must not be empty"));
+            }
+        }
+        if self.spe_users.is_empty() {
+            p.push("spe_users: name everyone who will get access, yourself included".into());
+        }
+        if self.pseudonymised && self.why_not_anonymised.trim().is_empty() {
+            p.push("why_not_anonymised: explain why anonymised data will not do".into());
+        }
+        if self.months_needed == 0 || self.months_needed > 120 {
+            p.push("months_needed: between 1 and 120 (a permit lasts at most 10 years)".into());
+        }
+        if self.purpose == Purpose::ScientificResearch
+            && self.ethics_reference.as_deref().is_none_or(|r| r.trim().is_empty())
+        {
+            p.push("ethics_reference: research on personal data needs an ethics approval (Etikprövningsmyndigheten reference)".into());
+        }
+        if self.datasets.is_empty() {
+            p.push("datasets: ask for at least one dataset".into());
+        }
+        for (i, req) in self.datasets.iter().enumerate() {
+            match catalogue(&req.dataset_id) {
+                None => p.push(format!(
+                    "datasets[{i}]: no dataset '{}' in the catalogue",
+                    req.dataset_id
+                )),
+                Some(d) => p.extend(
+                    req.problems_against(&d)
+                        .into_iter()
+                        .map(|e| format!("datasets[{i}] ({}): {e}", req.dataset_id)),
+                ),
+            }
+        }
+        p
+    }
+}
+
+/// The frozen extraction spec of a permit. Its digest names it in every manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExtractionSpec {
+    pub pseudonymised: bool,
+    pub datasets: Vec<DatasetRequest>,
+}
+
+impl ExtractionSpec {
+    pub fn digest(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        hex::encode(Sha256::digest(&json))
+    }
+
+    /// Checks that `narrower` asks for no more than `self`: a subset of datasets and
+    /// variables, and for each dataset every condition of the original cohort still applies.
+    pub fn is_narrowing(&self, narrower: &ExtractionSpec) -> Result<(), String> {
+        if narrower.pseudonymised && !self.pseudonymised {
+            return Err("anonymised data cannot be widened to pseudonymised".into());
+        }
+        for n in &narrower.datasets {
+            let Some(o) = self.datasets.iter().find(|o| o.dataset_id == n.dataset_id) else {
+                return Err(format!("dataset '{}' was not applied for", n.dataset_id));
+            };
+            for v in &n.variables {
+                if !o.variables.iter().any(|w| w.eq_ignore_ascii_case(v)) {
+                    return Err(format!(
+                        "variable '{v}' of '{}' was not applied for",
+                        n.dataset_id
+                    ));
+                }
+            }
+            for c in &o.cohort.conditions {
+                if !n.cohort.conditions.contains(c) {
+                    return Err(format!(
+                        "the cohort of '{}' drops a condition the applicant asked for; add conditions, do not remove them",
+                        n.dataset_id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A data permit: created by an approval, never edited; revoked or expired permits
+/// cannot be extracted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Permit {
+    pub id: String,
+    pub application_id: String,
+    pub spec: ExtractionSpec,
+    pub spec_digest: String,
+    pub spe_users: Vec<String>,
+    pub granted_at: DateTime<Utc>,
+    pub valid_until: NaiveDate,
+    /// Version of the permit's pseudonym key; bumped only by key rotation.
+    pub key_version: u32,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Why a permit cannot be extracted now.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PermitUnusable {
+    #[error("permit {0} was revoked")]
+    Revoked(String),
+    #[error("permit {0} expired on {1}")]
+    Expired(String, NaiveDate),
+}
+
+impl Permit {
+    pub fn check_usable(&self, today: NaiveDate) -> Result<(), PermitUnusable> {
+        if self.revoked_at.is_some() {
+            return Err(PermitUnusable::Revoked(self.id.clone()));
+        }
+        if today > self.valid_until {
+            return Err(PermitUnusable::Expired(self.id.clone(), self.valid_until));
+        }
+        Ok(())
+    }
+}
+
+/// Variables of a dataset that may be asked for: anything but direct identifiers.
+/// The person id leaves only as a pseudonym, which every pseudonymised extract carries.
+pub fn requestable(d: &DatasetDescription) -> impl Iterator<Item = &hdab_catalog::Variable> {
+    d.variables.iter().filter(|v| {
+        v.sensitivity != Sensitivity::DirectIdentifier && v.variable_type != VariableType::PersonId
+    })
+}

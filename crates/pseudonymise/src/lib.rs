@@ -1,0 +1,19 @@
+//! Identifiers, keys and pseudonyms: the privacy core of hdab.
+//!
+//! Owns the rule "a raw identifier never leaves, and a pseudonym is computed only under a key
+//! derived for its permit". It never touches the file system, the network or a database:
+//! callers hand it text, Arrow arrays and key material, and get back types that prove validity
+//! ([`PersonId`]) and redact themselves when printed.
+
+pub mod kernel;
+pub mod keys;
+pub mod person_id;
+
+pub use kernel::{
+    encode_pseudonym, parse_id_column, pseudonym, pseudonymise_ids, registry_hash,
+    UnsupportedIdType,
+};
+pub use keys::{
+    optout_registry_context, permit_context, DerivedKey, KeyContext, KeyError, MasterKey,
+};
+pub use person_id::{luhn_check_digit, IdKind, IdRejection, PersonId};
