@@ -87,6 +87,10 @@ pub struct Variable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_system: Option<String>,
     pub sensitivity: Sensitivity,
+    /// For dates: the register writes partial dates (`YYYYMM00`, `YYYY0000`). The extract
+    /// then carries a companion column `<NAME>_PREC` (`day`, `month` or `year`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partial_dates: bool,
 }
 
 /// A dataset description: the HealthDCAT-AP fields and the data dictionary.
@@ -305,6 +309,9 @@ impl DatasetDescription {
                 problems.push(format!(
                     "{where_}: a person_id variable must have sensitivity direct_identifier"
                 ));
+            }
+            if v.partial_dates && v.variable_type != VariableType::Date {
+                problems.push(format!("{where_}: partial_dates only applies to date variables"));
             }
             if v.variable_type == VariableType::Code && v.code_system.is_none() {
                 problems.push(format!("{where_}: a code variable must name its code_system"));

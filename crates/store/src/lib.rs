@@ -1,1 +1,604 @@
-//! placeholder
+//! Persistence of hdab's metadata: users, catalogue versions, uploads, applications and
+//! their events, permits, the opt-out registry, extractions and the audit log.
+//!
+//! Owns the rule "what is committed stays, and nothing is edited in place": every table is
+//! append-only except the current-content column of a draft application. One
+//! implementation serves SQLite (the embedded default) and PostgreSQL (production) through
+//! sqlx's `Any` driver with runtime queries and `$n` placeholders, which both accept;
+//! each backend has its own migration folder.
+//!
+//! Never stores a personnummer in clear (the opt-out registry keeps keyed hashes) and never
+//! stores key material.
+
+mod audit;
+
+pub use audit::{AuditEntry, AuditError};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use hdab_catalog::DatasetDescription;
+use hdab_permits::{ApplicationContent, CaseCommand, CaseEvent, Permit, Role, User};
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt ({what}); restore from backup and run `hdab audit verify`")]
+    Corrupt { what: String },
+    #[error("{what} '{id}' does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0} already exists")]
+    Exists(String),
+    #[error("someone else changed this case at the same moment; reload it and try again")]
+    Conflict,
+}
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { what: what.into() }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| corrupt("a timestamp"))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// A dataset description as stored: one version of it.
+#[derive(Debug, Clone)]
+pub struct DatasetVersion {
+    pub dataset_id: String,
+    pub version: i64,
+    pub description: DatasetDescription,
+    pub digest: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An accepted upload: a checked, checksummed data file of one dataset version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Upload {
+    pub id: String,
+    pub dataset_id: String,
+    pub dataset_version: i64,
+    /// File name inside the data root's `uploads/` folder (generated, never the holder's).
+    pub file_name: String,
+    pub sha256: String,
+    pub bytes: i64,
+    pub n_rows: i64,
+    /// The date the holder made the extract; decides the century of 10-digit numbers.
+    pub reference_date: NaiveDate,
+    /// The check report (JSON) shown to the holder.
+    pub report: serde_json::Value,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// An application with its events; the state is derived from the events.
+#[derive(Debug, Clone)]
+pub struct StoredApplication {
+    pub id: String,
+    pub applicant: String,
+    pub content: ApplicationContent,
+    pub created_at: DateTime<Utc>,
+    pub events: Vec<CaseEvent>,
+}
+
+/// What the opt-out registry looked like at one moment, as recorded in manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryState {
+    /// Sequence number of the last registry event taken into account.
+    pub seq: i64,
+    /// Number of persons opted out.
+    pub n_opted_out: usize,
+}
+
+/// The handle to hdab's metadata store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Opens (creating and migrating as needed) the store at `url`: `sqlite://path` or
+    /// `postgres://…`. A bare path means a SQLite file.
+    pub async fn open(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (url, sqlite) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+        {
+            (url.to_string(), false)
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(dir) = Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
+                }
+            }
+            (format!("sqlite://{path}?mode=rwc"), true)
+        };
+        let pool = AnyPoolOptions::new()
+            // SQLite serialises writers anyway; one connection avoids lock contention.
+            .max_connections(if sqlite { 1 } else { 8 })
+            .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(true)
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        if sqlite {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        } else {
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        }
+        Ok(Store { pool })
+    }
+
+    // ---- users -------------------------------------------------------------------------
+
+    pub async fn add_user(&self, user: &User, at: DateTime<Utc>) -> Result<()> {
+        let roles: Vec<&str> = user.roles.iter().map(|r| r.as_str()).collect();
+        sqlx::query("INSERT INTO users (id, name, organisation, roles, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.organisation)
+            .bind(roles.join(","))
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Exists(format!("user '{}'", user.id))
+                } else {
+                    e.into()
+                }
+            })?;
+        Ok(())
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User> {
+        let row = sqlx::query("SELECT id, name, organisation, roles FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            })?;
+        let roles: String = row.try_get("roles")?;
+        Ok(User {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            organisation: row.try_get("organisation")?,
+            roles: roles
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|r| Role::parse(r).ok_or_else(|| corrupt(format!("role '{r}'"))))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    // ---- catalogue -----------------------------------------------------------------------
+
+    /// Records a new version of a description (version 1 for a new dataset). An unchanged
+    /// description is not a new version: the current one is returned.
+    pub async fn register_dataset_version(
+        &self,
+        description: &DatasetDescription,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<DatasetVersion> {
+        if let Some(current) = self.current_dataset(&description.id).await? {
+            if current.digest == description.digest() {
+                return Ok(current);
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(version), 0) + 1 AS v FROM dataset_versions WHERE dataset_id = $1",
+        )
+        .bind(&description.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("v")?;
+        sqlx::query("INSERT INTO dataset_versions (dataset_id, version, holder, description, digest, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&description.id)
+            .bind(next)
+            .bind(&description.holder)
+            .bind(description.to_json())
+            .bind(description.digest())
+            .bind(actor)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        tx.commit().await?;
+        Ok(DatasetVersion {
+            dataset_id: description.id.clone(),
+            version: next,
+            description: description.clone(),
+            digest: description.digest(),
+            created_by: actor.to_string(),
+            created_at: at,
+        })
+    }
+
+    pub async fn current_dataset(&self, dataset_id: &str) -> Result<Option<DatasetVersion>> {
+        let row = sqlx::query("SELECT dataset_id, version, description, digest, created_by, created_at FROM dataset_versions WHERE dataset_id = $1 ORDER BY version DESC LIMIT 1")
+            .bind(dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| dataset_version_from_row(&r)).transpose()
+    }
+
+    /// The newest version of every dataset, by id.
+    pub async fn datasets(&self) -> Result<Vec<DatasetVersion>> {
+        let rows = sqlx::query("SELECT d.dataset_id, d.version, d.description, d.digest, d.created_by, d.created_at FROM dataset_versions d WHERE d.version = (SELECT MAX(version) FROM dataset_versions e WHERE e.dataset_id = d.dataset_id) ORDER BY d.dataset_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(dataset_version_from_row).collect()
+    }
+
+    // ---- uploads -------------------------------------------------------------------------
+
+    pub async fn add_upload(&self, u: &Upload) -> Result<()> {
+        sqlx::query("INSERT INTO uploads (id, dataset_id, dataset_version, file_name, sha256, bytes, n_rows, reference_date, report, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            .bind(&u.id)
+            .bind(&u.dataset_id)
+            .bind(u.dataset_version)
+            .bind(&u.file_name)
+            .bind(&u.sha256)
+            .bind(u.bytes)
+            .bind(u.n_rows)
+            .bind(u.reference_date.to_string())
+            .bind(u.report.to_string())
+            .bind(&u.uploaded_by)
+            .bind(ts(u.uploaded_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest accepted upload of a dataset.
+    pub async fn latest_upload(&self, dataset_id: &str) -> Result<Option<Upload>> {
+        let row = sqlx::query("SELECT * FROM uploads WHERE dataset_id = $1 ORDER BY uploaded_at DESC, id DESC LIMIT 1")
+            .bind(dataset_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| -> Result<Upload> {
+            let report: String = r.try_get("report")?;
+            let reference: String = r.try_get("reference_date")?;
+            Ok(Upload {
+                id: r.try_get("id")?,
+                dataset_id: r.try_get("dataset_id")?,
+                dataset_version: r.try_get("dataset_version")?,
+                file_name: r.try_get("file_name")?,
+                sha256: r.try_get("sha256")?,
+                bytes: r.try_get("bytes")?,
+                n_rows: r.try_get("n_rows")?,
+                reference_date: reference
+                    .parse()
+                    .map_err(|_| corrupt("an upload's reference date"))?,
+                report: serde_json::from_str(&report).map_err(|_| corrupt("an upload report"))?,
+                uploaded_by: r.try_get("uploaded_by")?,
+                uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    // ---- applications --------------------------------------------------------------------
+
+    /// Creates a draft application and returns its id (`A-<year>-<n>`).
+    pub async fn create_application(
+        &self,
+        applicant: &User,
+        content: &ApplicationContent,
+        at: DateTime<Utc>,
+    ) -> Result<String> {
+        let body = serde_json::to_string(content).map_err(|e| corrupt(e.to_string()))?;
+        for _ in 0..5 {
+            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM applications")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            let id = format!("A-{}-{:04}", at.format("%Y"), n + 1);
+            let r = sqlx::query("INSERT INTO applications (id, applicant, organisation, content, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(&applicant.id)
+                .bind(&content.organisation)
+                .bind(&body)
+                .bind(ts(at))
+                .execute(&self.pool)
+                .await;
+            match r {
+                Ok(_) => return Ok(id),
+                // Another application took the number: count again.
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    pub async fn application(&self, id: &str) -> Result<StoredApplication> {
+        let row = sqlx::query("SELECT id, applicant, content, created_at FROM applications WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "application",
+                id: id.to_string(),
+            })?;
+        let content: String = row.try_get("content")?;
+        let events = sqlx::query("SELECT command, actor, at, comment FROM application_events WHERE application_id = $1 ORDER BY seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| -> Result<CaseEvent> {
+                let command: String = r.try_get("command")?;
+                Ok(CaseEvent {
+                    command: CaseCommand::ALL
+                        .into_iter()
+                        .find(|c| c.as_str() == command)
+                        .ok_or_else(|| corrupt(format!("case command '{command}'")))?,
+                    actor: r.try_get("actor")?,
+                    at: parse_ts(&r.try_get::<String, _>("at")?)?,
+                    comment: r.try_get("comment")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(StoredApplication {
+            id: row.try_get("id")?,
+            applicant: row.try_get("applicant")?,
+            content: serde_json::from_str(&content)
+                .map_err(|_| corrupt("an application's content"))?,
+            created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+            events,
+        })
+    }
+
+    /// Replaces the content of a draft or returned application (the caller checks the state).
+    pub async fn update_application_content(
+        &self,
+        id: &str,
+        content: &ApplicationContent,
+    ) -> Result<()> {
+        let body = serde_json::to_string(content).map_err(|e| corrupt(e.to_string()))?;
+        sqlx::query("UPDATE applications SET content = $1, organisation = $2 WHERE id = $3")
+            .bind(body)
+            .bind(&content.organisation)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends an event as number `seen_events + 1`. If another transition was recorded since
+    /// the caller read the case, the insert collides and [`StoreError::Conflict`] is returned:
+    /// of racing transitions exactly one is recorded.
+    pub async fn append_case_event(
+        &self,
+        application_id: &str,
+        seen_events: usize,
+        event: &CaseEvent,
+        permit: Option<&Permit>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO application_events (application_id, seq, command, actor, at, comment) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(application_id)
+            .bind(seen_events as i64 + 1)
+            .bind(event.command.as_str())
+            .bind(&event.actor)
+            .bind(ts(event.at))
+            .bind(&event.comment)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        if let Some(p) = permit {
+            sqlx::query(
+                "INSERT INTO permits (id, application_id, body, granted_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&p.id)
+            .bind(&p.application_id)
+            .bind(serde_json::to_string(p).map_err(|e| corrupt(e.to_string()))?)
+            .bind(ts(p.granted_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn permit(&self, id: &str) -> Result<Permit> {
+        let row = sqlx::query("SELECT body FROM permits WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "permit",
+                id: id.to_string(),
+            })?;
+        let body: String = row.try_get("body")?;
+        serde_json::from_str(&body).map_err(|_| corrupt("a permit"))
+    }
+
+    pub async fn count_permits(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM permits")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+
+    // ---- opt-out registry ----------------------------------------------------------------
+
+    /// Records that the person with this registry hash opted out (`true`) or back in.
+    /// Returns `false` when it changes nothing (already in that state).
+    pub async fn record_optout(
+        &self,
+        person_hash: &[u8; 32],
+        opt_out: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let hash = hex::encode(person_hash);
+        let kind = if opt_out { "opt_out" } else { "opt_in" };
+        for _ in 0..5 {
+            let mut tx = self.pool.begin().await?;
+            let last: Option<String> = sqlx::query("SELECT kind FROM optout_events WHERE person_hash = $1 ORDER BY seq DESC LIMIT 1")
+                .bind(&hash)
+                .fetch_optional(&mut *tx)
+                .await?
+                .map(|r| r.try_get("kind"))
+                .transpose()?;
+            let currently_out = last.as_deref() == Some("opt_out");
+            if currently_out == opt_out {
+                return Ok(false);
+            }
+            let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM optout_events")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("s")?;
+            let r = sqlx::query("INSERT INTO optout_events (seq, person_hash, kind, at) VALUES ($1, $2, $3, $4)")
+                .bind(seq)
+                .bind(&hash)
+                .bind(kind)
+                .bind(ts(at))
+                .execute(&mut *tx)
+                .await;
+            match r {
+                Ok(_) => {
+                    tx.commit().await?;
+                    return Ok(true);
+                }
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// Whether the person with this hash is opted out now.
+    pub async fn is_opted_out(&self, person_hash: &[u8; 32]) -> Result<bool> {
+        let last: Option<String> = sqlx::query(
+            "SELECT kind FROM optout_events WHERE person_hash = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(hex::encode(person_hash))
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r: AnyRow| r.try_get("kind"))
+        .transpose()?;
+        Ok(last.as_deref() == Some("opt_out"))
+    }
+
+    /// Everyone to leave out of an extract built now for a permit granted at `granted_at`:
+    /// opted out when the permit was granted (EHDS Art. 71) or opted out now (the more
+    /// protective reading). Returns the set and the registry state it reflects.
+    pub async fn optouts_for_extract(
+        &self,
+        granted_at: DateTime<Utc>,
+    ) -> Result<(HashSet<[u8; 32]>, RegistryState)> {
+        let rows = sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut now = std::collections::HashMap::<[u8; 32], bool>::new();
+        let mut at_grant = std::collections::HashMap::<[u8; 32], bool>::new();
+        let mut seq = 0i64;
+        for r in &rows {
+            let hash_hex: String = r.try_get("person_hash")?;
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&hash_hex, &mut hash)
+                .map_err(|_| corrupt("an opt-out hash"))?;
+            let out = r.try_get::<String, _>("kind")? == "opt_out";
+            let at = parse_ts(&r.try_get::<String, _>("at")?)?;
+            seq = r.try_get("seq")?;
+            now.insert(hash, out);
+            if at <= granted_at {
+                at_grant.insert(hash, out);
+            }
+        }
+        let set: HashSet<[u8; 32]> = now
+            .iter()
+            .chain(at_grant.iter())
+            .filter(|(_, out)| **out)
+            .map(|(h, _)| *h)
+            .collect();
+        let n_opted_out = now.values().filter(|o| **o).count();
+        Ok((set, RegistryState { seq, n_opted_out }))
+    }
+
+    /// The registry's current sequence number (to detect opt-outs during a run).
+    pub async fn optout_seq(&self) -> Result<i64> {
+        Ok(
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM optout_events")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("s")?,
+        )
+    }
+
+    // ---- extractions ---------------------------------------------------------------------
+
+    pub async fn record_extraction(
+        &self,
+        run_id: &str,
+        permit_id: &str,
+        dataset_id: &str,
+        upload_id: &str,
+        at: DateTime<Utc>,
+        manifest: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO extractions (run_id, permit_id, dataset_id, upload_id, finished_at, manifest) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(run_id)
+            .bind(permit_id)
+            .bind(dataset_id)
+            .bind(upload_id)
+            .bind(ts(at))
+            .bind(manifest.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn dataset_version_from_row(r: &AnyRow) -> Result<DatasetVersion> {
+    let description: String = r.try_get("description")?;
+    Ok(DatasetVersion {
+        dataset_id: r.try_get("dataset_id")?,
+        version: r.try_get("version")?,
+        description: DatasetDescription::from_json(&description)
+            .map_err(|_| corrupt("a stored dataset description"))?,
+        digest: r.try_get("digest")?,
+        created_by: r.try_get("created_by")?,
+        created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+    })
+}
