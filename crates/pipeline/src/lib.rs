@@ -1,1 +1,66 @@
-//! placeholder
+//! The extraction pipeline: the only crate that uses DataFusion.
+//!
+//! Owns the rule "an extract holds only permitted rows and variables, pseudonymised, and is
+//! delivered whole or not at all". Two entry points:
+//! - [`check_upload`]: reads an upload against its data dictionary and reports, or rejects
+//!   it naming every column and problem;
+//! - [`stage_extraction`] then [`StagedDelivery::commit`]: reads the upload as streams of
+//!   record batches (one per core), types it by the dictionary, validates identifiers,
+//!   applies the permit's cohort (compiled to DataFusion expressions), drops opted-out
+//!   people, keeps permitted variables, pseudonymises, and writes Parquet and a manifest into
+//!   a staging folder that `commit` renames into `spe/<permit>/<dataset>/`.
+//!
+//! It never reads the clock for data decisions, never logs a value, and never sees the
+//! master key: callers hand it derived keys.
+
+mod check;
+mod cohort;
+mod deliver;
+mod extract;
+pub mod source;
+pub mod values;
+
+pub use check::{check_upload, UploadReport};
+pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
+pub use extract::{stage_extraction, Compression, ExtractionInput, PSEUDONYM_COLUMN};
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the upload was rejected:\n{}", bullet(.0))]
+    Rejected(Vec<String>),
+    #[error("the permit's request cannot run on this dataset:\n{}", bullet(.0))]
+    InvalidRequest(Vec<String>),
+    #[error("reading the data failed: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+    #[error("processing a batch failed: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error("writing Parquet failed: {0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl PipelineError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> PipelineError {
+        PipelineError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+fn bullet(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

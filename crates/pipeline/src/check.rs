@@ -1,0 +1,120 @@
+//! Checking an upload against its data dictionary before it can be used.
+
+use crate::source::{map_columns, open_streams};
+use crate::values::type_column;
+use crate::PipelineError;
+use chrono::NaiveDate;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::StreamExt;
+use hdab_catalog::{DatasetDescription, VariableType};
+use hdab_pseudonymise::{parse_id_column, IdRejection};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What the holder is told about an accepted upload.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UploadReport {
+    pub n_rows: u64,
+    pub n_valid_identifiers: u64,
+    /// Invalid identifiers by reason; such rows are set aside at extraction, never delivered.
+    pub invalid_identifiers: BTreeMap<&'static str, u64>,
+    /// Empty values per variable.
+    pub n_empty: BTreeMap<String, u64>,
+}
+
+/// A problem column: how many values fail and the first data row (1-based, header excluded).
+struct ColumnProblems {
+    count: u64,
+    first_row: u64,
+    what: &'static str,
+}
+
+/// Reads the whole upload once, typing every value by the dictionary. Rejected when a column
+/// is missing or unknown, or any value of a typed column does not parse: the error names each
+/// column, the problem, how many values and the first row. Invalid identifiers do not reject
+/// the upload (they are counted and set aside at extraction).
+pub async fn check_upload(
+    path: &Path,
+    description: &DatasetDescription,
+    reference: NaiveDate,
+) -> Result<UploadReport, PipelineError> {
+    // One partition, so row numbers in messages are exact.
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+    let (names, streams) = open_streams(&ctx, path).await?;
+    let variables = map_columns(&names, description)?;
+    let mut report = UploadReport {
+        n_rows: 0,
+        n_valid_identifiers: 0,
+        invalid_identifiers: IdRejection::ALL.iter().map(|r| (r.as_str(), 0)).collect(),
+        n_empty: variables.iter().map(|v| (v.name.clone(), 0)).collect(),
+    };
+    let mut problems: BTreeMap<String, ColumnProblems> = BTreeMap::new();
+    for mut stream in streams {
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| {
+                PipelineError::Rejected(vec![format!(
+                    "the file could not be read as a table after data row {}: {}",
+                    report.n_rows,
+                    short_engine_error(&e)
+                )])
+            })?;
+            for (i, v) in variables.iter().enumerate() {
+                let column = batch.column(i);
+                *report.n_empty.entry(v.name.clone()).or_default() += column.null_count() as u64;
+                if v.variable_type == VariableType::PersonId {
+                    let parsed = parse_id_column(column.as_ref(), reference)
+                        .map_err(|e| PipelineError::Rejected(vec![format!("column '{}': {e}", v.name)]))?;
+                    for p in parsed {
+                        match p {
+                            Ok(_) => report.n_valid_identifiers += 1,
+                            Err(r) => *report.invalid_identifiers.entry(r.as_str()).or_default() += 1,
+                        }
+                    }
+                    continue;
+                }
+                let typed = type_column(column.as_ref(), v.variable_type);
+                for (row, problem) in typed.problems {
+                    let e = problems.entry(v.name.clone()).or_insert(ColumnProblems {
+                        count: 0,
+                        first_row: report.n_rows + row as u64 + 1,
+                        what: problem.describe(),
+                    });
+                    e.count += 1;
+                }
+            }
+            report.n_rows += batch.num_rows() as u64;
+        }
+    }
+    if !problems.is_empty() {
+        return Err(PipelineError::Rejected(
+            problems
+                .into_iter()
+                .map(|(col, p)| {
+                    let t = description
+                        .variable(&col)
+                        .map_or("", |v| v.variable_type.as_str());
+                    format!(
+                        "column '{col}' (type {t}): {} value(s) {}; first at data row {}",
+                        p.count, p.what, p.first_row
+                    )
+                })
+                .collect(),
+        ));
+    }
+    Ok(report)
+}
+
+/// DataFusion's CSV errors quote the offending line; keep only the part before any data.
+fn short_engine_error(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.to_string();
+    if text.contains("incorrect number of fields") || text.contains("Encountered unequal lengths")
+    {
+        "a row has a different number of fields than the header".to_string()
+    } else if text.contains("invalid utf-8") || text.contains("Invalid UTF8") {
+        "the text is not UTF-8 (save the file as UTF-8)".to_string()
+    } else {
+        // Drop anything after a colon that could quote file content.
+        text.split(':').next().unwrap_or("unreadable").to_string()
+    }
+}

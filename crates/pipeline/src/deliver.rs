@@ -1,0 +1,210 @@
+//! Atomic delivery into `spe/<permit>/<dataset>/`.
+//!
+//! Files are written into `spe/<permit>/.staging-<dataset>-<n>/` on the same file system and
+//! fsynced; the manifest is written last; then the folder is renamed into place and the
+//! parent directory fsynced. A previous delivery is moved aside first and removed after, so
+//! a crash leaves the previous complete delivery, or (between the two renames) a
+//! `.previous-<dataset>` folder that the next run restores — never a partial extract under
+//! the dataset's name. Researchers read only folders that hold a `manifest.json`.
+
+use crate::PipelineError;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Where every input row went: `rows_in = delivered + outside_cohort + opted_out +
+/// invalid_identifier`. Rows are classified in that order of precedence: an invalid
+/// identifier first, then the cohort, then the opt-out registry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowAccounting {
+    pub rows_in: u64,
+    pub delivered: u64,
+    pub outside_cohort: u64,
+    pub opted_out: u64,
+    pub invalid_identifier: u64,
+    pub invalid_identifier_by_reason: BTreeMap<String, u64>,
+}
+
+impl RowAccounting {
+    pub(crate) fn add(&mut self, p: &crate::extract::PartitionCounts) {
+        self.rows_in += p.rows_in;
+        self.delivered += p.delivered;
+        self.outside_cohort += p.outside_cohort;
+        self.opted_out += p.opted_out;
+        for (reason, n) in &p.invalid {
+            self.invalid_identifier += n;
+            *self
+                .invalid_identifier_by_reason
+                .entry((*reason).to_string())
+                .or_default() += n;
+        }
+    }
+
+    pub fn balances(&self) -> bool {
+        self.rows_in
+            == self.delivered + self.outside_cohort + self.opted_out + self.invalid_identifier
+            && self.invalid_identifier == self.invalid_identifier_by_reason.values().sum::<u64>()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub name: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// `manifest.json`: what was delivered, from what, under which key and registry state.
+/// Deterministic: no wall-clock time (the audit log has it), so a re-run is byte-identical.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub permit_id: String,
+    pub dataset_id: String,
+    pub dataset_version: i64,
+    pub upload_id: String,
+    pub upload_sha256: String,
+    pub spec_digest: String,
+    pub key_id: String,
+    pub key_version: u32,
+    pub pseudonym_scheme: String,
+    pub optout_registry_seq: i64,
+    pub reference_date: NaiveDate,
+    pub rows: RowAccounting,
+    /// (name, Arrow type) of each delivered column, in order.
+    pub columns: Vec<(String, String)>,
+    pub files: Vec<ManifestFile>,
+    pub software: String,
+}
+
+pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
+    let mut f = std::fs::File::open(path).map_err(|e| PipelineError::io(path, e))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| PipelineError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn fsync_dir(path: &Path) -> Result<(), PipelineError> {
+    std::fs::File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| PipelineError::io(path, e))
+}
+
+/// A delivery written into staging, not yet visible to researchers.
+#[derive(Debug)]
+pub struct StagedDelivery {
+    staging: PathBuf,
+    target: PathBuf,
+    previous: PathBuf,
+    manifest: Option<Manifest>,
+}
+
+impl StagedDelivery {
+    pub(crate) fn create(
+        spe_root: &Path,
+        permit_id: &str,
+        dataset_id: &str,
+    ) -> Result<StagedDelivery, PipelineError> {
+        let permit_dir = spe_root.join(permit_id);
+        std::fs::create_dir_all(&permit_dir).map_err(|e| PipelineError::io(&permit_dir, e))?;
+        let target = permit_dir.join(dataset_id);
+        let previous = permit_dir.join(format!(".previous-{dataset_id}"));
+        // A crash between the two renames of an earlier commit: put the old delivery back.
+        if previous.exists() && !target.exists() {
+            std::fs::rename(&previous, &target).map_err(|e| PipelineError::io(&target, e))?;
+        }
+        // Leftover staging folders of crashed runs hold nothing anyone may read.
+        if let Ok(entries) = std::fs::read_dir(&permit_dir) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if name
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(&format!(".staging-{dataset_id}-")))
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let staging = permit_dir.join(format!(".staging-{dataset_id}-{}", std::process::id()));
+        std::fs::create_dir_all(&staging).map_err(|e| PipelineError::io(&staging, e))?;
+        Ok(StagedDelivery {
+            staging,
+            target,
+            previous,
+            manifest: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    pub(crate) fn with_manifest(mut self, manifest: Manifest) -> Result<Self, PipelineError> {
+        self.manifest = Some(manifest);
+        Ok(self)
+    }
+
+    /// Removes the staging folder; nothing becomes visible.
+    pub fn abort(&self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+
+    /// Writes the manifest last, fsyncs, and renames the delivery into place.
+    pub fn commit(self) -> Result<Manifest, PipelineError> {
+        let Some(manifest) = self.manifest.clone() else {
+            self.abort();
+            return Err(PipelineError::Unsupported("no manifest to commit".into()));
+        };
+        let result = (|| {
+            let path = self.staging.join("manifest.json");
+            let mut json = serde_json::to_vec_pretty(&manifest)
+                .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+            json.push(b'\n');
+            {
+                use std::io::Write;
+                let mut f =
+                    std::fs::File::create(&path).map_err(|e| PipelineError::io(&path, e))?;
+                f.write_all(&json).map_err(|e| PipelineError::io(&path, e))?;
+                f.sync_all().map_err(|e| PipelineError::io(&path, e))?;
+            }
+            fsync_dir(&self.staging)?;
+            if self.target.exists() {
+                if self.previous.exists() {
+                    std::fs::remove_dir_all(&self.previous)
+                        .map_err(|e| PipelineError::io(&self.previous, e))?;
+                }
+                std::fs::rename(&self.target, &self.previous)
+                    .map_err(|e| PipelineError::io(&self.target, e))?;
+            }
+            std::fs::rename(&self.staging, &self.target)
+                .map_err(|e| PipelineError::io(&self.target, e))?;
+            if let Some(parent) = self.target.parent() {
+                fsync_dir(parent)?;
+            }
+            if self.previous.exists() {
+                std::fs::remove_dir_all(&self.previous)
+                    .map_err(|e| PipelineError::io(&self.previous, e))?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            self.abort();
+        }
+        result.map(|()| manifest)
+    }
+}

@@ -1,0 +1,381 @@
+//! One dataset of one permit: upload in, pseudonymised Parquet out (into staging).
+
+use crate::cohort::{CompiledCohort, BIRTH_DATE};
+use crate::deliver::{sha256_file, Manifest, ManifestFile, RowAccounting, StagedDelivery};
+use crate::source::{map_columns, open_streams, session};
+use crate::values::{date32, truncate_dates, type_column};
+use crate::PipelineError;
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Date32Builder, StringArray,
+};
+use datafusion::arrow::compute::filter;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+use hdab_catalog::{DatasetDescription, Variable, VariableType};
+use hdab_permits::{DatasetRequest, Generalisation};
+use hdab_pseudonymise::{parse_id_column, pseudonymise_ids, registry_hash, DerivedKey, IdRejection, PersonId};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The delivered column that carries the person's pseudonym.
+pub const PSEUDONYM_COLUMN: &str = "pseudonym";
+
+/// Parquet compression of delivered files (some R builds lack zstd: snappy for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Zstd,
+    Snappy,
+}
+
+/// Everything one extraction needs. Keys are derived by the caller; the master key never
+/// comes here.
+pub struct ExtractionInput<'a> {
+    pub permit_id: &'a str,
+    pub spec_digest: &'a str,
+    pub key_id: &'a str,
+    pub key_version: u32,
+    pub request: &'a DatasetRequest,
+    pub description: &'a DatasetDescription,
+    pub dataset_version: i64,
+    pub upload_id: &'a str,
+    pub upload_path: &'a Path,
+    pub upload_sha256: &'a str,
+    pub reference_date: NaiveDate,
+    pub pseudonym_key: &'a DerivedKey,
+    pub registry_key: &'a DerivedKey,
+    pub optouts: &'a HashSet<[u8; 32]>,
+    pub optout_registry_seq: i64,
+    pub spe_root: &'a Path,
+    pub compression: Compression,
+}
+
+impl std::fmt::Debug for ExtractionInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtractionInput")
+            .field("permit_id", &self.permit_id)
+            .field("dataset", &self.description.id)
+            .field("upload_id", &self.upload_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One delivered variable: where it comes from and how it is shaped.
+#[derive(Debug, Clone)]
+struct OutputVariable {
+    /// Index in the typed batch.
+    typed_index: usize,
+    variable: Variable,
+    generalise: Option<Generalisation>,
+}
+
+/// Runs the extraction into a staging folder and returns it, ready to commit.
+pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDelivery, PipelineError> {
+    let problems = input.request.problems_against(input.description);
+    if !problems.is_empty() {
+        return Err(PipelineError::InvalidRequest(problems));
+    }
+    let ctx = session();
+    let (names, streams) = open_streams(&ctx, input.upload_path).await?;
+    let file_vars: Vec<Variable> = map_columns(&names, input.description)?
+        .into_iter()
+        .cloned()
+        .collect();
+    let id_index = file_vars
+        .iter()
+        .position(|v| v.variable_type == VariableType::PersonId)
+        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
+
+    // The typed batch: every non-id variable typed by the dictionary, then the birth date.
+    let typed_vars: Vec<(usize, Variable)> = file_vars
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
+        .map(|(i, v)| (i, v.clone()))
+        .collect();
+    let mut typed_fields: Vec<Field> = typed_vars
+        .iter()
+        .map(|(_, v)| Field::new(&v.name, crate::values::arrow_type(v.variable_type), true))
+        .collect();
+    typed_fields.push(Field::new(BIRTH_DATE, DataType::Date32, true));
+    let typed_schema: SchemaRef = Arc::new(Schema::new(typed_fields));
+    let cohort = Arc::new(CompiledCohort::new(
+        &input.request.cohort,
+        input.description,
+        typed_schema.clone(),
+    )?);
+
+    let outputs: Vec<OutputVariable> = input
+        .request
+        .variables
+        .iter()
+        .filter_map(|name| {
+            let typed_index = typed_vars
+                .iter()
+                .position(|(_, v)| v.name.eq_ignore_ascii_case(name))?;
+            let variable = typed_vars[typed_index].1.clone();
+            let generalise = input
+                .request
+                .generalisations
+                .iter()
+                .find(|g| g.column().eq_ignore_ascii_case(&variable.name))
+                .cloned();
+            Some(OutputVariable {
+                typed_index,
+                variable,
+                generalise,
+            })
+        })
+        .collect();
+    let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
+    for o in &outputs {
+        out_fields.push(Field::new(
+            &o.variable.name,
+            crate::values::arrow_type(o.variable.variable_type),
+            true,
+        ));
+        if o.variable.partial_dates {
+            out_fields.push(Field::new(format!("{}_PREC", o.variable.name), DataType::Utf8, true));
+        }
+    }
+    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
+
+    let staging = StagedDelivery::create(input.spe_root, input.permit_id, &input.description.id)?;
+    let props = writer_properties(input)?;
+    let shared = Arc::new(PartitionContext {
+        id_index,
+        typed_vars,
+        typed_schema,
+        cohort,
+        outputs,
+        out_schema: out_schema.clone(),
+        reference: input.reference_date,
+        props,
+    });
+
+    // One task per partition: both cores decode, hash and encode at once.
+    let mut results = Vec::new();
+    // The workers block on their own runtimes; tell the caller's runtime to move its other
+    // tasks off this thread meanwhile.
+    tokio::task::block_in_place(|| std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (i, stream) in streams.into_iter().enumerate() {
+            let path = staging.path().join(format!("part-{i:05}.parquet"));
+            let shared = shared.clone();
+            let keys = (input.pseudonym_key, input.registry_key, input.optouts);
+            handles.push(scope.spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| PipelineError::io(&path, e))?;
+                runtime.block_on(run_partition(stream, &shared, keys, &path))
+                    .map(|acc| (path, acc))
+            }));
+        }
+        for h in handles {
+            results.push(h.join().unwrap_or_else(|_| {
+                Err(PipelineError::Unsupported("a pipeline worker crashed".into()))
+            }));
+        }
+    }));
+
+    let mut rows = RowAccounting::default();
+    rows.invalid_identifier_by_reason = IdRejection::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+    let mut files = Vec::new();
+    for r in results {
+        let (path, acc) = match r {
+            Ok(x) => x,
+            Err(e) => {
+                staging.abort();
+                return Err(e);
+            }
+        };
+        rows.add(&acc);
+        let bytes = std::fs::metadata(&path).map_err(|e| PipelineError::io(&path, e))?.len();
+        files.push(ManifestFile {
+            name: path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            rows: acc.delivered,
+            bytes,
+            sha256: sha256_file(&path)?,
+        });
+    }
+    let manifest = Manifest {
+        format: "hdab-manifest/1".into(),
+        permit_id: input.permit_id.into(),
+        dataset_id: input.description.id.clone(),
+        dataset_version: input.dataset_version,
+        upload_id: input.upload_id.into(),
+        upload_sha256: input.upload_sha256.into(),
+        spec_digest: input.spec_digest.into(),
+        key_id: input.key_id.into(),
+        key_version: input.key_version,
+        pseudonym_scheme: "HMAC-SHA-256 under HKDF-SHA-256(permit, key version); 160 bits, base32 lower case".into(),
+        optout_registry_seq: input.optout_registry_seq,
+        reference_date: input.reference_date,
+        rows,
+        columns: out_schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.data_type().to_string()))
+            .collect(),
+        files,
+        software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
+    };
+    if !manifest.rows.balances() {
+        staging.abort();
+        return Err(PipelineError::Unsupported(
+            "row accounting does not balance; nothing was delivered".into(),
+        ));
+    }
+    staging.with_manifest(manifest)
+}
+
+fn writer_properties(input: &ExtractionInput<'_>) -> Result<WriterProperties, PipelineError> {
+    let compression = match input.compression {
+        Compression::Zstd => ParquetCompression::ZSTD(ZstdLevel::try_new(3)?),
+        Compression::Snappy => ParquetCompression::SNAPPY,
+    };
+    // Identical on every file of a dataset (conflicting metadata breaks multi-file reads);
+    // ids and digests only, never data.
+    let metadata = vec![
+        KeyValue::new("hdab.permit".into(), input.permit_id.to_string()),
+        KeyValue::new("hdab.dataset".into(), input.description.id.clone()),
+        KeyValue::new("hdab.spec_digest".into(), input.spec_digest.to_string()),
+        KeyValue::new("hdab.key_id".into(), input.key_id.to_string()),
+        KeyValue::new("hdab.key_version".into(), input.key_version.to_string()),
+    ];
+    Ok(WriterProperties::builder()
+        .set_compression(compression)
+        .set_dictionary_enabled(true)
+        .set_max_row_group_row_count(Some(512 * 1024))
+        .set_created_by(format!("hdab {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(metadata))
+        .build())
+}
+
+struct PartitionContext {
+    id_index: usize,
+    typed_vars: Vec<(usize, Variable)>,
+    typed_schema: SchemaRef,
+    cohort: Arc<CompiledCohort>,
+    outputs: Vec<OutputVariable>,
+    out_schema: SchemaRef,
+    reference: NaiveDate,
+    props: WriterProperties,
+}
+
+/// Row counts of one partition.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PartitionCounts {
+    pub rows_in: u64,
+    pub delivered: u64,
+    pub outside_cohort: u64,
+    pub opted_out: u64,
+    pub invalid: BTreeMap<&'static str, u64>,
+}
+
+async fn run_partition(
+    mut stream: SendableRecordBatchStream,
+    cx: &PartitionContext,
+    (pseudonym_key, registry_key, optouts): (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
+    path: &PathBuf,
+) -> Result<PartitionCounts, PipelineError> {
+    let file = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
+    let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))?;
+    let mut counts = PartitionCounts::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let n = batch.num_rows();
+        counts.rows_in += n as u64;
+        let ids = parse_id_column(batch.column(cx.id_index).as_ref(), cx.reference)
+            .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+
+        // Type the batch and add the birth date for age conditions.
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
+        let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
+        for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
+            let typed = type_column(batch.column(*i).as_ref(), v.variable_type);
+            if let Some(p) = typed.precision {
+                precisions.insert(k, p);
+            }
+            columns.push(typed.values);
+        }
+        let mut births = Date32Builder::with_capacity(n);
+        for id in &ids {
+            births.append_option(id.as_ref().ok().map(|p| date32(p.birth_date())));
+        }
+        columns.push(Arc::new(births.finish()));
+        let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
+        let in_cohort = cx.cohort.evaluate(&typed)?;
+
+        // Decide every row: invalid identifier, outside the cohort, opted out, or delivered.
+        let mut opted: HashMap<PersonId, bool> = HashMap::new();
+        let mut keep = Vec::with_capacity(n);
+        let mut kept_ids = Vec::with_capacity(n);
+        for (row, id) in ids.iter().enumerate() {
+            let decision = match id {
+                Err(reason) => {
+                    *counts.invalid.entry(reason.as_str()).or_default() += 1;
+                    false
+                }
+                Ok(_) if !in_cohort[row] => {
+                    counts.outside_cohort += 1;
+                    false
+                }
+                Ok(p) => {
+                    let out = *opted
+                        .entry(*p)
+                        .or_insert_with(|| optouts.contains(&registry_hash(registry_key, p)));
+                    if out {
+                        counts.opted_out += 1;
+                        false
+                    } else {
+                        kept_ids.push(*p);
+                        true
+                    }
+                }
+            };
+            keep.push(decision);
+        }
+        if kept_ids.is_empty() {
+            continue;
+        }
+        counts.delivered += kept_ids.len() as u64;
+        let mask = BooleanArray::from(keep);
+        let mut out: Vec<ArrayRef> = vec![Arc::new(pseudonymise_ids(pseudonym_key, &kept_ids))];
+        for o in &cx.outputs {
+            let mut values = filter(typed.column(o.typed_index), &mask)?;
+            let mut precision = match precisions.get(&o.typed_index) {
+                Some(p) if o.variable.partial_dates => Some(filter(p, &mask)?),
+                _ => None,
+            };
+            if let Some(g) = &o.generalise {
+                let to_year = matches!(g, Generalisation::DateToYear { .. });
+                values = Arc::new(truncate_dates(values.as_primitive(), to_year));
+                if let Some(p) = &precision {
+                    let coarse: StringArray = p
+                        .as_string::<i32>()
+                        .iter()
+                        .map(|v| v.map(|v| if to_year || v == "year" { "year" } else { "month" }))
+                        .collect();
+                    precision = Some(Arc::new(coarse));
+                }
+            }
+            out.push(values);
+            if let Some(p) = precision {
+                out.push(p);
+            }
+        }
+        writer.write(&RecordBatch::try_new(cx.out_schema.clone(), out)?)?;
+    }
+    let file = writer.into_inner()?;
+    file.sync_all().map_err(|e| PipelineError::io(path, e))?;
+    Ok(counts)
+}

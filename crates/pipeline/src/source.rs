@@ -1,0 +1,162 @@
+//! Reading an upload with DataFusion as streams of record batches, one per partition.
+//!
+//! CSV is read with every column as text (typing is ours, by the data dictionary, so that
+//! every problem can be named); the separator is sniffed from the header row. Parquet is read
+//! as it is. Column names are matched to the dictionary without case.
+
+use crate::PipelineError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionConfig, SessionContext};
+use hdab_catalog::{DatasetDescription, Variable};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv { separator: u8 },
+    Parquet,
+}
+
+/// The format of a stored upload, from its extension and (for CSV) its header row.
+pub fn detect_format(path: &Path) -> Result<(Format, Vec<String>), PipelineError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("parquet") => Ok((Format::Parquet, Vec::new())),
+        Some("csv") | Some("txt") => {
+            let file = std::fs::File::open(path).map_err(|e| PipelineError::io(path, e))?;
+            let mut first = Vec::new();
+            BufReader::new(file)
+                .read_until(b'\n', &mut first)
+                .map_err(|e| PipelineError::io(path, e))?;
+            let line = String::from_utf8_lossy(&first);
+            let line = line.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+            if line.trim().is_empty() {
+                return Err(PipelineError::Rejected(vec![
+                    "the file is empty: expected a header row with the column names".into(),
+                ]));
+            }
+            let separator = if line.matches(';').count() >= line.matches(',').count() {
+                b';'
+            } else {
+                b','
+            };
+            let names = line
+                .split(separator as char)
+                .map(|n| n.trim().trim_matches('"').to_string())
+                .collect();
+            Ok((Format::Csv { separator }, names))
+        }
+        _ => Err(PipelineError::Rejected(vec![
+            "unknown file type: send CSV (.csv) or Parquet (.parquet)".into(),
+        ])),
+    }
+}
+
+/// A DataFusion session sized for this machine: one partition per core.
+pub fn session() -> SessionContext {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let config = SessionConfig::new()
+        .with_target_partitions(cores)
+        .with_batch_size(8192)
+        .with_information_schema(false);
+    SessionContext::new_with_config(config)
+}
+
+/// The upload's columns mapped to the dictionary, in file order: `Some(variable)` for a
+/// described column. Every problem (missing, unknown or duplicate column) is listed.
+pub fn map_columns<'d>(
+    names: &[String],
+    description: &'d DatasetDescription,
+) -> Result<Vec<&'d Variable>, PipelineError> {
+    let mut problems = Vec::new();
+    let mut mapped = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match description.variable(name) {
+            Some(v) if mapped.iter().any(|m: &&Variable| m.name == v.name) => problems.push(
+                format!("column {} '{name}' appears twice", i + 1),
+            ),
+            Some(v) => mapped.push(v),
+            None => problems.push(format!(
+                "column {} '{name}' is not in the data dictionary of '{}' (describe it first, or remove it from the file)",
+                i + 1,
+                description.id
+            )),
+        }
+    }
+    for v in &description.variables {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(&v.name)) {
+            problems.push(format!(
+                "column '{}' is in the data dictionary but missing from the file",
+                v.name
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(mapped)
+    } else {
+        Err(PipelineError::Rejected(problems))
+    }
+}
+
+/// Opens the upload and returns one stream per partition, with the file's column names.
+pub async fn open_streams(
+    ctx: &SessionContext,
+    path: &Path,
+) -> Result<(Vec<String>, Vec<SendableRecordBatchStream>), PipelineError> {
+    let (format, header) = detect_format(path)?;
+    let location = path.to_str().ok_or_else(|| {
+        PipelineError::Rejected(vec!["the upload's path is not valid UTF-8".into()])
+    })?;
+    let df = match format {
+        Format::Csv { separator } => {
+            use datafusion::arrow::datatypes::{DataType, Field, Schema};
+            let schema = Schema::new(
+                header
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        // Names as written; empty or duplicate header cells get a position name
+                        // so DataFusion accepts the schema and map_columns can name the problem.
+                        let name = if n.is_empty() || header[..i].contains(n) {
+                            format!("column_{}", i + 1)
+                        } else {
+                            n.clone()
+                        };
+                        Field::new(name, DataType::Utf8, true)
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(|e| format!(".{e}"))
+                .unwrap_or_default();
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .delimiter(separator)
+                .schema(&schema)
+                .file_extension(&ext);
+            ctx.read_csv(location, options).await?
+        }
+        Format::Parquet => {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(|e| format!(".{e}"))
+                .unwrap_or_default();
+            ctx.read_parquet(location, ParquetReadOptions::default().file_extension(&ext))
+                .await?
+        }
+    };
+    let names = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let streams = df.execute_stream_partitioned().await?;
+    Ok((names, streams))
+}

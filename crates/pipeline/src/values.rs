@@ -1,0 +1,273 @@
+//! Typing the text holders send: register dates, integers and decimals.
+//!
+//! Each parser either gives a value or says why not; none guesses.
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+};
+use arrow::datatypes::DataType;
+use chrono::{Datelike, NaiveDate};
+use hdab_catalog::VariableType;
+use std::sync::Arc;
+
+/// How much of a register date is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    Day,
+    Month,
+    Year,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Day => "day",
+            Precision::Month => "month",
+            Precision::Year => "year",
+        }
+    }
+}
+
+/// Why a value could not be typed. Names the problem, never the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueProblem {
+    NotADate,
+    NotAnInteger,
+    NotANumber,
+}
+
+impl ValueProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ValueProblem::NotADate => "is not a date written YYYYMMDD (or YYYYMM00, YYYY0000)",
+            ValueProblem::NotAnInteger => "is not a whole number",
+            ValueProblem::NotANumber => "is not a number",
+        }
+    }
+}
+
+/// Days from 1970-01-01, as Arrow's Date32 counts them.
+pub fn date32(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)).num_days() as i32
+}
+
+pub fn from_date32(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+        + chrono::Duration::days(i64::from(days))
+}
+
+/// A register date: `YYYYMMDD`, `YYYYMM00` (day unknown), `YYYY0000` (month unknown),
+/// also with `-` separators. `Ok(None)` for empty and the register's missing markers
+/// (`00000000`, `99999999`). A partial date is its first day, with its precision.
+pub fn parse_register_date(s: &str) -> Result<Option<(NaiveDate, Precision)>, ValueProblem> {
+    let s = s.trim();
+    let compact: String = if s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
+        s.chars().filter(|c| *c != '-').collect()
+    } else {
+        s.to_string()
+    };
+    if compact.is_empty() || compact.bytes().all(|b| b == b'0') || compact.bytes().all(|b| b == b'9')
+    {
+        return Ok(None);
+    }
+    if compact.len() != 8 || !compact.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValueProblem::NotADate);
+    }
+    let n = |r: std::ops::Range<usize>| compact[r].parse::<u32>().unwrap_or(0);
+    let (y, m, d) = (n(0..4) as i32, n(4..6), n(6..8));
+    let (date, precision) = match (m, d) {
+        (0, 0) => (NaiveDate::from_ymd_opt(y, 1, 1), Precision::Year),
+        (0, _) => return Err(ValueProblem::NotADate),
+        (_, 0) => (NaiveDate::from_ymd_opt(y, m, 1), Precision::Month),
+        _ => (NaiveDate::from_ymd_opt(y, m, d), Precision::Day),
+    };
+    match date {
+        Some(date) if (1800..=2200).contains(&y) => Ok(Some((date, precision))),
+        _ => Err(ValueProblem::NotADate),
+    }
+}
+
+pub fn parse_integer(s: &str) -> Result<Option<i64>, ValueProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse::<i64>().map(Some).map_err(|_| ValueProblem::NotAnInteger)
+}
+
+/// A decimal number with `,` or `.` as decimal mark (Swedish exports use `,`).
+pub fn parse_decimal(s: &str) -> Result<Option<f64>, ValueProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let normalised = s.replacen(',', ".", 1);
+    match normalised.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(ValueProblem::NotANumber),
+    }
+}
+
+/// The Arrow type a variable is delivered as.
+pub fn arrow_type(t: VariableType) -> DataType {
+    match t {
+        VariableType::Date => DataType::Date32,
+        VariableType::Integer => DataType::Int64,
+        VariableType::Decimal => DataType::Float64,
+        VariableType::PersonId | VariableType::Code | VariableType::Text => DataType::Utf8,
+    }
+}
+
+/// One text column typed by its dictionary type.
+#[derive(Debug)]
+pub struct TypedColumn {
+    pub values: ArrayRef,
+    /// For dates: the precision of each value, as text (`day`/`month`/`year`), null where null.
+    pub precision: Option<ArrayRef>,
+    /// Rows (0-based within the batch) whose value could not be typed, with the problem.
+    pub problems: Vec<(usize, ValueProblem)>,
+}
+
+/// Reads any Arrow string layout as `Option<&str>` per row.
+pub fn text_values(array: &dyn Array) -> Vec<Option<&str>> {
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().iter().collect(),
+        DataType::LargeUtf8 => array.as_string::<i64>().iter().collect(),
+        DataType::Utf8View => array.as_string_view().iter().collect(),
+        _ => vec![None; array.len()],
+    }
+}
+
+/// Types a column of text by the dictionary type. Values that do not parse become null and
+/// are listed in `problems`.
+pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
+    let texts = text_values(array);
+    let mut problems = Vec::new();
+    let n = texts.len();
+    match t {
+        VariableType::Date => {
+            let mut b = Date32Builder::with_capacity(n);
+            let mut p = StringBuilder::with_capacity(n, n * 3);
+            for (i, v) in texts.iter().enumerate() {
+                match v.map(parse_register_date).unwrap_or(Ok(None)) {
+                    Ok(Some((d, prec))) => {
+                        b.append_value(date32(d));
+                        p.append_value(prec.as_str());
+                    }
+                    Ok(None) => {
+                        b.append_null();
+                        p.append_null();
+                    }
+                    Err(e) => {
+                        problems.push((i, e));
+                        b.append_null();
+                        p.append_null();
+                    }
+                }
+            }
+            TypedColumn {
+                values: Arc::new(b.finish()),
+                precision: Some(Arc::new(p.finish())),
+                problems,
+            }
+        }
+        VariableType::Integer => {
+            let mut b = Int64Builder::with_capacity(n);
+            for (i, v) in texts.iter().enumerate() {
+                match v.map(parse_integer).unwrap_or(Ok(None)) {
+                    Ok(x) => b.append_option(x),
+                    Err(e) => {
+                        problems.push((i, e));
+                        b.append_null();
+                    }
+                }
+            }
+            TypedColumn {
+                values: Arc::new(b.finish()),
+                precision: None,
+                problems,
+            }
+        }
+        VariableType::Decimal => {
+            let mut b = Float64Builder::with_capacity(n);
+            for (i, v) in texts.iter().enumerate() {
+                match v.map(parse_decimal).unwrap_or(Ok(None)) {
+                    Ok(x) => b.append_option(x),
+                    Err(e) => {
+                        problems.push((i, e));
+                        b.append_null();
+                    }
+                }
+            }
+            TypedColumn {
+                values: Arc::new(b.finish()),
+                precision: None,
+                problems,
+            }
+        }
+        VariableType::PersonId | VariableType::Code | VariableType::Text => {
+            let mut b = StringBuilder::with_capacity(n, n * 8);
+            for v in &texts {
+                match v.map(str::trim) {
+                    Some(s) if !s.is_empty() => b.append_value(s),
+                    _ => b.append_null(),
+                }
+            }
+            TypedColumn {
+                values: Arc::new(b.finish()),
+                precision: None,
+                problems,
+            }
+        }
+    }
+}
+
+/// Dates to the first day of their year (`year = true`) or month.
+pub fn truncate_dates(days: &arrow::array::Date32Array, year: bool) -> arrow::array::Date32Array {
+    days.iter()
+        .map(|d| {
+            d.map(|d| {
+                let date = from_date32(d);
+                let m = if year { 1 } else { date.month() };
+                date32(NaiveDate::from_ymd_opt(date.year(), m, 1).unwrap_or(date))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_dates_keep_their_precision() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+        assert_eq!(
+            parse_register_date("20190315"),
+            Ok(Some((d(2019, 3, 15), Precision::Day)))
+        );
+        assert_eq!(
+            parse_register_date("20190300"),
+            Ok(Some((d(2019, 3, 1), Precision::Month)))
+        );
+        assert_eq!(
+            parse_register_date("20190000"),
+            Ok(Some((d(2019, 1, 1), Precision::Year)))
+        );
+        assert_eq!(parse_register_date("2019-03-15").ok().flatten().map(|x| x.1), Some(Precision::Day));
+        assert_eq!(parse_register_date(""), Ok(None));
+        assert_eq!(parse_register_date("99999999"), Ok(None));
+        assert_eq!(parse_register_date("20190230"), Err(ValueProblem::NotADate));
+        assert_eq!(parse_register_date("20190015"), Err(ValueProblem::NotADate));
+        assert_eq!(parse_register_date("okänt"), Err(ValueProblem::NotADate));
+    }
+
+    #[test]
+    fn decimals_take_either_mark() {
+        assert_eq!(parse_decimal("0,75"), Ok(Some(0.75)));
+        assert_eq!(parse_decimal("0.75"), Ok(Some(0.75)));
+        assert_eq!(parse_decimal("1,2,3"), Err(ValueProblem::NotANumber));
+        assert_eq!(parse_integer("-1"), Ok(Some(-1)));
+        assert_eq!(parse_integer("1,5"), Err(ValueProblem::NotAnInteger));
+    }
+}
