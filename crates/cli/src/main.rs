@@ -1,1 +1,291 @@
-fn main() {}
+//! The `hdab` command: argument parsing and printing. Every command's work happens in
+//! `hdab-app`, which authorises and audits it.
+
+mod args;
+mod demo;
+
+use anyhow::{Context, Result};
+use args::{ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, UsersCmd};
+use clap::Parser;
+use hdab_app::{App, Settings};
+use hdab_permits::{CaseCommand, Role, User};
+use std::io::Read;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HDAB_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  because: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn settings(cli: &Cli) -> Settings {
+    let mut s = Settings::under(&cli.data_dir);
+    if let Some(url) = &cli.database_url {
+        s.database_url = url.clone();
+    }
+    if let Some(spe) = &cli.spe_root {
+        s.spe_root = spe.clone();
+    }
+    if let Some(k) = &cli.key_file {
+        s.key_file = k.clone();
+    }
+    s
+}
+
+fn actor(cli: &Cli) -> Result<String> {
+    cli.acting_user
+        .clone()
+        .context("say who you are: --as USER or HDAB_USER=USER")
+}
+
+fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
+        }
+        _ => {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+            Ok(s)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let settings = settings(&cli);
+    match &cli.command {
+        Command::Demo { dir, source } => return demo::run(dir, source.as_deref()).await,
+        Command::Synth { out, persons, seed } => {
+            let config = hdab_synth::Config {
+                persons: *persons,
+                seed: *seed,
+                ..hdab_synth::Config::default()
+            };
+            eprintln!("generating {persons} persons into {} …", out.display());
+            let c = hdab_synth::write_files(&config, out)
+                .with_context(|| format!("writing into {}", out.display()))?;
+            println!(
+                "slutenvard.csv: {} rows\nlakemedel.csv: {} rows\ndodsorsak.csv: {} rows\noptouts.txt: {} numbers",
+                c.inpatient, c.dispensings, c.deaths, c.optouts
+            );
+            return Ok(());
+        }
+        Command::Keys(KeysCmd::Init) => {
+            let key = hdab_app::keyfile::create(&settings.key_file)?;
+            println!(
+                "created master key {} in {} (mode 600). Back it up: without it no pseudonym can be reproduced.",
+                key.key_id(),
+                settings.key_file.display()
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let app = App::open(settings).await?;
+    match &cli.command {
+        Command::Users(UsersCmd::Add {
+            id,
+            name,
+            organisation,
+            roles,
+        }) => {
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    Role::parse(r).with_context(|| {
+                        format!(
+                            "unknown role '{r}'; roles are: {}",
+                            Role::ALL.map(|r| r.as_str()).join(", ")
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let user = User {
+                id: id.clone(),
+                name: name.clone().unwrap_or_else(|| id.clone()),
+                organisation: organisation.clone(),
+                roles,
+            };
+            app.add_user(cli.acting_user.as_deref(), &user).await?;
+            println!("added user {id}");
+        }
+        Command::Catalog(CatalogCmd::Register { file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            let v = app.register_dataset(&actor(&cli)?, &text).await?;
+            println!(
+                "registered {} version {} ({} variables)",
+                v.dataset_id,
+                v.version,
+                v.description.variables.len()
+            );
+        }
+        Command::Catalog(CatalogCmd::List) => {
+            for d in app.store.datasets().await? {
+                println!(
+                    "{:<14} v{:<3} {:<18} {}",
+                    d.dataset_id, d.version, d.description.holder, d.description.title.en
+                );
+            }
+        }
+        Command::Upload {
+            dataset,
+            file,
+            extract_date,
+        } => {
+            let (upload, report) = app
+                .upload(&actor(&cli)?, dataset, file, *extract_date)
+                .await?;
+            println!(
+                "accepted upload {} of {dataset}: {} rows, sha256 {}",
+                upload.id, report.n_rows, upload.sha256
+            );
+            let invalid: u64 = report.invalid_identifiers.values().sum();
+            println!(
+                "identifiers: {} valid, {invalid} invalid (set aside at extraction)",
+                report.n_valid_identifiers
+            );
+            for (reason, n) in report.invalid_identifiers.iter().filter(|(_, n)| **n > 0) {
+                println!("  {reason}: {n}");
+            }
+        }
+        Command::Apply(ApplyCmd::Create { file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            let id = app.create_application(&actor(&cli)?, &text).await?;
+            println!("{id}");
+            eprintln!("saved draft {id}; submit it with `hdab apply submit {id}`");
+        }
+        Command::Apply(ApplyCmd::Submit { id }) => {
+            let (state, _) = app
+                .case_command(&actor(&cli)?, id, CaseCommand::Submit, "")
+                .await?;
+            println!("{id}: {state}");
+        }
+        Command::Apply(ApplyCmd::Withdraw { id, reason }) => {
+            let (state, _) = app
+                .case_command(&actor(&cli)?, id, CaseCommand::Withdraw, reason)
+                .await?;
+            println!("{id}: {state}");
+        }
+        Command::Apply(ApplyCmd::Show { id }) => {
+            let a = app.store.application(id).await?;
+            println!(
+                "{} by {} ({}): {}",
+                a.id,
+                a.applicant,
+                a.content.organisation,
+                hdab_permits::state_of(&a.events)
+            );
+            for e in &a.events {
+                println!(
+                    "  {} {:<8} by {:<10} {}",
+                    e.at.format("%Y-%m-%d %H:%M"),
+                    e.command.as_str(),
+                    e.actor,
+                    e.comment
+                );
+            }
+        }
+        Command::Case(cmd) => {
+            let (id, command, comment) = match cmd {
+                CaseCmd::Take { id, comment } => (id, CaseCommand::Take, comment.as_str()),
+                CaseCmd::Return { id, reason } => (id, CaseCommand::Return, reason.as_str()),
+                CaseCmd::Approve { id, reason } => (id, CaseCommand::Approve, reason.as_str()),
+                CaseCmd::Reject { id, reason } => (id, CaseCommand::Reject, reason.as_str()),
+            };
+            let (state, permit) = app.case_command(&actor(&cli)?, id, command, comment).await?;
+            match permit {
+                Some(p) => println!("{id}: {state}; permit {p}"),
+                None => println!("{id}: {state}"),
+            }
+        }
+        Command::Extract {
+            permit,
+            compression,
+        } => {
+            eprintln!("extracting permit {permit} …");
+            let deliveries = app
+                .extract(&actor(&cli)?, permit, compression.into())
+                .await?;
+            print_deliveries(&deliveries);
+        }
+        Command::Optout(cmd) => {
+            let (file, out) = match cmd {
+                OptoutCmd::Register { file } => (file, true),
+                OptoutCmd::Withdraw { file } => (file, false),
+            };
+            let text = read_input(file)?;
+            let (changed, unchanged, rejected) = app.optout_lines(&actor(&cli)?, &text, out).await?;
+            println!(
+                "{} {changed}, already so {unchanged}, rejected {}",
+                if out { "opted out" } else { "opted back in" },
+                rejected.len()
+            );
+            for (line, reason) in rejected {
+                println!("  line {line}: {reason}");
+            }
+        }
+        Command::Audit(AuditCmd::Show) => {
+            for e in app.store.audit_entries().await? {
+                println!(
+                    "{:>5} {} {:<10} {:<20} {:<16} {:<8} {}",
+                    e.seq,
+                    e.at.format("%Y-%m-%d %H:%M:%S"),
+                    e.actor,
+                    e.action,
+                    e.object,
+                    e.outcome,
+                    e.detail
+                );
+            }
+        }
+        Command::Audit(AuditCmd::Verify) => match app.audit_verify().await? {
+            Ok(n) => println!("audit log intact: {n} entries, hash chain verified"),
+            Err(e) => anyhow::bail!("the audit log has been tampered with: {e}"),
+        },
+        Command::Demo { .. } | Command::Synth { .. } | Command::Keys(_) => {}
+    }
+    Ok(())
+}
+
+pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
+    println!(
+        "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+        "dataset", "rows in", "delivered", "outside cohort", "opted out", "invalid identifier"
+    );
+    for d in deliveries {
+        let r = &d.manifest.rows;
+        println!(
+            "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+            d.dataset_id, r.rows_in, r.delivered, r.outside_cohort, r.opted_out, r.invalid_identifier
+        );
+    }
+    for d in deliveries {
+        println!(
+            "{}: {} file(s) and manifest.json in {}",
+            d.dataset_id,
+            d.manifest.files.len(),
+            d.folder.display()
+        );
+    }
+}

@@ -1,0 +1,212 @@
+//! The command line, in one place. Settings merge defaults < environment < flags here.
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// hdab — a health data access body in a box.
+///
+/// Data holders describe and upload datasets; researchers apply for access; case officers
+/// decide; hdab removes opted-out people, pseudonymises under a key per permit, and delivers
+/// Parquet with a manifest into the permit's secure processing environment (SPE) folder.
+/// Every command acts as a named user (--as or HDAB_USER) and is recorded in a hash-chained
+/// audit log.
+#[derive(Debug, Parser)]
+#[command(name = "hdab", version, max_term_width = 100)]
+pub struct Cli {
+    /// Folder for the database, uploads, key and SPE (the embedded default).
+    #[arg(long, env = "HDAB_DATA_DIR", default_value = "hdab-data", global = true)]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://FILE (default: DATA_DIR/hdab.db) or postgres://…
+    #[arg(long, env = "HDAB_DATABASE_URL", global = true)]
+    pub database_url: Option<PathBufOrUrl>,
+    /// Root of the SPE folders (default: DATA_DIR/spe).
+    #[arg(long, env = "HDAB_SPE_ROOT", global = true)]
+    pub spe_root: Option<PathBuf>,
+    /// Master key file, readable by its owner only (default: DATA_DIR/master.key).
+    /// HDAB_MASTER_KEY, if set, is used instead.
+    #[arg(long, env = "HDAB_KEY_FILE", global = true)]
+    pub key_file: Option<PathBuf>,
+    /// The user this command acts as.
+    #[arg(long = "as", env = "HDAB_USER", global = true, value_name = "USER")]
+    pub acting_user: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub type PathBufOrUrl = String;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole chain on the bundled synthetic data and print a summary.
+    Demo {
+        /// Folder for the demo's database, key, uploads and SPE (wiped if it holds an earlier demo).
+        #[arg(long, default_value = "demo")]
+        dir: PathBuf,
+        /// Repository folder holding catalog/, sample-data/ and pipelines/ (default: found from here).
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
+    /// Users and their roles.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// The master key.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Dataset descriptions (data holders).
+    #[command(subcommand)]
+    Catalog(CatalogCmd),
+    /// Upload a data file for a dataset; it is checked against the data dictionary and checksummed.
+    Upload {
+        /// Dataset id in the catalogue.
+        #[arg(long)]
+        dataset: String,
+        /// The CSV (`;` or `,`) or Parquet file.
+        file: PathBuf,
+        /// The date the file was extracted (YYYY-MM-DD); decides the century of 10-digit
+        /// personnummer. Default: today.
+        #[arg(long)]
+        extract_date: Option<NaiveDate>,
+    },
+    /// Applications for data access (researchers).
+    #[command(subcommand)]
+    Apply(ApplyCmd),
+    /// Case handling (case officers and decision makers).
+    #[command(subcommand)]
+    Case(CaseCmd),
+    /// Run the extraction of a permit into its SPE folder.
+    Extract {
+        permit: String,
+        #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
+        compression: CompressionArg,
+    },
+    /// The opt-out registry. Numbers are read from a file or standard input, one a line,
+    /// never from the command line (where they would show in process lists and shell history).
+    #[command(subcommand)]
+    Optout(OptoutCmd),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Generate synthetic registers of any size (for benchmarks and tests).
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2000)]
+        persons: u64,
+        #[arg(long, default_value_t = 20_291_001)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Add a user (the first user must be an admin; later ones are added by an admin).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "org")]
+        organisation: String,
+        /// admin, data_holder, applicant, case_officer, decision_maker, optout_registrar
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Create the master key file (refuses to overwrite one).
+    Init,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCmd {
+    /// Register a dataset description (a TOML file like those in catalog/); a changed
+    /// description becomes a new version.
+    Register { file: PathBuf },
+    /// List the catalogue.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApplyCmd {
+    /// Save a draft application from a TOML file (see pipelines/demo-application.toml).
+    Create { file: PathBuf },
+    /// Submit a draft; every missing item is listed at once.
+    Submit { id: String },
+    /// Withdraw an application before the decision.
+    Withdraw {
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Show an application and its history.
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCmd {
+    /// Take a submitted case to prepare it.
+    Take {
+        id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Return a case to the applicant as incomplete.
+    Return {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve (decision maker; not the preparing officer, not the applicant). Creates the permit.
+    Approve {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject, with reasons.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OptoutCmd {
+    /// Opt people out of secondary use (bulk import: a file with one number a line).
+    Register {
+        /// File of numbers, or - for standard input (default).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Opt people back in.
+    Withdraw {
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Print the audit log.
+    Show,
+    /// Verify the hash chain; fails if an entry was edited or removed.
+    Verify,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CompressionArg {
+    Zstd,
+    Snappy,
+}
+
+impl From<&CompressionArg> for hdab_pipeline::Compression {
+    fn from(c: &CompressionArg) -> Self {
+        match c {
+            CompressionArg::Zstd => hdab_pipeline::Compression::Zstd,
+            CompressionArg::Snappy => hdab_pipeline::Compression::Snappy,
+        }
+    }
+}

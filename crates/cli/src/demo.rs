@@ -1,0 +1,120 @@
+//! `hdab demo`: the whole chain on the bundled synthetic data, in a folder of its own.
+
+use anyhow::{bail, Context, Result};
+use hdab_app::{keyfile, App, Settings};
+use hdab_permits::{CaseCommand, Role, User};
+use std::path::{Path, PathBuf};
+
+const MARKER: &str = ".hdab-demo";
+
+/// The repository folder with catalog/, sample-data/ and pipelines/: given, or found from the
+/// working directory upwards, or where this binary was built from.
+fn find_source(given: Option<&Path>) -> Result<PathBuf> {
+    let ok = |p: &Path| p.join("catalog").is_dir() && p.join("sample-data").is_dir();
+    if let Some(p) = given {
+        if ok(p) {
+            return Ok(p.to_path_buf());
+        }
+        bail!("{} has no catalog/ and sample-data/ folders", p.display());
+    }
+    let mut here = std::env::current_dir().ok();
+    while let Some(dir) = here {
+        if ok(&dir) {
+            return Ok(dir);
+        }
+        here = dir.parent().map(Path::to_path_buf);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if ok(&built) {
+        return Ok(built);
+    }
+    bail!("cannot find the sample data: run from the repository or pass --source DIR")
+}
+
+fn step(text: &str) {
+    eprintln!("· {text}");
+}
+
+pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
+    let source = find_source(source)?;
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty && !dir.join(MARKER).exists() {
+            bail!(
+                "{} exists and is not an earlier demo; choose another folder with --dir",
+                dir.display()
+            );
+        }
+        std::fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(dir.join(MARKER), "made by `hdab demo`; safe to delete\n")?;
+
+    let settings = Settings::under(dir);
+    let key = keyfile::create(&settings.key_file)?;
+    step(&format!("master key {} created (mode 600)", key.key_id()));
+    drop(key);
+    let app = App::open(settings).await?;
+
+    let user = |id: &str, name: &str, org: &str, roles: &[Role]| User {
+        id: id.into(),
+        name: name.into(),
+        organisation: org.into(),
+        roles: roles.to_vec(),
+    };
+    app.add_user(None, &user("admin", "Administratör", "socialstyrelsen", &[Role::Admin]))
+        .await?;
+    for u in [
+        user("sara", "Sara Holm (registerhållare)", "socialstyrelsen", &[Role::DataHolder]),
+        user("anna", "Anna Berg (forskare)", "karolinska-institutet", &[Role::Applicant]),
+        user("olle", "Olle Lind (handläggare)", "socialstyrelsen", &[Role::CaseOfficer]),
+        user("dora", "Dora Ek (beslutsfattare)", "socialstyrelsen", &[Role::DecisionMaker]),
+        user("otto", "Opt-out service", "socialstyrelsen", &[Role::OptOutRegistrar]),
+    ] {
+        app.add_user(Some("admin"), &u).await?;
+    }
+    step("users: admin, sara (holder), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)");
+
+    for name in ["slutenvard", "lakemedel", "dodsorsak"] {
+        let path = source.join("catalog").join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let v = app.register_dataset("sara", &text).await?;
+        let file = source.join("sample-data").join(format!("{name}.csv"));
+        let (upload, report) = app
+            .upload("sara", name, &file, Some(hdab_synth::extract_date()))
+            .await?;
+        step(&format!(
+            "{name}: description v{} registered; upload {} checked ({} rows)",
+            v.version, upload.id, report.n_rows
+        ));
+    }
+
+    let optouts = std::fs::read_to_string(source.join("sample-data/optouts.txt"))?;
+    let (changed, _, rejected) = app.optout_lines("otto", &optouts, true).await?;
+    step(&format!("opt-out registry: {changed} people opted out ({} lines rejected)", rejected.len()));
+
+    let application = std::fs::read_to_string(source.join("pipelines/demo-application.toml"))?;
+    let id = app.create_application("anna", &application).await?;
+    app.case_command("anna", &id, CaseCommand::Submit, "").await?;
+    app.case_command("olle", &id, CaseCommand::Take, "Complete; ethics approval checked.")
+        .await?;
+    let (_, permit) = app
+        .case_command(
+            "dora",
+            &id,
+            CaseCommand::Approve,
+            "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
+        )
+        .await?;
+    let permit = permit.context("approval gave no permit")?;
+    step(&format!("application {id}: submitted by anna, prepared by olle, approved by dora: permit {permit}"));
+
+    let deliveries = app.extract("olle", &permit, hdab_pipeline::Compression::Zstd).await?;
+    println!();
+    crate::print_deliveries(&deliveries);
+    match app.audit_verify().await? {
+        Ok(n) => println!("audit log: {n} entries, hash chain intact"),
+        Err(e) => bail!("audit log broken: {e}"),
+    }
+    Ok(())
+}
