@@ -10,11 +10,11 @@ pub mod keyfile;
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use hdab_catalog::DatasetDescription;
 use hdab_permits::{
-    assignee_of, decide, state_of, AppState, ApplicationContent, CaseCommand, CaseEvent,
-    ExtractionSpec, Permit, Refusal, Role, User,
+    AppState, ApplicationContent, CaseCommand, CaseEvent, ExtractionSpec, Permit, Refusal, Role,
+    User, assignee_of, decide, state_of,
 };
 use hdab_pipeline::{Compression, ExtractionInput, Manifest, PipelineError, UploadReport};
-use hdab_pseudonymise::{optout_registry_context, permit_context, registry_hash, PersonId};
+use hdab_pseudonymise::{PersonId, optout_registry_context, permit_context, registry_hash};
 use hdab_store::{Store, StoreError, Upload};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -51,9 +51,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error("key problem: {0}")]
     Key(String),
@@ -182,12 +182,16 @@ impl App {
                     d.id, d.holder, user.id, user.organisation
                 )));
             }
-            let v = self.store.register_dataset_version(&d, actor, Utc::now()).await?;
+            let v = self
+                .store
+                .register_dataset_version(&d, actor, Utc::now())
+                .await?;
             let detail = format!("version {} digest {}", v.version, &v.digest[..16]);
             Ok((v, detail))
         }
         .await;
-        self.audited(actor, "catalog.register", &object, result).await
+        self.audited(actor, "catalog.register", &object, result)
+            .await
     }
 
     // ---- uploads ------------------------------------------------------------------------
@@ -215,30 +219,41 @@ impl App {
                     current.description.holder
                 )));
             }
-            let ext = match file.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+            let ext = match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+            {
                 Some(e) if e == "csv" || e == "txt" || e == "parquet" => e,
                 _ => {
                     return Err(AppError::Invalid(
                         "send CSV (.csv, .txt) or Parquet (.parquet)".into(),
-                    ))
+                    ));
                 }
             };
-            let id = format!("{dataset_id}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            let id = format!(
+                "{dataset_id}-{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            );
             let dir = self.settings.data_dir.join("uploads");
-            std::fs::create_dir_all(&dir).map_err(|e| AppError::Io(dir.display().to_string(), e))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
             let incoming = dir.join(format!(".incoming-{id}.{ext}"));
             let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
             let reference = reference_date.unwrap_or_else(|| Utc::now().date_naive());
-            let report = match hdab_pipeline::check_upload(&incoming, &current.description, reference).await {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&incoming);
-                    return Err(e.into());
-                }
-            };
+            let report =
+                match hdab_pipeline::check_upload(&incoming, &current.description, reference).await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&incoming);
+                        return Err(e.into());
+                    }
+                };
             let file_name = format!("{id}.{ext}");
             let stored = dir.join(&file_name);
-            std::fs::rename(&incoming, &stored).map_err(|e| AppError::Io(stored.display().to_string(), e))?;
+            std::fs::rename(&incoming, &stored)
+                .map_err(|e| AppError::Io(stored.display().to_string(), e))?;
             let upload = Upload {
                 id: id.clone(),
                 dataset_id: dataset_id.to_string(),
@@ -256,7 +271,11 @@ impl App {
                 let _ = std::fs::remove_file(&stored);
                 return Err(e.into());
             }
-            let detail = format!("upload {id} rows {} sha256 {}", report.n_rows, &upload.sha256[..16]);
+            let detail = format!(
+                "upload {id} rows {} sha256 {}",
+                report.n_rows,
+                &upload.sha256[..16]
+            );
             Ok(((upload, report), detail))
         }
         .await;
@@ -265,18 +284,31 @@ impl App {
 
     // ---- applications and decisions -----------------------------------------------------
 
-    fn catalogue_lookup(all: &[hdab_store::DatasetVersion]) -> impl Fn(&str) -> Option<DatasetDescription> + '_ {
-        move |id| all.iter().find(|d| d.dataset_id == id).map(|d| d.description.clone())
+    fn catalogue_lookup(
+        all: &[hdab_store::DatasetVersion],
+    ) -> impl Fn(&str) -> Option<DatasetDescription> + '_ {
+        move |id| {
+            all.iter()
+                .find(|d| d.dataset_id == id)
+                .map(|d| d.description.clone())
+        }
     }
 
     /// Saves a new draft application.
-    pub async fn create_application(&self, actor: &str, toml_text: &str) -> Result<String, AppError> {
+    pub async fn create_application(
+        &self,
+        actor: &str,
+        toml_text: &str,
+    ) -> Result<String, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             Self::require(&user, Role::Applicant, "applying for data")?;
             let content: ApplicationContent = toml::from_str(toml_text)
                 .map_err(|e| AppError::Invalid(format!("the application file: {}", e.message())))?;
-            let id = self.store.create_application(&user, &content, Utc::now()).await?;
+            let id = self
+                .store
+                .create_application(&user, &content, Utc::now())
+                .await?;
             Ok((id.clone(), format!("draft {id}")))
         }
         .await;
@@ -296,26 +328,51 @@ impl App {
             let user = self.user(actor).await?;
             let app = match self.store.application(application_id).await {
                 Ok(a) => a,
-                Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound(format!("application '{application_id}'"))),
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(AppError::NotFound(format!(
+                        "application '{application_id}'"
+                    )));
+                }
                 Err(e) => return Err(e.into()),
             };
             let state = state_of(&app.events);
-            let next = decide(&user, &app.applicant, assignee_of(&app.events), state, command, comment)?;
+            let next = decide(
+                &user,
+                &app.applicant,
+                assignee_of(&app.events),
+                state,
+                command,
+                comment,
+            )?;
             if command == CaseCommand::Submit {
                 let all = self.store.datasets().await?;
-                let problems = app.content.completeness_problems(&Self::catalogue_lookup(&all));
+                let problems = app
+                    .content
+                    .completeness_problems(&Self::catalogue_lookup(&all));
                 if !problems.is_empty() {
                     return Err(AppError::Invalid(format!(
                         "the application is not complete:\n{}",
-                        problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+                        problems
+                            .iter()
+                            .map(|p| format!("  - {p}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     )));
                 }
             }
             let now = Utc::now();
-            let event = CaseEvent { command, actor: actor.to_string(), at: now, comment: comment.to_string() };
+            let event = CaseEvent {
+                command,
+                actor: actor.to_string(),
+                at: now,
+                comment: comment.to_string(),
+            };
             let permit = if command == CaseCommand::Approve {
                 let n = self.store.count_permits().await?;
-                let spec = ExtractionSpec { pseudonymised: app.content.pseudonymised, datasets: app.content.datasets.clone() };
+                let spec = ExtractionSpec {
+                    pseudonymised: app.content.pseudonymised,
+                    datasets: app.content.datasets.clone(),
+                };
                 Some(Permit {
                     id: format!("P-{}-{:04}", now.format("%Y"), n + 1),
                     application_id: app.id.clone(),
@@ -323,14 +380,19 @@ impl App {
                     spec,
                     spe_users: app.content.spe_users.clone(),
                     granted_at: now,
-                    valid_until: now.date_naive().checked_add_months(Months::new(app.content.months_needed)).unwrap_or(now.date_naive()),
+                    valid_until: now
+                        .date_naive()
+                        .checked_add_months(Months::new(app.content.months_needed))
+                        .unwrap_or(now.date_naive()),
                     key_version: 1,
                     revoked_at: None,
                 })
             } else {
                 None
             };
-            self.store.append_case_event(&app.id, app.events.len(), &event, permit.as_ref()).await?;
+            self.store
+                .append_case_event(&app.id, app.events.len(), &event, permit.as_ref())
+                .await?;
             let permit_id = permit.map(|p| p.id);
             let detail = match &permit_id {
                 Some(p) => format!("{} -> {} permit {p}", state, next),
@@ -339,7 +401,13 @@ impl App {
             Ok(((next, permit_id), detail))
         }
         .await;
-        self.audited(actor, &format!("case.{}", command.as_str()), application_id, result).await
+        self.audited(
+            actor,
+            &format!("case.{}", command.as_str()),
+            application_id,
+            result,
+        )
+        .await
     }
 
     // ---- opt-out registry -------------------------------------------------------------
@@ -352,10 +420,18 @@ impl App {
         text: &str,
         opt_out: bool,
     ) -> Result<(usize, usize, Vec<(usize, String)>), AppError> {
-        let action = if opt_out { "optout.register" } else { "optout.withdraw" };
+        let action = if opt_out {
+            "optout.register"
+        } else {
+            "optout.withdraw"
+        };
         let result = async {
             let user = self.user(actor).await?;
-            Self::require(&user, Role::OptOutRegistrar, "changing the opt-out registry")?;
+            Self::require(
+                &user,
+                Role::OptOutRegistrar,
+                "changing the opt-out registry",
+            )?;
             let key = keyfile::load(&self.settings.key_file)?.derive(&optout_registry_context());
             let today = Utc::now().date_naive();
             let (mut changed, mut unchanged, mut rejected) = (0, 0, Vec::new());
@@ -365,7 +441,11 @@ impl App {
                 }
                 match PersonId::parse(line, today) {
                     Ok(id) => {
-                        if self.store.record_optout(&registry_hash(&key, &id), opt_out, Utc::now()).await? {
+                        if self
+                            .store
+                            .record_optout(&registry_hash(&key, &id), opt_out, Utc::now())
+                            .await?
+                        {
                             changed += 1;
                         } else {
                             unchanged += 1;
@@ -374,7 +454,10 @@ impl App {
                     Err(reason) => rejected.push((i + 1, reason.to_string())),
                 }
             }
-            let detail = format!("changed {changed} unchanged {unchanged} rejected {}", rejected.len());
+            let detail = format!(
+                "changed {changed} unchanged {unchanged} rejected {}",
+                rejected.len()
+            );
             Ok(((changed, unchanged, rejected), detail))
         }
         .await;
@@ -386,7 +469,12 @@ impl App {
     /// Extracts every dataset of a permit into its SPE folder. Refused unless the permit is
     /// valid now. If the opt-out registry changes during the run, the run is redone so the
     /// delivery reflects the registry at commit time.
-    pub async fn extract(&self, actor: &str, permit_id: &str, compression: Compression) -> Result<Vec<Delivery>, AppError> {
+    pub async fn extract(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        compression: Compression,
+    ) -> Result<Vec<Delivery>, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             Self::require(&user, Role::CaseOfficer, "running an extraction")?;
@@ -494,13 +582,21 @@ impl App {
 /// What goes into the audit log for a failure: the error's first line, which names ids,
 /// columns and reasons, never values.
 fn audit_reason(e: &AppError) -> String {
-    e.to_string().lines().next().unwrap_or_default().chars().take(300).collect()
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
 }
 
 fn copy_with_sha256(from: &Path, to: &Path) -> Result<(String, u64), AppError> {
     use std::io::Write;
-    let mut src = std::fs::File::open(from).map_err(|e| AppError::Io(from.display().to_string(), e))?;
-    let mut dst = std::fs::File::create(to).map_err(|e| AppError::Io(to.display().to_string(), e))?;
+    let mut src =
+        std::fs::File::open(from).map_err(|e| AppError::Io(from.display().to_string(), e))?;
+    let mut dst =
+        std::fs::File::create(to).map_err(|e| AppError::Io(to.display().to_string(), e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;

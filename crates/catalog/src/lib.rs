@@ -261,15 +261,15 @@ impl DatasetDescription {
         if !self.applicable_legislation.iter().any(|l| l == EHDS_ELI) {
             problems.push(format!("applicable_legislation: must include {EHDS_ELI}"));
         }
-        if let (Some(end), start) = (self.temporal_coverage.end, self.temporal_coverage.start) {
-            if end < start {
-                problems.push("temporal_coverage: end is before start".into());
-            }
+        if let (Some(end), start) = (self.temporal_coverage.end, self.temporal_coverage.start)
+            && end < start
+        {
+            problems.push("temporal_coverage: end is before start".into());
         }
-        if let (Some(lo), Some(hi)) = (self.min_typical_age, self.max_typical_age) {
-            if lo > hi {
-                problems.push("min_typical_age is above max_typical_age".into());
-            }
+        if let (Some(lo), Some(hi)) = (self.min_typical_age, self.max_typical_age)
+            && lo > hi
+        {
+            problems.push("min_typical_age is above max_typical_age".into());
         }
         problems.extend(self.dictionary_problems());
         if problems.is_empty() {
@@ -289,7 +289,9 @@ impl DatasetDescription {
             let where_ = format!("variables[{i}] '{}'", v.name);
             let name_ok = !v.name.is_empty()
                 && v.name.len() <= 32
-                && v.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                && v.name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !name_ok {
                 problems.push(format!(
                     "{where_}: a name is 1–32 ASCII letters, digits or '_' (researchers' tools need that)"
@@ -311,10 +313,14 @@ impl DatasetDescription {
                 ));
             }
             if v.partial_dates && v.variable_type != VariableType::Date {
-                problems.push(format!("{where_}: partial_dates only applies to date variables"));
+                problems.push(format!(
+                    "{where_}: partial_dates only applies to date variables"
+                ));
             }
             if v.variable_type == VariableType::Code && v.code_system.is_none() {
-                problems.push(format!("{where_}: a code variable must name its code_system"));
+                problems.push(format!(
+                    "{where_}: a code variable must name its code_system"
+                ));
             }
         }
         let n_person = self
@@ -384,7 +390,10 @@ sensitivity = "direct_identifier"
             .replace(r#"sv = "Demo", "#, r#"sv = "", "#)
             .replace("non_public", "secret")
             .replace("electronic-health-records", "vibes")
-            .replace(r#"sensitivity = "direct_identifier""#, r#"sensitivity = "other""#);
+            .replace(
+                r#"sensitivity = "direct_identifier""#,
+                r#"sensitivity = "other""#,
+            );
         let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
             panic!("expected the description to be refused");
         };
@@ -394,7 +403,9 @@ sensitivity = "direct_identifier"
     #[test]
     fn an_unknown_sensitivity_class_names_the_field() {
         let bad = GOOD.replace("direct_identifier", "very_secret");
-        let err = DatasetDescription::from_toml(&bad).err().map(|e| e.to_string());
+        let err = DatasetDescription::from_toml(&bad)
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("very_secret")));
     }
 }

@@ -15,7 +15,12 @@ use std::path::PathBuf;
 #[command(name = "hdab", version, max_term_width = 100)]
 pub struct Cli {
     /// Folder for the database, uploads, key and SPE (the embedded default).
-    #[arg(long, env = "HDAB_DATA_DIR", default_value = "hdab-data", global = true)]
+    #[arg(
+        long,
+        env = "HDAB_DATA_DIR",
+        default_value = "hdab-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Database URL: sqlite://FILE (default: DATA_DIR/hdab.db) or postgres://…
     #[arg(long, env = "HDAB_DATABASE_URL", global = true)]

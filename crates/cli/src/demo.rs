@@ -1,7 +1,7 @@
 //! `hdab demo`: the whole chain on the bundled synthetic data, in a folder of its own.
 
-use anyhow::{bail, Context, Result};
-use hdab_app::{keyfile, App, Settings};
+use anyhow::{Context, Result, bail};
+use hdab_app::{App, Settings, keyfile};
 use hdab_permits::{CaseCommand, Role, User};
 use std::path::{Path, PathBuf};
 
@@ -38,7 +38,9 @@ fn step(text: &str) {
 pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
     let source = find_source(source)?;
     if dir.exists() {
-        let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty = std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty && !dir.join(MARKER).exists() {
             bail!(
                 "{} exists and is not an earlier demo; choose another folder with --dir",
@@ -62,22 +64,53 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
         organisation: org.into(),
         roles: roles.to_vec(),
     };
-    app.add_user(None, &user("admin", "Administratör", "socialstyrelsen", &[Role::Admin]))
-        .await?;
+    app.add_user(
+        None,
+        &user("admin", "Administratör", "socialstyrelsen", &[Role::Admin]),
+    )
+    .await?;
     for u in [
-        user("sara", "Sara Holm (registerhållare)", "socialstyrelsen", &[Role::DataHolder]),
-        user("anna", "Anna Berg (forskare)", "karolinska-institutet", &[Role::Applicant]),
-        user("olle", "Olle Lind (handläggare)", "socialstyrelsen", &[Role::CaseOfficer]),
-        user("dora", "Dora Ek (beslutsfattare)", "socialstyrelsen", &[Role::DecisionMaker]),
-        user("otto", "Opt-out service", "socialstyrelsen", &[Role::OptOutRegistrar]),
+        user(
+            "sara",
+            "Sara Holm (registerhållare)",
+            "socialstyrelsen",
+            &[Role::DataHolder],
+        ),
+        user(
+            "anna",
+            "Anna Berg (forskare)",
+            "karolinska-institutet",
+            &[Role::Applicant],
+        ),
+        user(
+            "olle",
+            "Olle Lind (handläggare)",
+            "socialstyrelsen",
+            &[Role::CaseOfficer],
+        ),
+        user(
+            "dora",
+            "Dora Ek (beslutsfattare)",
+            "socialstyrelsen",
+            &[Role::DecisionMaker],
+        ),
+        user(
+            "otto",
+            "Opt-out service",
+            "socialstyrelsen",
+            &[Role::OptOutRegistrar],
+        ),
     ] {
         app.add_user(Some("admin"), &u).await?;
     }
-    step("users: admin, sara (holder), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)");
+    step(
+        "users: admin, sara (holder), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)",
+    );
 
     for name in ["slutenvard", "lakemedel", "dodsorsak"] {
         let path = source.join("catalog").join(format!("{name}.toml"));
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let v = app.register_dataset("sara", &text).await?;
         let file = source.join("sample-data").join(format!("{name}.csv"));
         let (upload, report) = app
@@ -91,13 +124,22 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
 
     let optouts = std::fs::read_to_string(source.join("sample-data/optouts.txt"))?;
     let (changed, _, rejected) = app.optout_lines("otto", &optouts, true).await?;
-    step(&format!("opt-out registry: {changed} people opted out ({} lines rejected)", rejected.len()));
+    step(&format!(
+        "opt-out registry: {changed} people opted out ({} lines rejected)",
+        rejected.len()
+    ));
 
     let application = std::fs::read_to_string(source.join("pipelines/demo-application.toml"))?;
     let id = app.create_application("anna", &application).await?;
-    app.case_command("anna", &id, CaseCommand::Submit, "").await?;
-    app.case_command("olle", &id, CaseCommand::Take, "Complete; ethics approval checked.")
+    app.case_command("anna", &id, CaseCommand::Submit, "")
         .await?;
+    app.case_command(
+        "olle",
+        &id,
+        CaseCommand::Take,
+        "Complete; ethics approval checked.",
+    )
+    .await?;
     let (_, permit) = app
         .case_command(
             "dora",
@@ -107,9 +149,13 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
         )
         .await?;
     let permit = permit.context("approval gave no permit")?;
-    step(&format!("application {id}: submitted by anna, prepared by olle, approved by dora: permit {permit}"));
+    step(&format!(
+        "application {id}: submitted by anna, prepared by olle, approved by dora: permit {permit}"
+    ));
 
-    let deliveries = app.extract("olle", &permit, hdab_pipeline::Compression::Zstd).await?;
+    let deliveries = app
+        .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
+        .await?;
     println!();
     crate::print_deliveries(&deliveries);
     match app.audit_verify().await? {

@@ -20,7 +20,10 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -66,7 +69,9 @@ fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
         }
         _ => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading standard input")?;
             Ok(s)
         }
     }
@@ -213,7 +218,9 @@ async fn run(cli: Cli) -> Result<()> {
                 CaseCmd::Approve { id, reason } => (id, CaseCommand::Approve, reason.as_str()),
                 CaseCmd::Reject { id, reason } => (id, CaseCommand::Reject, reason.as_str()),
             };
-            let (state, permit) = app.case_command(&actor(&cli)?, id, command, comment).await?;
+            let (state, permit) = app
+                .case_command(&actor(&cli)?, id, command, comment)
+                .await?;
             match permit {
                 Some(p) => println!("{id}: {state}; permit {p}"),
                 None => println!("{id}: {state}"),
@@ -235,7 +242,8 @@ async fn run(cli: Cli) -> Result<()> {
                 OptoutCmd::Withdraw { file } => (file, false),
             };
             let text = read_input(file)?;
-            let (changed, unchanged, rejected) = app.optout_lines(&actor(&cli)?, &text, out).await?;
+            let (changed, unchanged, rejected) =
+                app.optout_lines(&actor(&cli)?, &text, out).await?;
             println!(
                 "{} {changed}, already so {unchanged}, rejected {}",
                 if out { "opted out" } else { "opted back in" },
@@ -277,7 +285,12 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
         let r = &d.manifest.rows;
         println!(
             "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
-            d.dataset_id, r.rows_in, r.delivered, r.outside_cohort, r.opted_out, r.invalid_identifier
+            d.dataset_id,
+            r.rows_in,
+            r.delivered,
+            r.outside_cohort,
+            r.opted_out,
+            r.invalid_identifier
         );
     }
     for d in deliveries {

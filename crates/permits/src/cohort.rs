@@ -131,17 +131,19 @@ impl DatasetRequest {
                         "a date range needs a date variable",
                         &mut p,
                     );
-                    if let (Some(f), Some(t)) = (from, to) {
-                        if f > t {
-                            p.push(format!("cohort: date range on '{column}' ends before it starts"));
-                        }
+                    if let (Some(f), Some(t)) = (from, to)
+                        && f > t
+                    {
+                        p.push(format!(
+                            "cohort: date range on '{column}' ends before it starts"
+                        ));
                     }
                 }
                 Condition::AgeRange { min, max, .. } => {
-                    if let (Some(lo), Some(hi)) = (min, max) {
-                        if lo > hi {
-                            p.push("cohort: age range minimum is above its maximum".into());
-                        }
+                    if let (Some(lo), Some(hi)) = (min, max)
+                        && lo > hi
+                    {
+                        p.push("cohort: age range minimum is above its maximum".into());
                     }
                 }
             }

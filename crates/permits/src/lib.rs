@@ -10,7 +10,7 @@ pub mod workflow;
 
 pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};
 pub use workflow::{
-    assignee_of, decide, state_of, AppState, CaseCommand, CaseEvent, Refusal, Role, User,
+    AppState, CaseCommand, CaseEvent, Refusal, Role, User, assignee_of, decide, state_of,
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -99,7 +99,10 @@ impl ApplicationContent {
             p.push("months_needed: between 1 and 120 (a permit lasts at most 10 years)".into());
         }
         if self.purpose == Purpose::ScientificResearch
-            && self.ethics_reference.as_deref().is_none_or(|r| r.trim().is_empty())
+            && self
+                .ethics_reference
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty())
         {
             p.push("ethics_reference: research on personal data needs an ethics approval (Etikprövningsmyndigheten reference)".into());
         }

@@ -154,9 +154,9 @@ pub struct CaseEvent {
 
 /// The state after a sequence of events (an application starts as a draft).
 pub fn state_of(events: &[CaseEvent]) -> AppState {
-    events
-        .iter()
-        .fold(AppState::Draft, |s, e| next_state(s, e.command).unwrap_or(s))
+    events.iter().fold(AppState::Draft, |s, e| {
+        next_state(s, e.command).unwrap_or(s)
+    })
 }
 
 /// The officer preparing the case: whoever last took it.
@@ -200,9 +200,7 @@ pub enum Refusal {
     NotTheApplicant { command: &'static str },
     #[error("the applicant cannot decide their own application; another decision maker must")]
     ApplicantDecides,
-    #[error(
-        "the officer who prepared the case cannot also decide it; another decision maker must"
-    )]
+    #[error("the officer who prepared the case cannot also decide it; another decision maker must")]
     PreparerDecides,
     #[error("a decision needs a reason")]
     NoReason,
@@ -276,14 +274,28 @@ mod tests {
     #[test]
     fn decision_by_the_applicant_themself_is_refused() {
         let anna = user("anna", &[Role::Applicant, Role::DecisionMaker]);
-        let r = decide(&anna, "anna", Some("olle"), AppState::UnderReview, CaseCommand::Approve, "ok");
+        let r = decide(
+            &anna,
+            "anna",
+            Some("olle"),
+            AppState::UnderReview,
+            CaseCommand::Approve,
+            "ok",
+        );
         assert_eq!(r, Err(Refusal::ApplicantDecides));
     }
 
     #[test]
     fn decision_by_the_preparing_officer_is_refused() {
         let olle = user("olle", &[Role::CaseOfficer, Role::DecisionMaker]);
-        let r = decide(&olle, "anna", Some("olle"), AppState::UnderReview, CaseCommand::Approve, "ok");
+        let r = decide(
+            &olle,
+            "anna",
+            Some("olle"),
+            AppState::UnderReview,
+            CaseCommand::Approve,
+            "ok",
+        );
         assert_eq!(r, Err(Refusal::PreparerDecides));
     }
 
@@ -307,7 +319,11 @@ mod tests {
                                     role == Role::DecisionMaker && applicant != "u"
                                 }
                             };
-                        assert_eq!(r.is_ok(), expect_ok, "{role:?} {command:?} {state:?} {applicant}");
+                        assert_eq!(
+                            r.is_ok(),
+                            expect_ok,
+                            "{role:?} {command:?} {state:?} {applicant}"
+                        );
                     }
                 }
             }

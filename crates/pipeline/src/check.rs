@@ -1,13 +1,13 @@
 //! Checking an upload against its data dictionary before it can be used.
 
+use crate::PipelineError;
 use crate::source::{map_columns, open_streams};
 use crate::values::type_column;
-use crate::PipelineError;
 use chrono::NaiveDate;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::StreamExt;
 use hdab_catalog::{DatasetDescription, VariableType};
-use hdab_pseudonymise::{parse_id_column, IdRejection};
+use hdab_pseudonymise::{IdRejection, parse_id_column};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -53,9 +53,13 @@ pub async fn check_upload(
     for mut stream in streams {
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(|e| {
+                let place = if report.n_rows == 0 {
+                    String::new()
+                } else {
+                    format!(" (somewhere after data row {})", report.n_rows)
+                };
                 PipelineError::Rejected(vec![format!(
-                    "the file could not be read as a table after data row {}: {}",
-                    report.n_rows,
+                    "the file could not be read as a table{place}: {}",
                     short_engine_error(&e)
                 )])
             })?;
@@ -63,12 +67,15 @@ pub async fn check_upload(
                 let column = batch.column(i);
                 *report.n_empty.entry(v.name.clone()).or_default() += column.null_count() as u64;
                 if v.variable_type == VariableType::PersonId {
-                    let parsed = parse_id_column(column.as_ref(), reference)
-                        .map_err(|e| PipelineError::Rejected(vec![format!("column '{}': {e}", v.name)]))?;
+                    let parsed = parse_id_column(column.as_ref(), reference).map_err(|e| {
+                        PipelineError::Rejected(vec![format!("column '{}': {e}", v.name)])
+                    })?;
                     for p in parsed {
                         match p {
                             Ok(_) => report.n_valid_identifiers += 1,
-                            Err(r) => *report.invalid_identifiers.entry(r.as_str()).or_default() += 1,
+                            Err(r) => {
+                                *report.invalid_identifiers.entry(r.as_str()).or_default() += 1
+                            }
                         }
                     }
                     continue;
@@ -94,9 +101,14 @@ pub async fn check_upload(
                     let t = description
                         .variable(&col)
                         .map_or("", |v| v.variable_type.as_str());
+                    let values = if p.count == 1 {
+                        "1 value".to_string()
+                    } else {
+                        format!("{} values", p.count)
+                    };
                     format!(
-                        "column '{col}' (type {t}): {} value(s) {}; first at data row {}",
-                        p.count, p.what, p.first_row
+                        "column '{col}' (type {t}): {values} {}; the first at data row {}",
+                        p.what, p.first_row
                     )
                 })
                 .collect(),
@@ -108,9 +120,9 @@ pub async fn check_upload(
 /// DataFusion's CSV errors quote the offending line; keep only the part before any data.
 fn short_engine_error(e: &datafusion::error::DataFusionError) -> String {
     let text = e.to_string();
-    if text.contains("incorrect number of fields") || text.contains("Encountered unequal lengths")
-    {
-        "a row has a different number of fields than the header".to_string()
+    if text.contains("incorrect number of fields") || text.contains("Encountered unequal lengths") {
+        "a row has a different number of fields than the header (check the separator and quoting)"
+            .to_string()
     } else if text.contains("invalid utf-8") || text.contains("Invalid UTF8") {
         "the text is not UTF-8 (save the file as UTF-8)".to_string()
     } else {

@@ -4,17 +4,17 @@
 //! delivered type, plus [`BIRTH_DATE`] from the person id; ages compare birth dates, so no
 //! age column is needed. A null anywhere counts as "not in the cohort".
 
-use crate::values::date32;
 use crate::PipelineError;
+use crate::values::date32;
 use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Array, BooleanArray};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::execution::context::ExecutionProps;
-use datafusion::logical_expr::{lit, Expr};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
-use datafusion::physical_expr::{create_physical_expr, PhysicalExpr};
+use datafusion::logical_expr::{Expr, lit};
+use datafusion::physical_expr::{PhysicalExpr, create_physical_expr};
 use hdab_catalog::DatasetDescription;
 use hdab_permits::{Cohort, Condition};
 use std::sync::Arc;
@@ -55,7 +55,11 @@ pub fn cohort_expr(cohort: &Cohort, description: &DatasetDescription) -> Expr {
                 }
                 any
             }
-            Condition::DateRange { column: col, from, to } => {
+            Condition::DateRange {
+                column: col,
+                from,
+                to,
+            } => {
                 let mut e = column(description, col).is_not_null();
                 if let Some(f) = from {
                     e = e.and(column(description, col).gt_eq(date_lit(*f)));

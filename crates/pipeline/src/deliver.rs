@@ -179,7 +179,8 @@ impl StagedDelivery {
                 use std::io::Write;
                 let mut f =
                     std::fs::File::create(&path).map_err(|e| PipelineError::io(&path, e))?;
-                f.write_all(&json).map_err(|e| PipelineError::io(&path, e))?;
+                f.write_all(&json)
+                    .map_err(|e| PipelineError::io(&path, e))?;
                 f.sync_all().map_err(|e| PipelineError::io(&path, e))?;
             }
             fsync_dir(&self.staging)?;

@@ -1,14 +1,12 @@
 //! One dataset of one permit: upload in, pseudonymised Parquet out (into staging).
 
-use crate::cohort::{CompiledCohort, BIRTH_DATE};
-use crate::deliver::{sha256_file, Manifest, ManifestFile, RowAccounting, StagedDelivery};
+use crate::PipelineError;
+use crate::cohort::{BIRTH_DATE, CompiledCohort};
+use crate::deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, sha256_file};
 use crate::source::{map_columns, open_streams, session};
 use crate::values::{date32, truncate_dates, type_column};
-use crate::PipelineError;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Date32Builder, StringArray,
-};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Date32Builder, StringArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -20,7 +18,9 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use hdab_catalog::{DatasetDescription, Variable, VariableType};
 use hdab_permits::{DatasetRequest, Generalisation};
-use hdab_pseudonymise::{parse_id_column, pseudonymise_ids, registry_hash, DerivedKey, IdRejection, PersonId};
+use hdab_pseudonymise::{
+    DerivedKey, IdRejection, PersonId, parse_id_column, pseudonymise_ids, registry_hash,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,7 +77,9 @@ struct OutputVariable {
 }
 
 /// Runs the extraction into a staging folder and returns it, ready to commit.
-pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDelivery, PipelineError> {
+pub async fn stage_extraction(
+    input: &ExtractionInput<'_>,
+) -> Result<StagedDelivery, PipelineError> {
     let problems = input.request.problems_against(input.description);
     if !problems.is_empty() {
         return Err(PipelineError::InvalidRequest(problems));
@@ -142,7 +144,11 @@ pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDeliv
             true,
         ));
         if o.variable.partial_dates {
-            out_fields.push(Field::new(format!("{}_PREC", o.variable.name), DataType::Utf8, true));
+            out_fields.push(Field::new(
+                format!("{}_PREC", o.variable.name),
+                DataType::Utf8,
+                true,
+            ));
         }
     }
     let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
@@ -164,30 +170,40 @@ pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDeliv
     let mut results = Vec::new();
     // The workers block on their own runtimes; tell the caller's runtime to move its other
     // tasks off this thread meanwhile.
-    tokio::task::block_in_place(|| std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for (i, stream) in streams.into_iter().enumerate() {
-            let path = staging.path().join(format!("part-{i:05}.parquet"));
-            let shared = shared.clone();
-            let keys = (input.pseudonym_key, input.registry_key, input.optouts);
-            handles.push(scope.spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .map_err(|e| PipelineError::io(&path, e))?;
-                runtime.block_on(run_partition(stream, &shared, keys, &path))
-                    .map(|acc| (path, acc))
-            }));
-        }
-        for h in handles {
-            results.push(h.join().unwrap_or_else(|_| {
-                Err(PipelineError::Unsupported("a pipeline worker crashed".into()))
-            }));
-        }
-    }));
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            for (i, stream) in streams.into_iter().enumerate() {
+                let path = staging.path().join(format!("part-{i:05}.parquet"));
+                let shared = shared.clone();
+                let keys = (input.pseudonym_key, input.registry_key, input.optouts);
+                handles.push(scope.spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| PipelineError::io(&path, e))?;
+                    runtime
+                        .block_on(run_partition(stream, &shared, keys, &path))
+                        .map(|acc| (path, acc))
+                }));
+            }
+            for h in handles {
+                results.push(h.join().unwrap_or_else(|_| {
+                    Err(PipelineError::Unsupported(
+                        "a pipeline worker crashed".into(),
+                    ))
+                }));
+            }
+        })
+    });
 
-    let mut rows = RowAccounting::default();
-    rows.invalid_identifier_by_reason = IdRejection::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
+    let mut rows = RowAccounting {
+        invalid_identifier_by_reason: IdRejection::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), 0))
+            .collect(),
+        ..RowAccounting::default()
+    };
     let mut files = Vec::new();
     for r in results {
         let (path, acc) = match r {
@@ -198,9 +214,15 @@ pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDeliv
             }
         };
         rows.add(&acc);
-        let bytes = std::fs::metadata(&path).map_err(|e| PipelineError::io(&path, e))?.len();
+        let bytes = std::fs::metadata(&path)
+            .map_err(|e| PipelineError::io(&path, e))?
+            .len();
         files.push(ManifestFile {
-            name: path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string(),
+            name: path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string(),
             rows: acc.delivered,
             bytes,
             sha256: sha256_file(&path)?,
@@ -216,7 +238,9 @@ pub async fn stage_extraction(input: &ExtractionInput<'_>) -> Result<StagedDeliv
         spec_digest: input.spec_digest.into(),
         key_id: input.key_id.into(),
         key_version: input.key_version,
-        pseudonym_scheme: "HMAC-SHA-256 under HKDF-SHA-256(permit, key version); 160 bits, base32 lower case".into(),
+        pseudonym_scheme:
+            "HMAC-SHA-256 under HKDF-SHA-256(permit, key version); 160 bits, base32 lower case"
+                .into(),
         optout_registry_seq: input.optout_registry_seq,
         reference_date: input.reference_date,
         rows,
@@ -363,7 +387,15 @@ async fn run_partition(
                     let coarse: StringArray = p
                         .as_string::<i32>()
                         .iter()
-                        .map(|v| v.map(|v| if to_year || v == "year" { "year" } else { "month" }))
+                        .map(|v| {
+                            v.map(|v| {
+                                if to_year || v == "year" {
+                                    "year"
+                                } else {
+                                    "month"
+                                }
+                            })
+                        })
                         .collect();
                     precision = Some(Arc::new(coarse));
                 }

@@ -20,9 +20,9 @@ mod extract;
 pub mod source;
 pub mod values;
 
-pub use check::{check_upload, UploadReport};
+pub use check::{UploadReport, check_upload};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
-pub use extract::{stage_extraction, Compression, ExtractionInput, PSEUDONYM_COLUMN};
+pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
 
 use std::path::{Path, PathBuf};
 

@@ -32,7 +32,9 @@ pub fn detect_format(path: &Path) -> Result<(Format, Vec<String>), PipelineError
                 .read_until(b'\n', &mut first)
                 .map_err(|e| PipelineError::io(path, e))?;
             let line = String::from_utf8_lossy(&first);
-            let line = line.trim_start_matches('\u{feff}').trim_end_matches(['\r', '\n']);
+            let line = line
+                .trim_start_matches('\u{feff}')
+                .trim_end_matches(['\r', '\n']);
             if line.trim().is_empty() {
                 return Err(PipelineError::Rejected(vec![
                     "the file is empty: expected a header row with the column names".into(),

@@ -39,9 +39,9 @@ pub enum ValueProblem {
 impl ValueProblem {
     pub fn describe(self) -> &'static str {
         match self {
-            ValueProblem::NotADate => "is not a date written YYYYMMDD (or YYYYMM00, YYYY0000)",
-            ValueProblem::NotAnInteger => "is not a whole number",
-            ValueProblem::NotANumber => "is not a number",
+            ValueProblem::NotADate => "not a date written YYYYMMDD (or YYYYMM00, YYYY0000)",
+            ValueProblem::NotAnInteger => "not a whole number",
+            ValueProblem::NotANumber => "not a number",
         }
     }
 }
@@ -66,7 +66,9 @@ pub fn parse_register_date(s: &str) -> Result<Option<(NaiveDate, Precision)>, Va
     } else {
         s.to_string()
     };
-    if compact.is_empty() || compact.bytes().all(|b| b == b'0') || compact.bytes().all(|b| b == b'9')
+    if compact.is_empty()
+        || compact.bytes().all(|b| b == b'0')
+        || compact.bytes().all(|b| b == b'9')
     {
         return Ok(None);
     }
@@ -92,7 +94,9 @@ pub fn parse_integer(s: &str) -> Result<Option<i64>, ValueProblem> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse::<i64>().map(Some).map_err(|_| ValueProblem::NotAnInteger)
+    s.parse::<i64>()
+        .map(Some)
+        .map_err(|_| ValueProblem::NotAnInteger)
 }
 
 /// A decimal number with `,` or `.` as decimal mark (Swedish exports use `,`).
@@ -254,7 +258,13 @@ mod tests {
             parse_register_date("20190000"),
             Ok(Some((d(2019, 1, 1), Precision::Year)))
         );
-        assert_eq!(parse_register_date("2019-03-15").ok().flatten().map(|x| x.1), Some(Precision::Day));
+        assert_eq!(
+            parse_register_date("2019-03-15")
+                .ok()
+                .flatten()
+                .map(|x| x.1),
+            Some(Precision::Day)
+        );
         assert_eq!(parse_register_date(""), Ok(None));
         assert_eq!(parse_register_date("99999999"), Ok(None));
         assert_eq!(parse_register_date("20190230"), Err(ValueProblem::NotADate));

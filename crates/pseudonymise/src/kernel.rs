@@ -106,6 +106,10 @@ mod tests {
         let p = pseudonymise_ids(&key, &[id, id]);
         assert_eq!(p.value(0), p.value(1));
         assert_eq!(p.value(0).len(), 32);
-        assert!(!p.value(0).bytes().any(|b| matches!(b, b'0' | b'1' | b'8' | b'9')));
+        assert!(
+            !p.value(0)
+                .bytes()
+                .any(|b| matches!(b, b'0' | b'1' | b'8' | b'9'))
+        );
     }
 }

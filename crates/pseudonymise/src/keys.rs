@@ -30,7 +30,9 @@ const HKDF_SALT: &[u8] = b"hdab/hkdf-salt/v1";
 /// Problems with key material. Never carries key bytes.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KeyError {
-    #[error("the master key must be 64 hexadecimal characters (32 bytes); found {found} characters")]
+    #[error(
+        "the master key must be 64 hexadecimal characters (32 bytes); found {found} characters"
+    )]
     WrongLength { found: usize },
     #[error("the master key is not hexadecimal")]
     NotHex,

@@ -10,10 +10,10 @@ pub mod keys;
 pub mod person_id;
 
 pub use kernel::{
-    encode_pseudonym, parse_id_column, pseudonym, pseudonymise_ids, registry_hash,
-    UnsupportedIdType,
+    UnsupportedIdType, encode_pseudonym, parse_id_column, pseudonym, pseudonymise_ids,
+    registry_hash,
 };
 pub use keys::{
-    optout_registry_context, permit_context, DerivedKey, KeyContext, KeyError, MasterKey,
+    DerivedKey, KeyContext, KeyError, MasterKey, optout_registry_context, permit_context,
 };
-pub use person_id::{luhn_check_digit, IdKind, IdRejection, PersonId};
+pub use person_id::{IdKind, IdRejection, PersonId, luhn_check_digit};

@@ -150,7 +150,7 @@ impl PersonId {
         let day = if raw_day > 60 { raw_day - 60 } else { raw_day };
         let full_year = match century {
             Some(c) => c * 100 + yy,
-            None => century_for(yy, separator == Some(b'+'), reference),
+            None => century_for(yy, month, day, separator == Some(b'+'), reference),
         };
         let Some(birth) = NaiveDate::from_ymd_opt(full_year as i32, month, day) else {
             return Err(IdRejection::ImpossibleDate);
@@ -231,16 +231,20 @@ fn two_digits(b: &[u8]) -> u32 {
     u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')
 }
 
-/// Century of a 10-digit form. The separator is `-` until the year a person turns 100 and
-/// `+` from that year on (Skatteverket's rule), so `-` means the latest year ending in `yy`
-/// not after the reference year, and `+` the latest such year at least 100 years before it.
-fn century_for(yy: u32, plus: bool, reference: NaiveDate) -> u32 {
+/// Century of a 10-digit form. Skatteverket writes `+` from the year a person turns 100, so
+/// `+` means the latest year ending in `yy` at least 100 years before the reference year.
+/// `-` (or no separator) means the latest year ending in `yy` whose date is not after the
+/// reference date: someone born "240601" on an extract made 2024-03-31 was born in 1924.
+fn century_for(yy: u32, month: u32, day: u32, plus: bool, reference: NaiveDate) -> u32 {
     let ref_year = reference.year() as u32;
     let mut year = (ref_year / 100) * 100 + yy;
     if year > ref_year {
         year -= 100;
     }
     if plus {
+        return year - 100;
+    }
+    if year == ref_year && (month, day) > (reference.month(), reference.day()) {
         year -= 100;
     }
     year
@@ -251,7 +255,7 @@ fn classify_non_numeric(bytes: &[u8]) -> IdRejection {
     // `800101-R123`) or a letter prefix; only recognise the shape, never pass it through.
     let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
     let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    if letters >= 1 && letters <= 2 && digits >= 8 && bytes.len() <= 14 {
+    if (1..=2).contains(&letters) && digits >= 8 && bytes.len() <= 14 {
         IdRejection::Reservnummer
     } else {
         IdRejection::Unparseable

@@ -34,25 +34,18 @@ pub struct AuditEntry {
 pub enum AuditError {
     #[error("audit entry {seq}: its content does not match its hash (edited)")]
     Edited { seq: i64 },
-    #[error("audit entry {seq}: it does not link to the entry before it (an entry was removed or reordered)")]
+    #[error(
+        "audit entry {seq}: it does not link to the entry before it (an entry was removed or reordered)"
+    )]
     Unlinked { seq: i64 },
     #[error("audit entries are missing before entry {seq} (expected number {expected})")]
     Gap { seq: i64, expected: i64 },
 }
 
-fn entry_hash(
-    seq: i64,
-    at: &str,
-    actor: &str,
-    action: &str,
-    object: &str,
-    outcome: &str,
-    detail: &str,
-    prev: &str,
-) -> String {
+/// `fields` are seq, at, actor, action, object, outcome, detail, prev_hash, in that order.
+fn entry_hash(fields: [&str; 8]) -> String {
     let mut h = Sha256::new();
-    let seq = seq.to_string();
-    for f in [seq.as_str(), at, actor, action, object, outcome, detail, prev] {
+    for f in fields {
         h.update((f.len() as u32).to_be_bytes());
         h.update(f.as_bytes());
     }
@@ -81,7 +74,16 @@ impl Store {
                 None => (0, GENESIS.to_string()),
             };
             let seq = prev_seq + 1;
-            let hash = entry_hash(seq, &at_text, actor, action, object, outcome, detail, &prev_hash);
+            let hash = entry_hash([
+                &seq.to_string(),
+                &at_text,
+                actor,
+                action,
+                object,
+                outcome,
+                detail,
+                &prev_hash,
+            ]);
             let r = sqlx::query("INSERT INTO audit_log (seq, at, actor, action, object, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                 .bind(seq)
                 .bind(&at_text)
@@ -134,12 +136,11 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         let mut prev = GENESIS.to_string();
-        let mut expected = 1i64;
-        for r in &rows {
+        for (expected, r) in (1i64..).zip(rows.iter()) {
             let seq: i64 = r.try_get("seq")?;
             let field = |n: &str| r.try_get::<String, _>(n);
-            let computed = entry_hash(
-                seq,
+            let computed = entry_hash([
+                &seq.to_string(),
                 &field("at")?,
                 &field("actor")?,
                 &field("action")?,
@@ -147,7 +148,7 @@ impl Store {
                 &field("outcome")?,
                 &field("detail")?,
                 &field("prev_hash")?,
-            );
+            ]);
             if computed != field("hash")? {
                 return Ok(Err(AuditError::Edited { seq }));
             }
@@ -158,7 +159,6 @@ impl Store {
                 return Ok(Err(AuditError::Unlinked { seq }));
             }
             prev = field("hash")?;
-            expected += 1;
         }
         Ok(Ok(rows.len()))
     }

@@ -122,16 +122,15 @@ impl Store {
     /// `postgres://…`. A bare path means a SQLite file.
     pub async fn open(url: &str) -> Result<Store> {
         sqlx::any::install_default_drivers();
-        let (url, sqlite) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
-        {
+        let (url, sqlite) = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (url.to_string(), false)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            if let Some(dir) = Path::new(path).parent() {
-                if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
-                }
+            if let Some(dir) = Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
             }
             (format!("sqlite://{path}?mode=rwc"), true)
         };
@@ -212,10 +211,10 @@ impl Store {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<DatasetVersion> {
-        if let Some(current) = self.current_dataset(&description.id).await? {
-            if current.digest == description.digest() {
-                return Ok(current);
-            }
+        if let Some(current) = self.current_dataset(&description.id).await?
+            && current.digest == description.digest()
+        {
+            return Ok(current);
         }
         let mut tx = self.pool.begin().await?;
         let next: i64 = sqlx::query(
@@ -346,14 +345,16 @@ impl Store {
     }
 
     pub async fn application(&self, id: &str) -> Result<StoredApplication> {
-        let row = sqlx::query("SELECT id, applicant, content, created_at FROM applications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "application",
-                id: id.to_string(),
-            })?;
+        let row = sqlx::query(
+            "SELECT id, applicant, content, created_at FROM applications WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "application",
+            id: id.to_string(),
+        })?;
         let content: String = row.try_get("content")?;
         let events = sqlx::query("SELECT command, actor, at, comment FROM application_events WHERE application_id = $1 ORDER BY seq")
             .bind(id)
@@ -470,12 +471,14 @@ impl Store {
         let kind = if opt_out { "opt_out" } else { "opt_in" };
         for _ in 0..5 {
             let mut tx = self.pool.begin().await?;
-            let last: Option<String> = sqlx::query("SELECT kind FROM optout_events WHERE person_hash = $1 ORDER BY seq DESC LIMIT 1")
-                .bind(&hash)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.try_get("kind"))
-                .transpose()?;
+            let last: Option<String> = sqlx::query(
+                "SELECT kind FROM optout_events WHERE person_hash = $1 ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get("kind"))
+            .transpose()?;
             let currently_out = last.as_deref() == Some("opt_out");
             if currently_out == opt_out {
                 return Ok(false);
@@ -484,13 +487,15 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("s")?;
-            let r = sqlx::query("INSERT INTO optout_events (seq, person_hash, kind, at) VALUES ($1, $2, $3, $4)")
-                .bind(seq)
-                .bind(&hash)
-                .bind(kind)
-                .bind(ts(at))
-                .execute(&mut *tx)
-                .await;
+            let r = sqlx::query(
+                "INSERT INTO optout_events (seq, person_hash, kind, at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(seq)
+            .bind(&hash)
+            .bind(kind)
+            .bind(ts(at))
+            .execute(&mut *tx)
+            .await;
             match r {
                 Ok(_) => {
                     tx.commit().await?;
@@ -532,8 +537,7 @@ impl Store {
         for r in &rows {
             let hash_hex: String = r.try_get("person_hash")?;
             let mut hash = [0u8; 32];
-            hex::decode_to_slice(&hash_hex, &mut hash)
-                .map_err(|_| corrupt("an opt-out hash"))?;
+            hex::decode_to_slice(&hash_hex, &mut hash).map_err(|_| corrupt("an opt-out hash"))?;
             let out = r.try_get::<String, _>("kind")? == "opt_out";
             let at = parse_ts(&r.try_get::<String, _>("at")?)?;
             seq = r.try_get("seq")?;

@@ -83,7 +83,11 @@ impl Person {
         if roll < 0.010 {
             // A typo in the last digit: the check digit catches it.
             let last = c.as_bytes()[11] - b'0';
-            return format!("{}-{}", &c[..8], &format!("{}{}", &c[8..11], (last + 1) % 10));
+            return format!(
+                "{}-{}",
+                &c[..8],
+                &format!("{}{}", &c[8..11], (last + 1) % 10)
+            );
         }
         if roll < 0.014 {
             // A regional reservnummer.
@@ -171,7 +175,9 @@ const DRUGS: [(&str, &str); 12] = [
     ("B01AF01", "1"),
 ];
 
-const DEATH_CAUSES: [&str; 8] = ["I219", "I639", "C509", "C619", "J441", "I500", "E119", "X599"];
+const DEATH_CAUSES: [&str; 8] = [
+    "I219", "I639", "C509", "C619", "J441", "I500", "E119", "X599",
+];
 
 fn weighted<'a>(rng: &mut ChaCha8Rng, items: &'a [(&'a str, u32)]) -> &'a str {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
@@ -233,7 +239,11 @@ pub fn generate(
             writeln!(optouts, "{}", person.written_valid(&mut rng))?;
             counts.optouts += 1;
         }
-        let sex = if person.birth_number % 2 == 1 { "1" } else { "2" };
+        let sex = if person.birth_number % 2 == 1 {
+            "1"
+        } else {
+            "2"
+        };
         let dies = rng.random::<f64>() < 0.05 + (2024 - birth.year()) as f64 / 2000.0;
         let death_day = start + Duration::days(rng.random_range(0..span_days));
         let last_day = if dies { death_day } else { extract_date() };

@@ -1,0 +1,210 @@
+//! Helpers for end-to-end tests: run the `hdab` binary in a fresh folder, read deliveries.
+#![allow(dead_code)]
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::DataType;
+use hdab_pseudonymise::{MasterKey, PersonId};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A demo installation in a temporary folder, driven through the binary.
+pub struct Hdab {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Hdab {
+    /// Runs `hdab demo` into a fresh folder.
+    pub fn demo() -> Hdab {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path().join("demo");
+        let hdab = Hdab { _tmp: tmp, dir };
+        let repo = repo();
+        hdab.ok(&[
+            "demo",
+            "--dir",
+            hdab.dir.to_str().unwrap_or_default(),
+            "--source",
+            repo.to_str().unwrap_or_default(),
+        ]);
+        hdab
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn spe(&self) -> PathBuf {
+        self.dir.join("spe")
+    }
+
+    pub fn master_key(&self) -> MasterKey {
+        let text = std::fs::read_to_string(self.dir.join("master.key")).unwrap_or_default();
+        MasterKey::from_hex(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn run(&self, user: Option<&str>, args: &[&str]) -> (bool, String, String) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
+        cmd.env_remove("HDAB_USER")
+            .env_remove("HDAB_MASTER_KEY")
+            .env("HDAB_DATA_DIR", &self.dir);
+        if let Some(u) = user {
+            cmd.args(["--as", u]);
+        }
+        let out = cmd
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running hdab: {e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "hdab panicked: {stderr}");
+        (out.status.success(), stdout, stderr)
+    }
+
+    /// Runs and expects success; returns standard output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(None, args);
+        assert!(ok, "hdab {args:?} failed:\n{err}");
+        out
+    }
+
+    pub fn ok_as(&self, user: &str, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(Some(user), args);
+        assert!(ok, "hdab --as {user} {args:?} failed:\n{err}");
+        out
+    }
+
+    /// Runs and expects failure; returns standard error.
+    pub fn fails_as(&self, user: &str, args: &[&str]) -> String {
+        let (ok, out, err) = self.run(Some(user), args);
+        assert!(!ok, "hdab --as {user} {args:?} should have failed:\n{out}");
+        err
+    }
+}
+
+/// Valid person ids in the first column of a `;`-separated sample file.
+pub fn person_ids_in(path: &Path, reference: chrono::NaiveDate) -> Vec<PersonId> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|l| PersonId::parse(l.split(';').next().unwrap_or_default(), reference).ok())
+        .collect()
+}
+
+/// True if `text` holds anything that parses as a personnummer or samordningsnummer in any
+/// written form: every run of digits (with an inner `-` or `+`) of a plausible length.
+pub fn contains_person_id(text: &str, reference: chrono::NaiveDate) -> bool {
+    let bytes = text.as_bytes();
+    for start in 0..bytes.len() {
+        if !bytes[start].is_ascii_digit() || (start > 0 && bytes[start - 1].is_ascii_digit()) {
+            continue;
+        }
+        for len in [10, 11, 12, 13] {
+            if let Some(candidate) = text.get(start..start + len)
+                && PersonId::parse(candidate, reference).is_ok()
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// One delivered dataset folder, read back with the parquet crate's Arrow reader.
+pub struct Delivery {
+    pub manifest: serde_json::Value,
+    pub manifest_text: String,
+    pub pseudonyms: Vec<String>,
+    pub strings: Vec<String>,
+    pub names: Vec<String>,
+    pub arrow_schema: String,
+}
+
+impl Delivery {
+    /// Every piece of text a researcher could see.
+    pub fn all_text(&self) -> impl Iterator<Item = String> + '_ {
+        self.strings
+            .iter()
+            .cloned()
+            .chain(self.names.iter().cloned())
+            .chain(std::iter::once(self.manifest_text.clone()))
+    }
+}
+
+pub fn read_delivery(folder: &Path) -> Delivery {
+    let manifest_text = std::fs::read_to_string(folder.join("manifest.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+    let manifest: serde_json::Value = serde_json::from_str(&manifest_text).unwrap_or_default();
+    let mut d = Delivery {
+        manifest,
+        manifest_text,
+        pseudonyms: Vec::new(),
+        strings: Vec::new(),
+        names: Vec::new(),
+        arrow_schema: String::new(),
+    };
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for path in files {
+        d.names.push(
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string(),
+        );
+        if path.extension().and_then(|e| e.to_str()) != Some("parquet") {
+            continue;
+        }
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).unwrap_or_else(|e| panic!("{e}"));
+        d.arrow_schema = format!("{:?}", builder.schema());
+        for kv in builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .into_iter()
+            .flatten()
+        {
+            d.strings.push(kv.key.clone());
+            d.strings.extend(kv.value.clone());
+        }
+        for f in builder.schema().fields() {
+            d.names.push(f.name().clone());
+        }
+        let reader = builder.build().unwrap_or_else(|e| panic!("{e}"));
+        for batch in reader {
+            let batch = batch.unwrap_or_else(|e| panic!("{e}"));
+            for (i, field) in batch.schema().fields().iter().enumerate() {
+                let col = batch.column(i);
+                if *field.data_type() != DataType::Utf8 {
+                    // Numbers and dates: their text forms could hide digits too.
+                    for r in 0..col.len() {
+                        if let Ok(s) = arrow::util::display::array_value_to_string(col, r) {
+                            d.strings.push(s);
+                        }
+                    }
+                    continue;
+                }
+                let values = col.as_string::<i32>();
+                for v in values.iter().flatten() {
+                    if field.name() == "pseudonym" {
+                        d.pseudonyms.push(v.to_string());
+                    }
+                    d.strings.push(v.to_string());
+                }
+            }
+        }
+    }
+    d
+}
