@@ -164,7 +164,8 @@ impl StagedDelivery {
         let _ = std::fs::remove_dir_all(&self.staging);
     }
 
-    /// Writes the manifest last, fsyncs, and renames the delivery into place.
+    /// Writes the manifest last, fsyncs, runs the leak scanner over everything staged, and
+    /// renames the delivery into place. Any failure removes the staging folder.
     pub fn commit(self) -> Result<Manifest, PipelineError> {
         let Some(manifest) = self.manifest.clone() else {
             self.abort();
@@ -184,6 +185,13 @@ impl StagedDelivery {
                 f.sync_all().map_err(|e| PipelineError::io(&path, e))?;
             }
             fsync_dir(&self.staging)?;
+            // Last line of defence: nothing that reads as an identifier may leave.
+            let findings = crate::scan::scan_delivery(&self.staging)?;
+            if !findings.is_empty() {
+                return Err(PipelineError::Leak(
+                    findings.into_iter().map(|f| f.place).collect(),
+                ));
+            }
             if self.target.exists() {
                 if self.previous.exists() {
                     std::fs::remove_dir_all(&self.previous)

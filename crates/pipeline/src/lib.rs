@@ -17,12 +17,14 @@ mod check;
 mod cohort;
 mod deliver;
 mod extract;
+pub mod scan;
 pub mod source;
 pub mod values;
 
 pub use check::{UploadReport, check_upload};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
+pub use scan::{Finding, scan_delivery};
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,8 @@ pub enum PipelineError {
     Parquet(#[from] datafusion::parquet::errors::ParquetError),
     #[error("{0}")]
     Unsupported(String),
+    #[error("delivery refused: the leak scanner found what reads as a personnummer in:\n{}", bullet(.0))]
+    Leak(Vec<String>),
 }
 
 impl PipelineError {

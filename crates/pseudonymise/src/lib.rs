@@ -16,4 +16,4 @@ pub use kernel::{
 pub use keys::{
     DerivedKey, KeyContext, KeyError, MasterKey, optout_registry_context, permit_context,
 };
-pub use person_id::{IdKind, IdRejection, PersonId, luhn_check_digit};
+pub use person_id::{IdKind, IdRejection, PersonId, contains_person_id, luhn_check_digit};
