@@ -35,6 +35,29 @@ impl Hdab {
         hdab
     }
 
+    /// Runs `hdab demo` with `HDAB_LOG=level` and returns its standard error too.
+    pub fn demo_logged(level: &str) -> (Hdab, String) {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path().join("demo");
+        let repo = repo();
+        let out = Command::new(env!("CARGO_BIN_EXE_hdab"))
+            .env_remove("HDAB_USER")
+            .env_remove("HDAB_MASTER_KEY")
+            .env("HDAB_LOG", level)
+            .args([
+                "demo",
+                "--dir",
+                dir.to_str().unwrap_or_default(),
+                "--source",
+                repo.to_str().unwrap_or_default(),
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("running hdab: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(out.status.success(), "{stderr}");
+        (Hdab { _tmp: tmp, dir }, stderr)
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -1,17 +1,78 @@
-//! Loading and creating the master key file.
+//! The key file: the HDAB's master keys, newest last.
+//!
+//! One key per line as 64 hex digits (`#` comments allowed). Each key is known by its key id;
+//! a permit records the key id current when it was granted and keeps using that key, so
+//! adding a key (`hdab keys new`) changes nothing for existing permits. The file must be
+//! readable by its owner only; `HDAB_MASTER_KEY` (keys separated by white space) overrides it.
 
 use crate::AppError;
 use hdab_pseudonymise::MasterKey;
 use std::path::Path;
 
-/// Environment variable that may hold the master key (64 hex digits) instead of a file.
+/// Environment variable that may hold the master keys instead of a file.
 pub const KEY_ENV: &str = "HDAB_MASTER_KEY";
 
-/// The master key from `HDAB_MASTER_KEY` if set, else from the key file, which must be
-/// readable by its owner only.
-pub fn load(key_file: &Path) -> Result<MasterKey, AppError> {
+/// The master keys, oldest first. Zeroised when dropped; never printed.
+#[derive(Debug)]
+pub struct Keyring {
+    keys: Vec<MasterKey>,
+}
+
+impl Keyring {
+    /// The key new permits are granted under.
+    pub fn current(&self) -> &MasterKey {
+        // `parse` refuses an empty ring.
+        &self.keys[self.keys.len() - 1]
+    }
+
+    /// The first key of the file (the opt-out registry's root).
+    pub fn oldest(&self) -> &MasterKey {
+        &self.keys[0]
+    }
+
+    /// The key with this id, as recorded in a permit.
+    pub fn by_id(&self, key_id: &str) -> Result<&MasterKey, AppError> {
+        self.keys
+            .iter()
+            .find(|k| k.key_id() == key_id)
+            .ok_or_else(|| {
+                AppError::Key(format!(
+                    "the key file has no key with id {key_id}; restore it from the key backup"
+                ))
+            })
+    }
+
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys.iter().map(MasterKey::key_id).collect()
+    }
+
+    fn parse(text: &str, origin: &str) -> Result<Keyring, AppError> {
+        let mut keys = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            for word in line
+                .split('#')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+            {
+                keys.push(
+                    MasterKey::from_hex(word)
+                        .map_err(|e| AppError::Key(format!("{origin}, line {}: {e}", i + 1)))?,
+                );
+            }
+        }
+        if keys.is_empty() {
+            return Err(AppError::Key(format!("{origin} holds no key")));
+        }
+        Ok(Keyring { keys })
+    }
+}
+
+/// The keys from `HDAB_MASTER_KEY` if set, else from the key file, which must be readable by
+/// its owner only.
+pub fn load(key_file: &Path) -> Result<Keyring, AppError> {
     if let Ok(text) = std::env::var(KEY_ENV) {
-        return MasterKey::from_hex(&text).map_err(|e| AppError::Key(format!("{KEY_ENV}: {e}")));
+        return Keyring::parse(&zeroize::Zeroizing::new(text), KEY_ENV);
     }
     let meta = std::fs::metadata(key_file).map_err(|_| {
         AppError::Key(format!(
@@ -25,7 +86,7 @@ pub fn load(key_file: &Path) -> Result<MasterKey, AppError> {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
             return Err(AppError::Key(format!(
-                "{} is readable by others (mode {mode:o}); the master key must be readable by its owner only: run `chmod 600 {}`",
+                "{} can be read by others (mode {mode:o}); a master key must be readable by its owner only: run `chmod 600 {}`",
                 key_file.display(),
                 key_file.display()
             )));
@@ -36,36 +97,49 @@ pub fn load(key_file: &Path) -> Result<MasterKey, AppError> {
         std::fs::read_to_string(key_file)
             .map_err(|e| AppError::Key(format!("{}: {e}", key_file.display())))?,
     );
-    MasterKey::from_hex(&text).map_err(|e| AppError::Key(format!("{}: {e}", key_file.display())))
+    Keyring::parse(&text, &key_file.display().to_string())
 }
 
-/// Writes a new random key to `key_file` (mode 600). Refuses to overwrite: losing a key
+/// Writes a new key file with one fresh key (mode 600). Refuses to overwrite: losing a key
 /// makes every pseudonym under it unreproducible.
-pub fn create(key_file: &Path) -> Result<MasterKey, AppError> {
+pub fn create(key_file: &Path) -> Result<String, AppError> {
     if key_file.exists() {
         return Err(AppError::Key(format!(
-            "{} already exists; refusing to overwrite a master key",
+            "{} already exists; refusing to overwrite a master key (add one with `hdab keys new`)",
             key_file.display()
         )));
     }
     if let Some(dir) = key_file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| AppError::Io(dir.display().to_string(), e))?;
     }
-    let key = MasterKey::generate();
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
+    append_new_key(key_file, options)
+}
+
+/// Appends a fresh key to an existing key file; it becomes the current key for new permits.
+pub fn add(key_file: &Path) -> Result<String, AppError> {
+    load(key_file)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true);
+    append_new_key(key_file, options)
+}
+
+fn append_new_key(key_file: &Path, mut options: std::fs::OpenOptions) -> Result<String, AppError> {
+    use std::io::Write;
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    use std::io::Write;
+    let key = MasterKey::generate();
+    let mut line = zeroize::Zeroizing::new(key.to_hex().to_string());
+    line.push('\n');
     let mut f = options
         .open(key_file)
         .map_err(|e| AppError::Io(key_file.display().to_string(), e))?;
-    f.write_all(key.to_hex().as_bytes())
-        .and_then(|()| f.write_all(b"\n"))
+    f.write_all(line.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| AppError::Io(key_file.display().to_string(), e))?;
-    Ok(key)
+    Ok(key.key_id())
 }

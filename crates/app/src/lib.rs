@@ -7,7 +7,7 @@
 
 pub mod keyfile;
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{Months, NaiveDate, Utc};
 use hdab_catalog::DatasetDescription;
 use hdab_permits::{
     AppState, ApplicationContent, CaseCommand, CaseEvent, ExtractionSpec, Permit, Refusal, Role,
@@ -76,6 +76,22 @@ impl AppError {
 pub struct App {
     pub settings: Settings,
     pub store: Store,
+}
+
+/// A permit and the state of its deliveries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PermitStatus {
+    pub permit: Permit,
+    pub registry_seq: i64,
+    pub datasets: Vec<DatasetStatus>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DatasetStatus {
+    pub dataset_id: String,
+    pub delivered_key_version: Option<u64>,
+    pub delivered_registry_seq: Option<i64>,
+    pub redelivery_due: bool,
 }
 
 /// Summary of one delivered dataset.
@@ -368,6 +384,7 @@ impl App {
                 comment: comment.to_string(),
             };
             let permit = if command == CaseCommand::Approve {
+                let key_id = keyfile::load(&self.settings.key_file)?.current().key_id();
                 let n = self.store.count_permits().await?;
                 let spec = ExtractionSpec {
                     pseudonymised: app.content.pseudonymised,
@@ -384,6 +401,7 @@ impl App {
                         .date_naive()
                         .checked_add_months(Months::new(app.content.months_needed))
                         .unwrap_or(now.date_naive()),
+                    key_id,
                     key_version: 1,
                     revoked_at: None,
                 })
@@ -432,7 +450,7 @@ impl App {
                 Role::OptOutRegistrar,
                 "changing the opt-out registry",
             )?;
-            let key = keyfile::load(&self.settings.key_file)?.derive(&optout_registry_context());
+            let key = registry_key(&keyfile::load(&self.settings.key_file)?);
             let today = Utc::now().date_naive();
             let (mut changed, mut unchanged, mut rejected) = (0, 0, Vec::new());
             for (i, line) in text.lines().enumerate() {
@@ -495,11 +513,13 @@ impl App {
                     "anonymised extracts are not produced by this version; ask for aggregate statistics instead".into(),
                 ));
             }
-            let master = keyfile::load(&self.settings.key_file)?;
-            let key_id = master.key_id();
-            let pseudonym_key = master.derive(&permit_context(&permit.id, permit.key_version));
-            let registry_key = master.derive(&optout_registry_context());
-            drop(master);
+            let keyring = keyfile::load(&self.settings.key_file)?;
+            let key_id = permit.key_id.clone();
+            let pseudonym_key = keyring
+                .by_id(&permit.key_id)?
+                .derive(&permit_context(&permit.id, permit.key_version));
+            let registry_key = registry_key(&keyring);
+            drop(keyring);
             let mut deliveries = Vec::new();
             for request in &permit.spec.datasets {
                 let mut attempts = 0;
@@ -537,6 +557,7 @@ impl App {
                         spe_root: &self.settings.spe_root,
                         compression,
                     };
+                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
                     let staged = hdab_pipeline::stage_extraction(&input).await?;
                     // Someone opted out while we ran: build again rather than deliver them.
                     if self.store.optout_seq().await? != registry.seq && attempts < 5 {
@@ -544,6 +565,7 @@ impl App {
                         continue;
                     }
                     let manifest = staged.commit()?;
+                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
                     self.store
                         .record_extraction(
                             &uuid::Uuid::new_v4().to_string(),
@@ -573,10 +595,169 @@ impl App {
         self.audited(actor, "extract", permit_id, result).await
     }
 
+    // ---- keys ---------------------------------------------------------------------------
+
+    /// Creates the key file (`init`) or adds a new current key to it. Needs an admin, except
+    /// for the very first key of an installation without users.
+    pub async fn keys_add(&self, actor: Option<&str>, init: bool) -> Result<String, AppError> {
+        let actor_id = actor.unwrap_or("bootstrap").to_string();
+        let result = async {
+            if self.store.count_users().await? > 0 || !init {
+                let actor = actor.ok_or_else(|| {
+                    AppError::Refused(
+                        "say who you are (--as or HDAB_USER): only an admin manages keys".into(),
+                    )
+                })?;
+                Self::require(&self.user(actor).await?, Role::Admin, "managing keys")?;
+            }
+            let key_id = if init {
+                keyfile::create(&self.settings.key_file)?
+            } else {
+                keyfile::add(&self.settings.key_file)?
+            };
+            Ok((key_id.clone(), format!("key id {key_id}")))
+        }
+        .await;
+        let action = if init { "keys.init" } else { "keys.new" };
+        self.audited(&actor_id, action, "keyring", result).await
+    }
+
+    /// After a suspected leak: bumps the key version of every live permit, so every later
+    /// extraction of it gets new pseudonyms, and marks their deliveries for re-delivery.
+    /// Returns the permits changed.
+    pub async fn keys_rotate(&self, actor: &str, reason: &str) -> Result<Vec<String>, AppError> {
+        let result = async {
+            Self::require(&self.user(actor).await?, Role::Admin, "rotating keys")?;
+            if reason.trim().is_empty() {
+                return Err(AppError::Invalid("a key rotation needs a reason".into()));
+            }
+            let today = Utc::now().date_naive();
+            let live: Vec<Permit> = self
+                .store
+                .permits()
+                .await?
+                .into_iter()
+                .filter(|p| p.check_usable(today).is_ok())
+                .collect();
+            self.store
+                .bump_key_versions(&live, Utc::now(), reason)
+                .await?;
+            let ids: Vec<String> = live.iter().map(|p| p.id.clone()).collect();
+            let detail = format!("{} permit(s) to the next key version", ids.len());
+            Ok((ids, detail))
+        }
+        .await;
+        self.audited(actor, "keys.rotate", "permits", result).await
+    }
+
+    /// A permit and, per dataset, its latest delivery and whether it must be delivered again
+    /// (its key version or opt-out registry is behind).
+    pub async fn permit_status(
+        &self,
+        actor: &str,
+        permit_id: &str,
+    ) -> Result<PermitStatus, AppError> {
+        let result = async {
+            let user = self.user(actor).await?;
+            let permit = match self.store.permit(permit_id).await {
+                Ok(p) => p,
+                Err(StoreError::NotFound { .. }) => {
+                    return Err(AppError::NotFound(format!("permit '{permit_id}'")));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let named = permit.spe_users.iter().any(|u| u == &user.id);
+            if !named
+                && !user.has(Role::CaseOfficer)
+                && !user.has(Role::DecisionMaker)
+                && !user.has(Role::Admin)
+            {
+                return Err(AppError::Refused(format!(
+                    "user '{}' is not named in permit {permit_id}",
+                    user.id
+                )));
+            }
+            let registry_seq = self.store.optout_seq().await?;
+            let delivered = self.store.latest_deliveries(permit_id).await?;
+            let datasets = permit
+                .spec
+                .datasets
+                .iter()
+                .map(|d| {
+                    let last = delivered
+                        .iter()
+                        .find(|m| m["dataset_id"] == d.dataset_id.as_str());
+                    let key_version = last.and_then(|m| m["key_version"].as_u64());
+                    let seq = last.and_then(|m| m["optout_registry_seq"].as_i64());
+                    DatasetStatus {
+                        dataset_id: d.dataset_id.clone(),
+                        delivered_key_version: key_version,
+                        delivered_registry_seq: seq,
+                        redelivery_due: key_version
+                            .is_some_and(|v| v < u64::from(permit.key_version))
+                            || seq.is_some_and(|s| s < registry_seq),
+                    }
+                })
+                .collect();
+            Ok((
+                PermitStatus {
+                    permit,
+                    registry_seq,
+                    datasets,
+                },
+                String::new(),
+            ))
+        }
+        .await;
+        self.audited(actor, "permit.show", permit_id, result).await
+    }
+
+    /// For each line: opted out, not opted out, or why the line is not a number.
+    pub async fn optout_status(
+        &self,
+        actor: &str,
+        text: &str,
+    ) -> Result<Vec<(usize, Result<bool, String>)>, AppError> {
+        let result = async {
+            Self::require(
+                &self.user(actor).await?,
+                Role::OptOutRegistrar,
+                "reading the opt-out registry",
+            )?;
+            let key = registry_key(&keyfile::load(&self.settings.key_file)?);
+            let today = Utc::now().date_naive();
+            let mut out = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                out.push((
+                    i + 1,
+                    match PersonId::parse(line, today) {
+                        Ok(id) => Ok(self.store.is_opted_out(&registry_hash(&key, &id)).await?),
+                        Err(reason) => Err(reason.to_string()),
+                    },
+                ));
+            }
+            let detail = format!("{} lookup(s)", out.len());
+            Ok((out, detail))
+        }
+        .await;
+        self.audited(actor, "optout.status", "registry", result)
+            .await
+    }
+
     /// The audit log's entries and whether the chain is intact.
     pub async fn audit_verify(&self) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
         Ok(self.store.verify_audit().await?)
     }
+}
+
+/// The opt-out registry's key. It derives from the oldest master key, so adding a master key
+/// does not orphan the registry's hashes (re-keying the registry would need every number in
+/// clear, which the registry by design does not have).
+fn registry_key(keyring: &keyfile::Keyring) -> hdab_pseudonymise::DerivedKey {
+    keyring.oldest().derive(&optout_registry_context())
 }
 
 /// What goes into the audit log for a failure: the error's first line, which names ids,
@@ -617,9 +798,4 @@ fn copy_with_sha256(from: &Path, to: &Path) -> Result<(String, u64), AppError> {
         return Err(AppError::Io(to.display().to_string(), e));
     }
     Ok((hex::encode(h.finalize()), total))
-}
-
-/// The permit's grant time, for display.
-pub fn granted(permit: &Permit) -> DateTime<Utc> {
-    permit.granted_at
 }

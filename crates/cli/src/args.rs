@@ -79,6 +79,12 @@ pub enum Command {
     /// Case handling (case officers and decision makers).
     #[command(subcommand)]
     Case(CaseCmd),
+    /// Permits.
+    #[command(subcommand)]
+    Permit(PermitCmd),
+    /// Scan a folder (a delivery) for anything that reads as a personnummer; exits non-zero
+    /// if something is found. Every delivery is scanned like this before it is committed.
+    Scan { folder: PathBuf },
     /// Run the extraction of a permit into its SPE folder.
     Extract {
         permit: String,
@@ -121,8 +127,22 @@ pub enum UsersCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCmd {
-    /// Create the master key file (refuses to overwrite one).
+    /// Create the master key file with one key (refuses to overwrite one).
     Init,
+    /// Add a new master key; permits granted from now on use it, older permits keep theirs.
+    New,
+    /// After a suspected leak: move every live permit to its next key version, so their
+    /// next extracts get new pseudonyms; `hdab permit show` marks them for re-delivery.
+    Rotate {
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PermitCmd {
+    /// A permit, its deliveries and whether any must be delivered again.
+    Show { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +208,11 @@ pub enum OptoutCmd {
     },
     /// Opt people back in.
     Withdraw {
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Whether each number is opted out (answers by line number, never echoing the number).
+    Status {
         #[arg(long)]
         file: Option<PathBuf>,
     },

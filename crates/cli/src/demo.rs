@@ -1,7 +1,7 @@
 //! `hdab demo`: the whole chain on the bundled synthetic data, in a folder of its own.
 
 use anyhow::{Context, Result, bail};
-use hdab_app::{App, Settings, keyfile};
+use hdab_app::{App, Settings};
 use hdab_permits::{CaseCommand, Role, User};
 use std::path::{Path, PathBuf};
 
@@ -52,11 +52,9 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join(MARKER), "made by `hdab demo`; safe to delete\n")?;
 
-    let settings = Settings::under(dir);
-    let key = keyfile::create(&settings.key_file)?;
-    step(&format!("master key {} created (mode 600)", key.key_id()));
-    drop(key);
-    let app = App::open(settings).await?;
+    let app = App::open(Settings::under(dir)).await?;
+    let key_id = app.keys_add(None, true).await?;
+    step(&format!("master key {key_id} created (mode 600)"));
 
     let user = |id: &str, name: &str, org: &str, roles: &[Role]| User {
         id: id.into(),

@@ -5,7 +5,9 @@ mod args;
 mod demo;
 
 use anyhow::{Context, Result};
-use args::{ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, UsersCmd};
+use args::{
+    ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, PermitCmd, UsersCmd,
+};
 use clap::Parser;
 use hdab_app::{App, Settings};
 use hdab_permits::{CaseCommand, Role, User};
@@ -19,6 +21,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -96,14 +99,22 @@ async fn run(cli: Cli) -> Result<()> {
             );
             return Ok(());
         }
-        Command::Keys(KeysCmd::Init) => {
-            let key = hdab_app::keyfile::create(&settings.key_file)?;
-            println!(
-                "created master key {} in {} (mode 600). Back it up: without it no pseudonym can be reproduced.",
-                key.key_id(),
-                settings.key_file.display()
+        Command::Scan { folder } => {
+            let findings = hdab_pipeline::scan_delivery(folder)?;
+            if findings.is_empty() {
+                println!(
+                    "{}: nothing reads as a personnummer or samordningsnummer",
+                    folder.display()
+                );
+                return Ok(());
+            }
+            for f in &findings {
+                println!("found: {}", f.place);
+            }
+            anyhow::bail!(
+                "{} place(s) hold what reads as a person identifier",
+                findings.len()
             );
-            return Ok(());
         }
         _ => {}
     }
@@ -236,10 +247,21 @@ async fn run(cli: Cli) -> Result<()> {
                 .await?;
             print_deliveries(&deliveries);
         }
+        Command::Optout(OptoutCmd::Status { file }) => {
+            let text = read_input(file)?;
+            for (line, status) in app.optout_status(&actor(&cli)?, &text).await? {
+                match status {
+                    Ok(true) => println!("line {line}: opted out"),
+                    Ok(false) => println!("line {line}: not opted out"),
+                    Err(reason) => println!("line {line}: rejected: {reason}"),
+                }
+            }
+        }
         Command::Optout(cmd) => {
             let (file, out) = match cmd {
                 OptoutCmd::Register { file } => (file, true),
                 OptoutCmd::Withdraw { file } => (file, false),
+                OptoutCmd::Status { .. } => unreachable!("handled above"),
             };
             let text = read_input(file)?;
             let (changed, unchanged, rejected) =
@@ -271,7 +293,64 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(n) => println!("audit log intact: {n} entries, hash chain verified"),
             Err(e) => anyhow::bail!("the audit log has been tampered with: {e}"),
         },
-        Command::Demo { .. } | Command::Synth { .. } | Command::Keys(_) => {}
+        Command::Keys(KeysCmd::Init) | Command::Keys(KeysCmd::New) => {
+            let init = matches!(cli.command, Command::Keys(KeysCmd::Init));
+            let key_id = app.keys_add(cli.acting_user.as_deref(), init).await?;
+            println!(
+                "master key {key_id} {} {} (mode 600). Back the file up: without it no pseudonym can be reproduced.",
+                if init { "created in" } else { "added to" },
+                app.settings.key_file.display()
+            );
+        }
+        Command::Keys(KeysCmd::Rotate { reason }) => {
+            let permits = app.keys_rotate(&actor(&cli)?, reason).await?;
+            println!(
+                "{} permit(s) moved to their next key version; extract them again:",
+                permits.len()
+            );
+            for p in permits {
+                println!("  hdab extract {p}");
+            }
+        }
+        Command::Permit(PermitCmd::Show { id }) => {
+            let s = app.permit_status(&actor(&cli)?, id).await?;
+            let p = &s.permit;
+            println!(
+                "{} (application {}): granted {}, valid until {}{}",
+                p.id,
+                p.application_id,
+                p.granted_at.format("%Y-%m-%d"),
+                p.valid_until,
+                if p.revoked_at.is_some() {
+                    ", REVOKED"
+                } else {
+                    ""
+                }
+            );
+            println!(
+                "  spec digest {}, key {} version {}",
+                p.spec_digest, p.key_id, p.key_version
+            );
+            println!("  SPE users: {}", p.spe_users.join(", "));
+            for d in &s.datasets {
+                let delivered = match (d.delivered_key_version, d.delivered_registry_seq) {
+                    (Some(k), Some(r)) => {
+                        format!("delivered with key version {k}, opt-out registry {r}")
+                    }
+                    _ => "not delivered yet".to_string(),
+                };
+                println!(
+                    "  {:<12} {delivered}{}",
+                    d.dataset_id,
+                    if d.redelivery_due {
+                        " — RE-DELIVERY DUE"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        Command::Demo { .. } | Command::Synth { .. } | Command::Scan { .. } => {}
     }
     Ok(())
 }

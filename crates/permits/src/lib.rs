@@ -181,6 +181,8 @@ pub struct Permit {
     pub spe_users: Vec<String>,
     pub granted_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
+    /// Id of the master key the permit's keys derive from (the current key at grant).
+    pub key_id: String,
     /// Version of the permit's pseudonym key; bumped only by key rotation.
     pub key_version: u32,
     pub revoked_at: Option<DateTime<Utc>>,

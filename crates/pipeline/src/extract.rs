@@ -405,6 +405,7 @@ async fn run_partition(
                 out.push(p);
             }
         }
+        tracing::debug!(file = %path.display(), rows_in = n, delivered = kept_ids.len(), "batch written");
         writer.write(&RecordBatch::try_new(cx.out_schema.clone(), out)?)?;
     }
     let file = writer.into_inner()?;

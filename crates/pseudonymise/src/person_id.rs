@@ -267,6 +267,46 @@ fn classify_non_numeric(bytes: &[u8]) -> IdRejection {
     }
 }
 
+/// True if `text` contains anything that reads as a valid personnummer or samordningsnummer
+/// in any written form (10 or 12 digits, with or without `-`/`+`), anywhere inside it —
+/// including inside a longer run of digits. Used by the leak scanner: it errs on the side of
+/// finding. Any century is accepted (the reference date is far in the future).
+pub fn contains_person_id(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() < 10 {
+        return false;
+    }
+    let far = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
+    let mut i = 0;
+    while i < bytes.len() {
+        // A maximal run of digits and separators.
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'-' | b'+')) {
+            i += 1;
+        }
+        let run = &text[start..i];
+        if run.len() >= 10 {
+            for s in 0..run.len() {
+                if !run.as_bytes()[s].is_ascii_digit() {
+                    continue;
+                }
+                for len in [10, 11, 12, 13] {
+                    if let Some(candidate) = run.get(s..s + len)
+                        && PersonId::parse(candidate, far).is_ok()
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,44 +379,4 @@ mod tests {
             assert!(!shown.contains("1212"), "{shown}");
         }
     }
-}
-
-/// True if `text` contains anything that reads as a valid personnummer or samordningsnummer
-/// in any written form (10 or 12 digits, with or without `-`/`+`), anywhere inside it —
-/// including inside a longer run of digits. Used by the leak scanner: it errs on the side of
-/// finding. Any century is accepted (the reference date is far in the future).
-pub fn contains_person_id(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    if bytes.len() < 10 {
-        return false;
-    }
-    let far = NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX);
-    let mut i = 0;
-    while i < bytes.len() {
-        // A maximal run of digits and separators.
-        if !bytes[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && (bytes[i].is_ascii_digit() || matches!(bytes[i], b'-' | b'+')) {
-            i += 1;
-        }
-        let run = &text[start..i];
-        if run.len() >= 10 {
-            for s in 0..run.len() {
-                if !run.as_bytes()[s].is_ascii_digit() {
-                    continue;
-                }
-                for len in [10, 11, 12, 13] {
-                    if let Some(candidate) = run.get(s..s + len) {
-                        if PersonId::parse(candidate, far).is_ok() {
-                            return true;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    false
 }

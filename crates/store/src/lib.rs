@@ -437,8 +437,9 @@ impl Store {
         Ok(())
     }
 
+    /// A permit as granted, with its current key version.
     pub async fn permit(&self, id: &str) -> Result<Permit> {
-        let row = sqlx::query("SELECT body FROM permits WHERE id = $1")
+        let row = sqlx::query("SELECT p.body, (SELECT MAX(k.key_version) FROM permit_key_versions k WHERE k.permit_id = p.id) AS kv FROM permits p WHERE p.id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -446,8 +447,51 @@ impl Store {
                 what: "permit",
                 id: id.to_string(),
             })?;
-        let body: String = row.try_get("body")?;
-        serde_json::from_str(&body).map_err(|_| corrupt("a permit"))
+        permit_from_row(&row)
+    }
+
+    /// Every permit, by id.
+    pub async fn permits(&self) -> Result<Vec<Permit>> {
+        let rows = sqlx::query("SELECT p.body, (SELECT MAX(k.key_version) FROM permit_key_versions k WHERE k.permit_id = p.id) AS kv FROM permits p ORDER BY p.id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(permit_from_row).collect()
+    }
+
+    /// Bumps the key version of each permit by one (key rotation after a suspected leak).
+    pub async fn bump_key_versions(
+        &self,
+        permits: &[Permit],
+        at: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for p in permits {
+            sqlx::query("INSERT INTO permit_key_versions (permit_id, key_version, at, reason) VALUES ($1, $2, $3, $4)")
+                .bind(&p.id)
+                .bind(i64::from(p.key_version) + 1)
+                .bind(ts(at))
+                .bind(reason)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The manifest of the latest delivery of each dataset of a permit.
+    pub async fn latest_deliveries(&self, permit_id: &str) -> Result<Vec<serde_json::Value>> {
+        let rows = sqlx::query("SELECT e.manifest FROM extractions e WHERE e.permit_id = $1 AND e.finished_at = (SELECT MAX(f.finished_at) FROM extractions f WHERE f.permit_id = e.permit_id AND f.dataset_id = e.dataset_id) ORDER BY e.dataset_id")
+            .bind(permit_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("manifest")?;
+                serde_json::from_str(&text).map_err(|_| corrupt("a stored manifest"))
+            })
+            .collect()
     }
 
     pub async fn count_permits(&self) -> Result<i64> {
@@ -592,6 +636,15 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+fn permit_from_row(row: &AnyRow) -> Result<Permit> {
+    let body: String = row.try_get("body")?;
+    let mut permit: Permit = serde_json::from_str(&body).map_err(|_| corrupt("a permit"))?;
+    if let Some(v) = row.try_get::<Option<i64>, _>("kv")? {
+        permit.key_version = u32::try_from(v).map_err(|_| corrupt("a key version"))?;
+    }
+    Ok(permit)
 }
 
 fn dataset_version_from_row(r: &AnyRow) -> Result<DatasetVersion> {
