@@ -217,3 +217,54 @@ impl StagedDelivery {
         result.map(|()| manifest)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            format: "hdab-manifest/1".into(),
+            permit_id: "P-1".into(),
+            dataset_id: "d".into(),
+            dataset_version: 1,
+            upload_id: "u".into(),
+            upload_sha256: "ab".repeat(32),
+            spec_digest: "cd".repeat(32),
+            key_id: "ef".repeat(8),
+            key_version: 1,
+            pseudonym_scheme: "test".into(),
+            optout_registry_seq: 0,
+            reference_date: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default(),
+            rows: RowAccounting::default(),
+            columns: vec![],
+            files: vec![],
+            software: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_delivery_holding_an_identifier_is_refused_and_leaves_the_previous_one() {
+        let spe = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let good = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(good.path().join("notes.txt"), "nothing personal").unwrap_or_else(|e| panic!("{e}"));
+        good.with_manifest(manifest())
+            .and_then(StagedDelivery::commit)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let bad = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(bad.path().join("notes.txt"), "patient 19121212-1212").unwrap_or_else(|e| panic!("{e}"));
+        let result = bad.with_manifest(manifest()).and_then(StagedDelivery::commit);
+        assert!(matches!(result, Err(PipelineError::Leak(_))), "{result:?}");
+        let target = spe.path().join("P-1/d");
+        assert_eq!(
+            std::fs::read_to_string(target.join("notes.txt")).unwrap_or_default(),
+            "nothing personal"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(spe.path().join("P-1"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers, vec![std::ffi::OsString::from("d")]);
+    }
+}
