@@ -247,13 +247,17 @@ mod tests {
     fn a_delivery_holding_an_identifier_is_refused_and_leaves_the_previous_one() {
         let spe = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let good = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(good.path().join("notes.txt"), "nothing personal").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(good.path().join("notes.txt"), "nothing personal")
+            .unwrap_or_else(|e| panic!("{e}"));
         good.with_manifest(manifest())
             .and_then(StagedDelivery::commit)
             .unwrap_or_else(|e| panic!("{e}"));
         let bad = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(bad.path().join("notes.txt"), "patient 19121212-1212").unwrap_or_else(|e| panic!("{e}"));
-        let result = bad.with_manifest(manifest()).and_then(StagedDelivery::commit);
+        std::fs::write(bad.path().join("notes.txt"), "patient 19121212-1212")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let result = bad
+            .with_manifest(manifest())
+            .and_then(StagedDelivery::commit);
         assert!(matches!(result, Err(PipelineError::Leak(_))), "{result:?}");
         let target = spe.path().join("P-1/d");
         assert_eq!(
