@@ -82,6 +82,13 @@ pub enum Command {
     /// Permits.
     #[command(subcommand)]
     Permit(PermitCmd),
+    /// The public register of applications received and decisions with their reasons
+    /// (no login needed).
+    Register {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Scan a folder (a delivery) for anything that reads as a personnummer; exits non-zero
     /// if something is found. Every delivery is scanned like this before it is committed.
     Scan { folder: PathBuf },
@@ -143,6 +150,23 @@ pub enum KeysCmd {
 pub enum PermitCmd {
     /// A permit, its deliveries and whether any must be delivered again.
     Show { id: String },
+    /// Revoke a permit (decision makers); it can no longer be extracted.
+    Revoke {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add or remove people with SPE access (decision makers). The data never changes by
+    /// amendment: that needs a new application.
+    Amend {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "add-user")]
+        add: Vec<String>,
+        #[arg(long = "remove-user")]
+        remove: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +184,8 @@ pub enum ApplyCmd {
     Create { file: PathBuf },
     /// Submit a draft; every missing item is listed at once.
     Submit { id: String },
+    /// Replace a draft's (or returned application's) content and keep working on it.
+    Update { id: String, file: PathBuf },
     /// Withdraw an application before the decision.
     Withdraw {
         id: String,
@@ -172,14 +198,30 @@ pub enum ApplyCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum CaseCmd {
+    /// The queue: open cases with officer, state and days left, overdue first.
+    Queue,
     /// Take a submitted case to prepare it.
     Take {
         id: String,
         #[arg(long, default_value = "")]
         comment: String,
     },
-    /// Return a case to the applicant as incomplete.
+    /// Give a case to an officer (an admin, or the officer handing it over).
+    Assign {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Return a case to the applicant as incomplete, saying what is missing (pauses the clock).
     Return {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Extend the decision deadline, once, with a reason.
+    Extend {
         id: String,
         #[arg(long)]
         reason: String,
@@ -189,6 +231,16 @@ pub enum CaseCmd {
         id: String,
         #[arg(long)]
         reason: String,
+        /// Approve narrower than asked: a TOML spec with fewer variables or a tighter cohort
+        /// (see pipelines/demo-narrowed.toml).
+        #[arg(long)]
+        narrow: Option<PathBuf>,
+        /// A condition attached to the permit (repeatable).
+        #[arg(long = "condition")]
+        conditions: Vec<String>,
+        /// Months of validity if shorter than asked (at most 120).
+        #[arg(long)]
+        valid_months: Option<u32>,
     },
     /// Reject, with reasons.
     Reject {

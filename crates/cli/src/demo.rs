@@ -1,7 +1,7 @@
 //! `hdab demo`: the whole chain on the bundled synthetic data, in a folder of its own.
 
 use anyhow::{Context, Result, bail};
-use hdab_app::{App, Settings};
+use hdab_app::{App, CaseOptions, Settings};
 use hdab_permits::{CaseCommand, Role, User};
 use std::path::{Path, PathBuf};
 
@@ -129,13 +129,15 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
 
     let application = std::fs::read_to_string(source.join("pipelines/demo-application.toml"))?;
     let id = app.create_application("anna", &application).await?;
-    app.case_command("anna", &id, CaseCommand::Submit, "")
+    let none = CaseOptions::default;
+    app.case_command("anna", &id, CaseCommand::Submit, "", none())
         .await?;
     app.case_command(
         "olle",
         &id,
         CaseCommand::Take,
         "Complete; ethics approval checked.",
+        none(),
     )
     .await?;
     let (_, permit) = app
@@ -144,6 +146,7 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
             &id,
             CaseCommand::Approve,
             "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
+            CaseOptions::default(),
         )
         .await?;
     let permit = permit.context("approval gave no permit")?;

@@ -9,7 +9,7 @@ use args::{
     ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, PermitCmd, UsersCmd,
 };
 use clap::Parser;
-use hdab_app::{App, Settings};
+use hdab_app::{App, CaseOptions, Settings};
 use hdab_permits::{CaseCommand, Role, User};
 use std::io::Read;
 use std::process::ExitCode;
@@ -193,48 +193,178 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Apply(ApplyCmd::Submit { id }) => {
             let (state, _) = app
-                .case_command(&actor(&cli)?, id, CaseCommand::Submit, "")
+                .case_command(
+                    &actor(&cli)?,
+                    id,
+                    CaseCommand::Submit,
+                    "",
+                    CaseOptions::default(),
+                )
                 .await?;
             println!("{id}: {state}");
         }
+        Command::Apply(ApplyCmd::Update { id, file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            app.update_application(&actor(&cli)?, id, &text).await?;
+            println!("{id}: content updated");
+        }
         Command::Apply(ApplyCmd::Withdraw { id, reason }) => {
             let (state, _) = app
-                .case_command(&actor(&cli)?, id, CaseCommand::Withdraw, reason)
+                .case_command(
+                    &actor(&cli)?,
+                    id,
+                    CaseCommand::Withdraw,
+                    reason,
+                    CaseOptions::default(),
+                )
                 .await?;
             println!("{id}: {state}");
         }
         Command::Apply(ApplyCmd::Show { id }) => {
-            let a = app.store.application(id).await?;
+            let (a, d) = app.show_application(&actor(&cli)?, id).await?;
             println!(
-                "{} by {} ({}): {}",
-                a.id,
-                a.applicant,
-                a.content.organisation,
-                hdab_permits::state_of(&a.events)
+                "{} — {} ({}, {})",
+                a.id, a.content.title, a.content.organisation, a.applicant
             );
+            println!("  state: {}", hdab_permits::state_of(&a.events));
+            println!("  deadline: {}", describe_deadline(&d));
             for e in &a.events {
                 println!(
-                    "  {} {:<8} by {:<10} {}",
+                    "  {} {:<8} by {:<10}{} {}",
                     e.at.format("%Y-%m-%d %H:%M"),
                     e.command.as_str(),
                     e.actor,
+                    e.assignee
+                        .as_deref()
+                        .map(|a| format!(" → {a}"))
+                        .unwrap_or_default(),
                     e.comment
                 );
             }
         }
+        Command::Case(CaseCmd::Queue) => {
+            let rows = app.queue(&actor(&cli)?).await?;
+            println!(
+                "{:<12} {:<13} {:<10} {:>9}  {:<24} title",
+                "case", "state", "officer", "days left", "organisation"
+            );
+            for r in rows {
+                let days = match (r.deadline.days_left, r.deadline.paused) {
+                    (_, true) => "paused".to_string(),
+                    (Some(d), _) => d.to_string(),
+                    (None, _) => "-".to_string(),
+                };
+                println!(
+                    "{:<12} {:<13} {:<10} {:>9}{} {:<24} {}",
+                    r.id,
+                    r.state.as_str(),
+                    r.assignee.as_deref().unwrap_or("-"),
+                    days,
+                    if r.deadline.overdue { "!" } else { " " },
+                    r.organisation,
+                    r.title
+                );
+            }
+        }
         Command::Case(cmd) => {
-            let (id, command, comment) = match cmd {
-                CaseCmd::Take { id, comment } => (id, CaseCommand::Take, comment.as_str()),
-                CaseCmd::Return { id, reason } => (id, CaseCommand::Return, reason.as_str()),
-                CaseCmd::Approve { id, reason } => (id, CaseCommand::Approve, reason.as_str()),
-                CaseCmd::Reject { id, reason } => (id, CaseCommand::Reject, reason.as_str()),
+            let (id, command, comment, options) = match cmd {
+                CaseCmd::Take { id, comment } => {
+                    (id, CaseCommand::Take, comment, CaseOptions::default())
+                }
+                CaseCmd::Assign { id, to, comment } => (
+                    id,
+                    CaseCommand::Assign,
+                    comment,
+                    CaseOptions {
+                        assign_to: Some(to.clone()),
+                        ..CaseOptions::default()
+                    },
+                ),
+                CaseCmd::Return { id, reason } => {
+                    (id, CaseCommand::Return, reason, CaseOptions::default())
+                }
+                CaseCmd::Extend { id, reason } => {
+                    (id, CaseCommand::Extend, reason, CaseOptions::default())
+                }
+                CaseCmd::Approve {
+                    id,
+                    reason,
+                    narrow,
+                    conditions,
+                    valid_months,
+                } => {
+                    let narrowed = match narrow {
+                        Some(path) => Some(
+                            toml::from_str(&read_input(&Some(path.clone()))?).with_context(
+                                || format!("reading the narrowed spec {}", path.display()),
+                            )?,
+                        ),
+                        None => None,
+                    };
+                    (
+                        id,
+                        CaseCommand::Approve,
+                        reason,
+                        CaseOptions {
+                            narrowed,
+                            conditions: conditions.clone(),
+                            valid_months: *valid_months,
+                            ..CaseOptions::default()
+                        },
+                    )
+                }
+                CaseCmd::Reject { id, reason } => {
+                    (id, CaseCommand::Reject, reason, CaseOptions::default())
+                }
+                CaseCmd::Queue => unreachable!("handled above"),
             };
             let (state, permit) = app
-                .case_command(&actor(&cli)?, id, command, comment)
+                .case_command(&actor(&cli)?, id, command, comment, options)
                 .await?;
             match permit {
                 Some(p) => println!("{id}: {state}; permit {p}"),
                 None => println!("{id}: {state}"),
+            }
+        }
+        Command::Permit(PermitCmd::Revoke { id, reason }) => {
+            app.revoke_permit(&actor(&cli)?, id, reason).await?;
+            println!("{id}: revoked");
+        }
+        Command::Permit(PermitCmd::Amend {
+            id,
+            reason,
+            add,
+            remove,
+        }) => {
+            let users = app
+                .amend_permit(&actor(&cli)?, id, reason, add, remove)
+                .await?;
+            println!("{id}: SPE users now {}", users.join(", "));
+        }
+        Command::Register { json } => {
+            let entries = app.public_register().await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for e in entries {
+                    println!(
+                        "{}  received {}  {} — {} [{}] datasets: {}",
+                        e.id,
+                        e.received.format("%Y-%m-%d"),
+                        e.organisation,
+                        e.title,
+                        serde_json::to_value(e.purpose)?
+                            .as_str()
+                            .unwrap_or_default(),
+                        e.datasets.join(", ")
+                    );
+                    match e.decision {
+                        Some((d, at, reasons)) => {
+                            println!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
+                        }
+                        None => println!("    {}", e.state),
+                    }
+                }
             }
         }
         Command::Extract {
@@ -353,6 +483,25 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { .. } | Command::Synth { .. } | Command::Scan { .. } => {}
     }
     Ok(())
+}
+
+fn describe_deadline(d: &hdab_permits::Deadline) -> String {
+    let Some(due) = d.due else {
+        return "not started (draft)".into();
+    };
+    let mut s = format!("decision due {}", due.format("%Y-%m-%d"));
+    if d.extended {
+        s.push_str(" (extended)");
+    }
+    if d.paused {
+        s.push_str(", clock paused while the applicant completes the application");
+    } else if let Some(days) = d.days_left {
+        s.push_str(&format!(", {days} day(s) left"));
+    }
+    if d.overdue {
+        s.push_str(", OVERDUE");
+    }
+    s
 }
 
 pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {

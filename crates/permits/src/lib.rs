@@ -6,11 +6,14 @@
 //! current state. No I/O, no HTTP, no clock: times are passed in.
 
 pub mod cohort;
+pub mod deadline;
 pub mod workflow;
 
 pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};
+pub use deadline::{Deadline, deadline};
 pub use workflow::{
-    AppState, CaseCommand, CaseEvent, Refusal, Role, User, assignee_of, decide, state_of,
+    AppState, CaseCommand, CaseEvent, CaseView, Refusal, Role, User, assignee_of, decide, may_read,
+    state_of,
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -179,6 +182,9 @@ pub struct Permit {
     pub spec: ExtractionSpec,
     pub spec_digest: String,
     pub spe_users: Vec<String>,
+    /// Conditions the decision attaches (publication, output checking, …).
+    #[serde(default)]
+    pub conditions: Vec<String>,
     pub granted_at: DateTime<Utc>,
     pub valid_until: NaiveDate,
     /// Id of the master key the permit's keys derive from (the current key at grant).

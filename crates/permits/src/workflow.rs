@@ -112,20 +112,26 @@ impl fmt::Display for AppState {
 #[serde(rename_all = "snake_case")]
 pub enum CaseCommand {
     Submit,
-    /// A case officer takes the case and starts preparing it.
+    /// A case officer takes an unassigned case and starts preparing it.
     Take,
+    /// The case is given to a named officer (by an admin, or handed over by its officer).
+    Assign,
     /// Return to the applicant as incomplete (the deadline clock pauses).
     Return,
+    /// The one extension of the decision deadline allowed, with a reason.
+    Extend,
     Approve,
     Reject,
     Withdraw,
 }
 
 impl CaseCommand {
-    pub const ALL: [CaseCommand; 6] = [
+    pub const ALL: [CaseCommand; 8] = [
         CaseCommand::Submit,
         CaseCommand::Take,
+        CaseCommand::Assign,
         CaseCommand::Return,
+        CaseCommand::Extend,
         CaseCommand::Approve,
         CaseCommand::Reject,
         CaseCommand::Withdraw,
@@ -135,11 +141,17 @@ impl CaseCommand {
         match self {
             CaseCommand::Submit => "submit",
             CaseCommand::Take => "take",
+            CaseCommand::Assign => "assign",
             CaseCommand::Return => "return",
+            CaseCommand::Extend => "extend",
             CaseCommand::Approve => "approve",
             CaseCommand::Reject => "reject",
             CaseCommand::Withdraw => "withdraw",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseCommand> {
+        CaseCommand::ALL.into_iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -150,6 +162,9 @@ pub struct CaseEvent {
     pub actor: String,
     pub at: DateTime<Utc>,
     pub comment: String,
+    /// For `take` and `assign`: the officer who has the case from now on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
 }
 
 /// The state after a sequence of events (an application starts as a draft).
@@ -159,13 +174,9 @@ pub fn state_of(events: &[CaseEvent]) -> AppState {
     })
 }
 
-/// The officer preparing the case: whoever last took it.
+/// The officer who has the case: whoever last took it or was assigned it.
 pub fn assignee_of(events: &[CaseEvent]) -> Option<&str> {
-    events
-        .iter()
-        .rev()
-        .find(|e| e.command == CaseCommand::Take)
-        .map(|e| e.actor.as_str())
+    events.iter().rev().find_map(|e| e.assignee.as_deref())
 }
 
 fn next_state(s: AppState, c: CaseCommand) -> Option<AppState> {
@@ -174,7 +185,9 @@ fn next_state(s: AppState, c: CaseCommand) -> Option<AppState> {
     Some(match (s, c) {
         (Draft | Incomplete, Submit) => Submitted,
         (Submitted, Take) => UnderReview,
+        (Submitted | UnderReview, Assign) => UnderReview,
         (Submitted | UnderReview, Return) => Incomplete,
+        (Submitted | UnderReview, Extend) => s,
         (UnderReview, Approve) => Approved,
         (UnderReview, Reject) => Rejected,
         (Draft | Submitted | Incomplete | UnderReview, Withdraw) => Withdrawn,
@@ -198,24 +211,44 @@ pub enum Refusal {
     },
     #[error("only the applicant may {command} this application")]
     NotTheApplicant { command: &'static str },
+    #[error(
+        "the case is with officer '{assignee}'; only they (or an admin, for 'assign') may {command} it"
+    )]
+    NotTheAssignee {
+        command: &'static str,
+        assignee: String,
+    },
     #[error("the applicant cannot decide their own application; another decision maker must")]
     ApplicantDecides,
     #[error("the officer who prepared the case cannot also decide it; another decision maker must")]
     PreparerDecides,
-    #[error("a decision needs a reason")]
-    NoReason,
+    #[error("'{0}' needs a reason")]
+    NoReason(&'static str),
+    #[error("'assign' needs the officer to give the case to")]
+    NoAssignee,
+    #[error("the deadline has already been extended once; the regulation allows one extension")]
+    AlreadyExtended,
 }
 
-/// The single authorisation point for case commands: may `user` run `command` on a case
-/// of `applicant` (prepared by `assignee`) in `state`? Returns the state it leads to.
+/// A case as the authorisation needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseView<'a> {
+    pub applicant: &'a str,
+    pub events: &'a [CaseEvent],
+}
+
+/// The single authorisation point for case commands: may `user` run `command` on `case`?
+/// Returns the state it leads to. `target` is the officer an `assign` gives the case to (the
+/// caller checks that they are a case officer).
 pub fn decide(
     user: &User,
-    applicant: &str,
-    assignee: Option<&str>,
-    state: AppState,
+    case: CaseView<'_>,
     command: CaseCommand,
     comment: &str,
+    target: Option<&str>,
 ) -> Result<AppState, Refusal> {
+    let state = state_of(case.events);
+    let assignee = assignee_of(case.events);
     let Some(next) = next_state(state, command) else {
         return Err(Refusal::WrongState {
             command: command.as_str(),
@@ -233,29 +266,82 @@ pub fn decide(
             })
         }
     };
+    // An officer acts only on a case that is theirs, or on one no one has yet.
+    let must_hold = |admin_may: bool| match assignee {
+        Some(a) if a != user.id && !(admin_may && user.has(Role::Admin)) => {
+            Err(Refusal::NotTheAssignee {
+                command: command.as_str(),
+                assignee: a.to_string(),
+            })
+        }
+        _ => Ok(()),
+    };
+    let reason = || {
+        if comment.trim().is_empty() {
+            Err(Refusal::NoReason(command.as_str()))
+        } else {
+            Ok(())
+        }
+    };
     match command {
         CaseCommand::Submit | CaseCommand::Withdraw => {
-            if user.id != applicant {
+            if user.id != case.applicant {
                 return Err(Refusal::NotTheApplicant {
                     command: command.as_str(),
                 });
             }
         }
-        CaseCommand::Take | CaseCommand::Return => need(Role::CaseOfficer)?,
+        CaseCommand::Take => need(Role::CaseOfficer)?,
+        CaseCommand::Assign => {
+            if !user.has(Role::Admin) {
+                need(Role::CaseOfficer)?;
+            }
+            must_hold(true)?;
+            if target.is_none_or(|t| t.trim().is_empty()) {
+                return Err(Refusal::NoAssignee);
+            }
+        }
+        CaseCommand::Return => {
+            need(Role::CaseOfficer)?;
+            must_hold(false)?;
+            reason()?;
+        }
+        CaseCommand::Extend => {
+            need(Role::CaseOfficer)?;
+            must_hold(false)?;
+            reason()?;
+            if case.events.iter().any(|e| e.command == CaseCommand::Extend) {
+                return Err(Refusal::AlreadyExtended);
+            }
+        }
         CaseCommand::Approve | CaseCommand::Reject => {
             need(Role::DecisionMaker)?;
-            if user.id == applicant {
+            if user.id == case.applicant {
                 return Err(Refusal::ApplicantDecides);
             }
-            if assignee == Some(user.id.as_str()) {
+            if assignee == Some(user.id.as_str())
+                || case
+                    .events
+                    .iter()
+                    .any(|e| e.assignee.as_deref() == Some(user.id.as_str()))
+            {
                 return Err(Refusal::PreparerDecides);
             }
-            if comment.trim().is_empty() {
-                return Err(Refusal::NoReason);
-            }
+            reason()?;
         }
     }
     Ok(next)
+}
+
+/// May `user` read the case (its content and history)? The applicant, the people named for
+/// SPE access, the officer who has it, decision makers and admins. Others — an applicant of
+/// another organisation, an officer without the case — may not, whatever id they guess.
+pub fn may_read(user: &User, case: CaseView<'_>, spe_users: &[String]) -> bool {
+    user.id == case.applicant
+        || spe_users.contains(&user.id)
+        || assignee_of(case.events) == Some(user.id.as_str())
+        || user.has(Role::DecisionMaker)
+        || user.has(Role::Admin)
 }
 
 #[cfg(test)]
@@ -271,81 +357,224 @@ mod tests {
         }
     }
 
-    #[test]
-    fn decision_by_the_applicant_themself_is_refused() {
-        let anna = user("anna", &[Role::Applicant, Role::DecisionMaker]);
-        let r = decide(
-            &anna,
-            "anna",
-            Some("olle"),
-            AppState::UnderReview,
-            CaseCommand::Approve,
-            "ok",
-        );
-        assert_eq!(r, Err(Refusal::ApplicantDecides));
+    fn ev(command: CaseCommand, actor: &str, assignee: Option<&str>) -> CaseEvent {
+        CaseEvent {
+            command,
+            actor: actor.into(),
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            comment: "reason".into(),
+            assignee: assignee.map(str::to_string),
+        }
     }
 
-    #[test]
-    fn decision_by_the_preparing_officer_is_refused() {
-        let olle = user("olle", &[Role::CaseOfficer, Role::DecisionMaker]);
-        let r = decide(
-            &olle,
-            "anna",
-            Some("olle"),
-            AppState::UnderReview,
-            CaseCommand::Approve,
-            "ok",
-        );
-        assert_eq!(r, Err(Refusal::PreparerDecides));
+    /// Events that bring a case of applicant "anna" into `state`, with "olle" holding it
+    /// from under_review on.
+    fn history(state: AppState) -> Vec<CaseEvent> {
+        use CaseCommand::*;
+        let submit = ev(Submit, "anna", None);
+        let take = ev(Take, "olle", Some("olle"));
+        match state {
+            AppState::Draft => vec![],
+            AppState::Submitted => vec![submit],
+            AppState::Incomplete => vec![submit, ev(Return, "olle", None)],
+            AppState::UnderReview => vec![submit, take],
+            AppState::Approved => vec![submit, take, ev(Approve, "dora", None)],
+            AppState::Rejected => vec![submit, take, ev(Reject, "dora", None)],
+            AppState::Withdrawn => vec![submit, ev(Withdraw, "anna", None)],
+        }
     }
 
-    #[test]
-    fn every_role_command_state_cell_is_decided() {
-        // Exhaustive over the matrix: a refusal always names a reason, an allowance always
-        // leads to the state the diagram says.
-        for state in AppState::ALL {
-            for command in CaseCommand::ALL {
-                for role in Role::ALL {
-                    let u = user("u", &[role]);
-                    for applicant in ["u", "someone-else"] {
-                        let r = decide(&u, applicant, Some("olle"), state, command, "reason");
-                        let expect_ok = next_state(state, command).is_some()
-                            && match command {
-                                CaseCommand::Submit | CaseCommand::Withdraw => applicant == "u",
-                                CaseCommand::Take | CaseCommand::Return => {
-                                    role == Role::CaseOfficer
-                                }
-                                CaseCommand::Approve | CaseCommand::Reject => {
-                                    role == Role::DecisionMaker && applicant != "u"
-                                }
-                            };
-                        assert_eq!(
-                            r.is_ok(),
-                            expect_ok,
-                            "{role:?} {command:?} {state:?} {applicant}"
-                        );
-                    }
-                }
-            }
+    /// Who acts, relative to the case.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Who {
+        TheApplicant,
+        AnotherApplicant,
+        TheAssignedOfficer,
+        AnotherOfficer,
+        DecisionMaker,
+        Admin,
+        Holder,
+        Registrar,
+    }
+
+    const EVERYONE: [Who; 8] = [
+        Who::TheApplicant,
+        Who::AnotherApplicant,
+        Who::TheAssignedOfficer,
+        Who::AnotherOfficer,
+        Who::DecisionMaker,
+        Who::Admin,
+        Who::Holder,
+        Who::Registrar,
+    ];
+
+    fn actor(who: Who) -> User {
+        match who {
+            Who::TheApplicant => user("anna", &[Role::Applicant]),
+            Who::AnotherApplicant => user("bo", &[Role::Applicant]),
+            Who::TheAssignedOfficer => user("olle", &[Role::CaseOfficer]),
+            Who::AnotherOfficer => user("stina", &[Role::CaseOfficer]),
+            Who::DecisionMaker => user("dora", &[Role::DecisionMaker]),
+            Who::Admin => user("admin", &[Role::Admin]),
+            Who::Holder => user("sara", &[Role::DataHolder]),
+            Who::Registrar => user("otto", &[Role::OptOutRegistrar]),
+        }
+    }
+
+    /// The matrix as the regulation and the design say it, written out cell by cell:
+    /// (state, command, who) → allowed. Everything not listed is refused.
+    fn allowed(state: AppState, command: CaseCommand, who: Who) -> bool {
+        use AppState::*;
+        use CaseCommand::*;
+        use Who::*;
+        let open = matches!(state, Draft | Submitted | Incomplete | UnderReview);
+        match command {
+            Submit => who == TheApplicant && matches!(state, Draft | Incomplete),
+            Withdraw => who == TheApplicant && open,
+            // In `submitted` no one holds the case yet: any officer may take or return it.
+            Take => state == Submitted && matches!(who, TheAssignedOfficer | AnotherOfficer),
+            Return => match state {
+                Submitted => matches!(who, TheAssignedOfficer | AnotherOfficer),
+                UnderReview => who == TheAssignedOfficer,
+                _ => false,
+            },
+            Extend => match state {
+                Submitted => matches!(who, TheAssignedOfficer | AnotherOfficer),
+                UnderReview => who == TheAssignedOfficer,
+                _ => false,
+            },
+            Assign => match state {
+                Submitted => matches!(who, TheAssignedOfficer | AnotherOfficer | Admin),
+                UnderReview => matches!(who, TheAssignedOfficer | Admin),
+                _ => false,
+            },
+            Approve | Reject => state == UnderReview && who == DecisionMaker,
         }
     }
 
     #[test]
-    fn state_is_the_fold_of_events() {
-        let ev = |c| CaseEvent {
-            command: c,
-            actor: "x".into(),
-            at: DateTime::<Utc>::UNIX_EPOCH,
-            comment: String::new(),
+    fn every_cell_of_the_permission_matrix() {
+        let mut cells = 0;
+        for state in AppState::ALL {
+            let events = history(state);
+            assert_eq!(state_of(&events), state);
+            let case = CaseView {
+                applicant: "anna",
+                events: &events,
+            };
+            for command in CaseCommand::ALL {
+                for who in EVERYONE {
+                    let result = decide(&actor(who), case, command, "reason", Some("stina"));
+                    assert_eq!(
+                        result.is_ok(),
+                        allowed(state, command, who),
+                        "{who:?} {command:?} in {state:?}: {result:?}"
+                    );
+                    if let Err(refusal) = result {
+                        assert!(!refusal.to_string().is_empty());
+                    }
+                    cells += 1;
+                }
+            }
+        }
+        assert_eq!(cells, 7 * 8 * 8);
+    }
+
+    #[test]
+    fn decision_by_the_applicant_themself_is_refused() {
+        let anna = user("anna", &[Role::Applicant, Role::DecisionMaker]);
+        let events = history(AppState::UnderReview);
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
         };
+        assert_eq!(
+            decide(&anna, case, CaseCommand::Approve, "ok", None),
+            Err(Refusal::ApplicantDecides)
+        );
+    }
+
+    #[test]
+    fn decision_by_the_preparing_officer_is_refused_even_after_handing_over() {
+        let olle = user("olle", &[Role::CaseOfficer, Role::DecisionMaker]);
+        let mut events = history(AppState::UnderReview);
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
+        };
+        assert_eq!(
+            decide(&olle, case, CaseCommand::Approve, "ok", None),
+            Err(Refusal::PreparerDecides)
+        );
+        events.push(ev(CaseCommand::Assign, "olle", Some("stina")));
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
+        };
+        assert_eq!(
+            decide(&olle, case, CaseCommand::Approve, "ok", None),
+            Err(Refusal::PreparerDecides)
+        );
+    }
+
+    #[test]
+    fn decisions_and_returns_need_reasons_and_extension_happens_once() {
+        let dora = user("dora", &[Role::DecisionMaker]);
+        let olle = user("olle", &[Role::CaseOfficer]);
+        let mut events = history(AppState::UnderReview);
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
+        };
+        assert_eq!(
+            decide(&dora, case, CaseCommand::Reject, " ", None),
+            Err(Refusal::NoReason("reject"))
+        );
+        assert_eq!(
+            decide(&olle, case, CaseCommand::Return, "", None),
+            Err(Refusal::NoReason("return"))
+        );
+        events.push(ev(CaseCommand::Extend, "olle", None));
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
+        };
+        assert_eq!(
+            decide(&olle, case, CaseCommand::Extend, "again", None),
+            Err(Refusal::AlreadyExtended)
+        );
+    }
+
+    #[test]
+    fn only_people_with_a_part_in_the_case_may_read_it() {
+        let events = history(AppState::UnderReview);
+        let case = CaseView {
+            applicant: "anna",
+            events: &events,
+        };
+        let spe = vec!["anna".to_string(), "carl".to_string()];
+        let may = |u: User| may_read(&u, case, &spe);
+        assert!(may(user("anna", &[Role::Applicant])));
+        assert!(may(user("carl", &[Role::Applicant])));
+        assert!(may(user("olle", &[Role::CaseOfficer])));
+        assert!(may(user("dora", &[Role::DecisionMaker])));
+        assert!(!may(user("bo", &[Role::Applicant])));
+        assert!(!may(user("stina", &[Role::CaseOfficer])));
+    }
+
+    #[test]
+    fn state_is_the_fold_of_events() {
+        let e = |c| ev(c, "x", None);
         let events = [
-            ev(CaseCommand::Submit),
-            ev(CaseCommand::Return),
-            ev(CaseCommand::Submit),
-            ev(CaseCommand::Take),
-            ev(CaseCommand::Approve),
+            e(CaseCommand::Submit),
+            e(CaseCommand::Return),
+            e(CaseCommand::Submit),
+            ev(CaseCommand::Take, "olle", Some("olle")),
+            e(CaseCommand::Extend),
+            e(CaseCommand::Approve),
         ];
         assert_eq!(state_of(&events), AppState::Approved);
         assert_eq!(state_of(&events[..2]), AppState::Incomplete);
+        assert_eq!(assignee_of(&events), Some("olle"));
     }
 }

@@ -356,7 +356,7 @@ impl Store {
             id: id.to_string(),
         })?;
         let content: String = row.try_get("content")?;
-        let events = sqlx::query("SELECT command, actor, at, comment FROM application_events WHERE application_id = $1 ORDER BY seq")
+        let events = sqlx::query("SELECT command, actor, at, comment, assignee FROM application_events WHERE application_id = $1 ORDER BY seq")
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -364,13 +364,12 @@ impl Store {
             .map(|r| -> Result<CaseEvent> {
                 let command: String = r.try_get("command")?;
                 Ok(CaseEvent {
-                    command: CaseCommand::ALL
-                        .into_iter()
-                        .find(|c| c.as_str() == command)
+                    command: CaseCommand::parse(&command)
                         .ok_or_else(|| corrupt(format!("case command '{command}'")))?,
                     actor: r.try_get("actor")?,
                     at: parse_ts(&r.try_get::<String, _>("at")?)?,
                     comment: r.try_get("comment")?,
+                    assignee: r.try_get("assignee")?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -382,6 +381,21 @@ impl Store {
             created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
             events,
         })
+    }
+
+    /// Every application with its events, oldest first.
+    pub async fn applications(&self) -> Result<Vec<StoredApplication>> {
+        let ids: Vec<String> = sqlx::query("SELECT id FROM applications ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.application(&id).await?);
+        }
+        Ok(out)
     }
 
     /// Replaces the content of a draft or returned application (the caller checks the state).
@@ -411,13 +425,14 @@ impl Store {
         permit: Option<&Permit>,
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO application_events (application_id, seq, command, actor, at, comment) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO application_events (application_id, seq, command, actor, at, comment, assignee) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(application_id)
             .bind(seen_events as i64 + 1)
             .bind(event.command.as_str())
             .bind(&event.actor)
             .bind(ts(event.at))
             .bind(&event.comment)
+            .bind(event.assignee.clone())
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
@@ -447,7 +462,60 @@ impl Store {
                 what: "permit",
                 id: id.to_string(),
             })?;
-        permit_from_row(&row)
+        let permit = permit_from_row(&row)?;
+        self.with_permit_events(permit).await
+    }
+
+    /// Applies revocations and amendments to a permit as granted.
+    async fn with_permit_events(&self, mut permit: Permit) -> Result<Permit> {
+        for e in self.permit_events(&permit.id).await? {
+            match e.kind.as_str() {
+                "revoke" => permit.revoked_at = Some(e.at),
+                _ => permit.spe_users = e.spe_users,
+            }
+        }
+        Ok(permit)
+    }
+
+    /// Records a revocation or amendment; guarded like case events (exactly one of racing
+    /// changes wins).
+    pub async fn append_permit_event(&self, permit_id: &str, event: &PermitEvent) -> Result<()> {
+        let seen: i64 = sqlx::query("SELECT COUNT(*) AS n FROM permit_events WHERE permit_id = $1")
+            .bind(permit_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+        sqlx::query("INSERT INTO permit_events (permit_id, seq, kind, actor, at, reason, body) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(permit_id)
+            .bind(seen + 1)
+            .bind(&event.kind)
+            .bind(&event.actor)
+            .bind(ts(event.at))
+            .bind(&event.reason)
+            .bind(serde_json::to_string(&event.spe_users).map_err(|e| corrupt(e.to_string()))?)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        Ok(())
+    }
+
+    pub async fn permit_events(&self, permit_id: &str) -> Result<Vec<PermitEvent>> {
+        let rows = sqlx::query("SELECT kind, actor, at, reason, body FROM permit_events WHERE permit_id = $1 ORDER BY seq")
+            .bind(permit_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PermitEvent {
+                    kind: r.try_get("kind")?,
+                    actor: r.try_get("actor")?,
+                    at: parse_ts(&r.try_get::<String, _>("at")?)?,
+                    reason: r.try_get("reason")?,
+                    spe_users: serde_json::from_str(&r.try_get::<String, _>("body")?)
+                        .map_err(|_| corrupt("a permit amendment"))?,
+                })
+            })
+            .collect()
     }
 
     /// Every permit, by id.
@@ -455,7 +523,11 @@ impl Store {
         let rows = sqlx::query("SELECT p.body, (SELECT MAX(k.key_version) FROM permit_key_versions k WHERE k.permit_id = p.id) AS kv FROM permits p ORDER BY p.id")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(permit_from_row).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.with_permit_events(permit_from_row(r)?).await?);
+        }
+        Ok(out)
     }
 
     /// Bumps the key version of each permit by one (key rotation after a suspected leak).
@@ -645,6 +717,18 @@ fn permit_from_row(row: &AnyRow) -> Result<Permit> {
         permit.key_version = u32::try_from(v).map_err(|_| corrupt("a key version"))?;
     }
     Ok(permit)
+}
+
+/// A revocation or amendment of a permit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermitEvent {
+    /// `revoke` or `amend`.
+    pub kind: String,
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    /// For `amend`: the SPE users after the amendment.
+    pub spe_users: Vec<String>,
 }
 
 fn dataset_version_from_row(r: &AnyRow) -> Result<DatasetVersion> {
