@@ -1,0 +1,246 @@
+//! A full case through the binary: submit, return as incomplete, resubmit, assign, approve
+//! narrower, extract — and the extract holds exactly the narrowed variables and cohort.
+
+mod support;
+
+use chrono::{Datelike, NaiveDate};
+use hdab_pseudonymise::{PersonId, permit_context, pseudonym};
+use std::collections::{BTreeSet, HashSet};
+use support::{Hdab, read_delivery, repo};
+
+fn reference() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()
+}
+
+fn path(p: &str) -> String {
+    repo().join(p).display().to_string()
+}
+
+/// The narrowed cohort of pipelines/demo-narrowed.toml, computed here independently over the
+/// raw sample: valid id, MI code in any diagnosis, admitted 2016–2023, 65+ on 2020-01-01,
+/// not opted out.
+fn expected_rows(opted_out: &HashSet<[u8; 12]>) -> Vec<(PersonId, String)> {
+    let text =
+        std::fs::read_to_string(repo().join("sample-data/slutenvard.csv")).unwrap_or_default();
+    let at = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default();
+    let mut rows = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(';').collect();
+        let Ok(id) = PersonId::parse(f[0], reference()) else {
+            continue;
+        };
+        let mi = [f[5], f[6], f[7]]
+            .iter()
+            .any(|c| c.starts_with("I21") || c.starts_with("I22"));
+        let admitted = NaiveDate::parse_from_str(f[3], "%Y%m%d").ok();
+        let in_range = admitted.is_some_and(|d| d.year() >= 2016 && d.year() <= 2023);
+        let b = id.birth_date();
+        let age = at.year() - b.year() - i32::from((at.month(), at.day()) < (b.month(), b.day()));
+        if mi && in_range && age >= 65 && !opted_out.contains(id.canonical()) {
+            rows.push((id, f[5].to_string()));
+        }
+    }
+    rows
+}
+
+#[test]
+fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort() {
+    let hdab = Hdab::demo();
+    hdab.ok_as(
+        "admin",
+        &[
+            "users",
+            "add",
+            "--id",
+            "stina",
+            "--org",
+            "socialstyrelsen",
+            "--role",
+            "case_officer",
+        ],
+    );
+
+    // Anna saves a draft without the ethics reference; submission lists what is missing.
+    let incomplete = std::fs::read_to_string(repo().join("pipelines/demo-application.toml"))
+        .unwrap_or_default()
+        .replace(
+            "ethics_reference = \"Etikprövningsmyndigheten Dnr 2026-01234-01\"",
+            "ethics_reference = \"\"",
+        );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let draft = dir.path().join("draft.toml");
+    std::fs::write(&draft, incomplete).unwrap_or_else(|e| panic!("{e}"));
+    let id = hdab.ok_as(
+        "anna",
+        &["apply", "create", draft.to_str().unwrap_or_default()],
+    );
+    let id = id.trim();
+    let err = hdab.fails_as("anna", &["apply", "submit", id]);
+    assert!(err.contains("ethics_reference"), "{err}");
+
+    // She completes the draft and submits; Olle finds a problem and returns it.
+    hdab.ok_as(
+        "anna",
+        &[
+            "apply",
+            "update",
+            id,
+            &path("pipelines/demo-application.toml"),
+        ],
+    );
+    hdab.ok_as("anna", &["apply", "submit", id]);
+    hdab.ok_as("olle", &["case", "take", id]);
+    hdab.ok_as(
+        "olle",
+        &[
+            "case",
+            "return",
+            id,
+            "--reason",
+            "Name everyone who will work in the SPE.",
+        ],
+    );
+    let shown = hdab.ok_as("anna", &["apply", "show", id]);
+    assert!(
+        shown.contains("incomplete") && shown.contains("clock paused"),
+        "{shown}"
+    );
+    // A researcher from elsewhere cannot see the case by guessing its id.
+    hdab.ok_as(
+        "admin",
+        &[
+            "users",
+            "add",
+            "--id",
+            "bo",
+            "--org",
+            "uppsala-universitet",
+            "--role",
+            "applicant",
+        ],
+    );
+    let err = hdab.fails_as("bo", &["apply", "show", id]);
+    assert!(err.contains("does not exist"), "{err}");
+
+    // Resubmitted; Olle hands it to Stina, who prepares it; Dora approves narrower.
+    hdab.ok_as("anna", &["apply", "submit", id]);
+    hdab.ok_as("olle", &["case", "assign", id, "--to", "stina"]);
+    let err = hdab.fails_as("olle", &["case", "return", id, "--reason", "x"]);
+    assert!(err.contains("stina"), "the case is Stina's now: {err}");
+    let queue = hdab.ok_as("stina", &["case", "queue"]);
+    assert!(queue.contains(id) && queue.contains("stina"), "{queue}");
+    let out = hdab.ok_as(
+        "dora",
+        &[
+            "case",
+            "approve",
+            id,
+            "--reason",
+            "Approved for patients 65 and over only; fewer variables.",
+            "--narrow",
+            &path("pipelines/demo-narrowed.toml"),
+            "--condition",
+            "Results leave the SPE only after output checking.",
+        ],
+    );
+    let permit = out
+        .split("permit ")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(permit.starts_with("P-"), "{out}");
+    hdab.ok_as("stina", &["extract", &permit]);
+
+    // Exactly the narrowed variables …
+    let delivery = read_delivery(&hdab.spe().join(&permit).join("slutenvard"));
+    let columns: Vec<String> = delivery.manifest["columns"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c[0].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(columns, ["pseudonym", "KON", "ALDER", "INDATUM", "HDIA"]);
+    let drugs = read_delivery(&hdab.spe().join(&permit).join("lakemedel"));
+    assert!(!drugs.manifest["columns"].to_string().contains("DDD"));
+
+    // … and exactly the narrowed cohort, person by person and row by row.
+    let opted_out: HashSet<[u8; 12]> =
+        std::fs::read_to_string(repo().join("sample-data/optouts.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| PersonId::parse(l, reference()).ok())
+            .map(|p| *p.canonical())
+            .collect();
+    let key = hdab.master_key().derive(&permit_context(&permit, 1));
+    let expected = expected_rows(&opted_out);
+    assert!(!expected.is_empty());
+    let mut want: Vec<String> = expected.iter().map(|(id, _)| pseudonym(&key, id)).collect();
+    let mut got = delivery.pseudonyms.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    let persons: BTreeSet<_> = got.iter().collect();
+    assert!(
+        persons.len() > 5,
+        "a meaningful cohort: {} persons",
+        persons.len()
+    );
+
+    // The decision is public, with its reasons; the register needs no login.
+    let register = hdab.ok(&["register"]);
+    assert!(
+        register.contains(id) && register.contains("65 and over"),
+        "{register}"
+    );
+    // The permit records the condition; revoking it stops extraction.
+    hdab.ok_as(
+        "dora",
+        &[
+            "permit",
+            "revoke",
+            &permit,
+            "--reason",
+            "Ethics approval withdrawn.",
+        ],
+    );
+    let err = hdab.fails_as("stina", &["extract", &permit]);
+    assert!(err.contains("revoked"), "{err}");
+    hdab.ok(&["audit", "verify"]);
+}
+
+#[test]
+fn a_narrowing_that_asks_for_more_is_refused() {
+    let hdab = Hdab::demo();
+    let id = hdab.ok_as(
+        "anna",
+        &["apply", "create", &path("pipelines/demo-application.toml")],
+    );
+    let id = id.trim();
+    hdab.ok_as("anna", &["apply", "submit", id]);
+    hdab.ok_as("olle", &["case", "take", id]);
+    let wider = std::fs::read_to_string(repo().join("pipelines/demo-narrowed.toml"))
+        .unwrap_or_default()
+        .replace("\"KON\", \"ALDER\"", "\"KON\", \"SJUKHUS\"");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("wider.toml");
+    std::fs::write(&file, wider).unwrap_or_else(|e| panic!("{e}"));
+    let err = hdab.fails_as(
+        "dora",
+        &[
+            "case",
+            "approve",
+            id,
+            "--reason",
+            "x",
+            "--narrow",
+            file.to_str().unwrap_or_default(),
+        ],
+    );
+    assert!(
+        err.contains("SJUKHUS") && err.contains("not applied for"),
+        "{err}"
+    );
+}
