@@ -3,8 +3,10 @@
 
 use crate::keys::DerivedKey;
 use crate::person_id::{IdRejection, PersonId};
-use arrow::array::{Array, AsArray, StringArray, StringBuilder};
-use arrow::datatypes::DataType;
+use arrow_array::builder::StringBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, StringArray};
+use arrow_schema::DataType;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 
@@ -34,7 +36,7 @@ pub fn parse_id_column(
         DataType::LargeUtf8 => array.as_string::<i64>().iter().map(parse).collect(),
         DataType::Utf8View => array.as_string_view().iter().map(parse).collect(),
         DataType::Int64 => array
-            .as_primitive::<arrow::datatypes::Int64Type>()
+            .as_primitive::<arrow_array::types::Int64Type>()
             .iter()
             .map(|v| parse(v.map(|n| n.to_string()).as_deref()))
             .collect(),
@@ -80,7 +82,7 @@ pub fn registry_hash(registry_key: &DerivedKey, id: &PersonId) -> [u8; 32] {
 mod tests {
     use super::*;
     use crate::keys::{MasterKey, permit_context};
-    use arrow::array::{Int64Array, StringViewArray};
+    use arrow_array::{Int64Array, StringViewArray};
 
     fn reference() -> NaiveDate {
         NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or(NaiveDate::MIN)
