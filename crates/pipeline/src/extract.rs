@@ -22,7 +22,7 @@ use hdab_pseudonymise::{
     DerivedKey, IdRejection, PersonId, parse_id_column, pseudonymise_ids, registry_hash,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The delivered column that carries the person's pseudonym.
@@ -84,36 +84,15 @@ pub async fn stage_extraction(
     if !problems.is_empty() {
         return Err(PipelineError::InvalidRequest(problems));
     }
-    let ctx = session();
-    let (names, streams) = open_streams(&ctx, input.upload_path).await?;
-    let file_vars: Vec<Variable> = map_columns(&names, input.description)?
-        .into_iter()
-        .cloned()
-        .collect();
-    let id_index = file_vars
-        .iter()
-        .position(|v| v.variable_type == VariableType::PersonId)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-
-    // The typed batch: every non-id variable typed by the dictionary, then the birth date.
-    let typed_vars: Vec<(usize, Variable)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
-        .map(|(i, v)| (i, v.clone()))
-        .collect();
-    let mut typed_fields: Vec<Field> = typed_vars
-        .iter()
-        .map(|(_, v)| Field::new(&v.name, crate::values::arrow_type(v.variable_type), true))
-        .collect();
-    typed_fields.push(Field::new(BIRTH_DATE, DataType::Date32, true));
-    let typed_schema: SchemaRef = Arc::new(Schema::new(typed_fields));
-    let cohort = Arc::new(CompiledCohort::new(
-        &input.request.cohort,
+    let (prepared, streams) = prepare(
+        input.upload_path,
         input.description,
-        typed_schema.clone(),
-    )?);
-
+        &input.request.cohort,
+        input.reference_date,
+        session(),
+    )
+    .await?;
+    let typed_vars = &prepared.typed_vars;
     let outputs: Vec<OutputVariable> = input
         .request
         .variables
@@ -156,13 +135,9 @@ pub async fn stage_extraction(
     let staging = StagedDelivery::create(input.spe_root, input.permit_id, &input.description.id)?;
     let props = writer_properties(input)?;
     let shared = Arc::new(PartitionContext {
-        id_index,
-        typed_vars,
-        typed_schema,
-        cohort,
+        prepared,
         outputs,
         out_schema: out_schema.clone(),
-        reference: input.reference_date,
         props,
     });
 
@@ -285,14 +260,140 @@ fn writer_properties(input: &ExtractionInput<'_>) -> Result<WriterProperties, Pi
 }
 
 struct PartitionContext {
-    id_index: usize,
-    typed_vars: Vec<(usize, Variable)>,
-    typed_schema: SchemaRef,
-    cohort: Arc<CompiledCohort>,
+    prepared: Prepared,
     outputs: Vec<OutputVariable>,
     out_schema: SchemaRef,
-    reference: NaiveDate,
     props: WriterProperties,
+}
+
+/// What every batch of one upload needs to be typed and classified.
+pub(crate) struct Prepared {
+    pub id_index: usize,
+    /// (column index in the file, variable) of every non-id variable, in file order.
+    pub typed_vars: Vec<(usize, Variable)>,
+    pub typed_schema: SchemaRef,
+    pub cohort: CompiledCohort,
+    pub reference: NaiveDate,
+}
+
+/// Opens the upload and compiles what classification needs.
+pub(crate) async fn prepare(
+    upload_path: &Path,
+    description: &DatasetDescription,
+    cohort: &hdab_permits::Cohort,
+    reference: NaiveDate,
+    ctx: datafusion::prelude::SessionContext,
+) -> Result<(Prepared, Vec<SendableRecordBatchStream>), PipelineError> {
+    let (names, streams) = open_streams(&ctx, upload_path).await?;
+    let file_vars: Vec<Variable> = map_columns(&names, description)?
+        .into_iter()
+        .cloned()
+        .collect();
+    let id_index = file_vars
+        .iter()
+        .position(|v| v.variable_type == VariableType::PersonId)
+        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
+    // The typed batch: every non-id variable typed by the dictionary, then the birth date.
+    let typed_vars: Vec<(usize, Variable)> = file_vars
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
+        .map(|(i, v)| (i, v.clone()))
+        .collect();
+    let mut typed_fields: Vec<Field> = typed_vars
+        .iter()
+        .map(|(_, v)| Field::new(&v.name, crate::values::arrow_type(v.variable_type), true))
+        .collect();
+    typed_fields.push(Field::new(BIRTH_DATE, DataType::Date32, true));
+    let typed_schema: SchemaRef = Arc::new(Schema::new(typed_fields));
+    let cohort = CompiledCohort::new(cohort, description, typed_schema.clone())?;
+    Ok((
+        Prepared {
+            id_index,
+            typed_vars,
+            typed_schema,
+            cohort,
+            reference,
+        },
+        streams,
+    ))
+}
+
+/// One batch, typed and classified.
+pub(crate) struct Classified {
+    pub typed: RecordBatch,
+    /// Precision columns of partial dates, by index in the typed batch.
+    pub precisions: HashMap<usize, ArrayRef>,
+    /// Rows to keep: valid id, in the cohort, not opted out.
+    pub keep: BooleanArray,
+    pub kept_ids: Vec<PersonId>,
+}
+
+/// Types a batch by the dictionary, validates its ids, applies the cohort and the opt-out
+/// registry, and counts every row in exactly one class.
+pub(crate) fn classify(
+    batch: &RecordBatch,
+    cx: &Prepared,
+    registry_key: &DerivedKey,
+    optouts: &HashSet<[u8; 32]>,
+    counts: &mut PartitionCounts,
+) -> Result<Classified, PipelineError> {
+    let n = batch.num_rows();
+    counts.rows_in += n as u64;
+    let ids = parse_id_column(batch.column(cx.id_index).as_ref(), cx.reference)
+        .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
+    let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
+    for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
+        let typed = type_column(batch.column(*i).as_ref(), v.variable_type);
+        if let Some(p) = typed.precision {
+            precisions.insert(k, p);
+        }
+        columns.push(typed.values);
+    }
+    let mut births = Date32Builder::with_capacity(n);
+    for id in &ids {
+        births.append_option(id.as_ref().ok().map(|p| date32(p.birth_date())));
+    }
+    columns.push(Arc::new(births.finish()));
+    let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
+    let in_cohort = cx.cohort.evaluate(&typed)?;
+    // Each distinct person is looked up in the registry once per batch.
+    let mut opted: HashMap<PersonId, bool> = HashMap::new();
+    let mut keep = Vec::with_capacity(n);
+    let mut kept_ids = Vec::with_capacity(n);
+    for (row, id) in ids.iter().enumerate() {
+        let decision = match id {
+            Err(reason) => {
+                *counts.invalid.entry(reason.as_str()).or_default() += 1;
+                false
+            }
+            Ok(_) if !in_cohort[row] => {
+                counts.outside_cohort += 1;
+                false
+            }
+            Ok(p) => {
+                let out = *opted
+                    .entry(*p)
+                    .or_insert_with(|| optouts.contains(&registry_hash(registry_key, p)));
+                if out {
+                    counts.opted_out += 1;
+                    false
+                } else {
+                    kept_ids.push(*p);
+                    true
+                }
+            }
+        };
+        keep.push(decision);
+    }
+    counts.delivered += kept_ids.len() as u64;
+    Ok(Classified {
+        typed,
+        precisions,
+        keep: BooleanArray::from(keep),
+        kept_ids,
+    })
 }
 
 /// Row counts of one partition.
@@ -309,7 +410,7 @@ async fn run_partition(
     mut stream: SendableRecordBatchStream,
     cx: &PartitionContext,
     (pseudonym_key, registry_key, optouts): (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
-    path: &PathBuf,
+    path: &Path,
 ) -> Result<PartitionCounts, PipelineError> {
     let file = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
     let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))?;
@@ -317,62 +418,15 @@ async fn run_partition(
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let n = batch.num_rows();
-        counts.rows_in += n as u64;
-        let ids = parse_id_column(batch.column(cx.id_index).as_ref(), cx.reference)
-            .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
-
-        // Type the batch and add the birth date for age conditions.
-        let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
-        let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
-        for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
-            let typed = type_column(batch.column(*i).as_ref(), v.variable_type);
-            if let Some(p) = typed.precision {
-                precisions.insert(k, p);
-            }
-            columns.push(typed.values);
-        }
-        let mut births = Date32Builder::with_capacity(n);
-        for id in &ids {
-            births.append_option(id.as_ref().ok().map(|p| date32(p.birth_date())));
-        }
-        columns.push(Arc::new(births.finish()));
-        let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
-        let in_cohort = cx.cohort.evaluate(&typed)?;
-
-        // Decide every row: invalid identifier, outside the cohort, opted out, or delivered.
-        let mut opted: HashMap<PersonId, bool> = HashMap::new();
-        let mut keep = Vec::with_capacity(n);
-        let mut kept_ids = Vec::with_capacity(n);
-        for (row, id) in ids.iter().enumerate() {
-            let decision = match id {
-                Err(reason) => {
-                    *counts.invalid.entry(reason.as_str()).or_default() += 1;
-                    false
-                }
-                Ok(_) if !in_cohort[row] => {
-                    counts.outside_cohort += 1;
-                    false
-                }
-                Ok(p) => {
-                    let out = *opted
-                        .entry(*p)
-                        .or_insert_with(|| optouts.contains(&registry_hash(registry_key, p)));
-                    if out {
-                        counts.opted_out += 1;
-                        false
-                    } else {
-                        kept_ids.push(*p);
-                        true
-                    }
-                }
-            };
-            keep.push(decision);
-        }
+        let Classified {
+            typed,
+            precisions,
+            keep: mask,
+            kept_ids,
+        } = classify(&batch, &cx.prepared, registry_key, optouts, &mut counts)?;
         if kept_ids.is_empty() {
             continue;
         }
-        counts.delivered += kept_ids.len() as u64;
-        let mask = BooleanArray::from(keep);
         let mut out: Vec<ArrayRef> = vec![Arc::new(pseudonymise_ids(pseudonym_key, &kept_ids))];
         for o in &cx.outputs {
             let mut values = filter(typed.column(o.typed_index), &mask)?;
