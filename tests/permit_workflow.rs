@@ -244,3 +244,128 @@ fn a_narrowing_that_asks_for_more_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_data_request_is_answered_with_a_protected_table_that_matches_the_data() {
+    let hdab = Hdab::demo();
+    hdab.ok_as(
+        "admin",
+        &[
+            "users",
+            "add",
+            "--id",
+            "ulla",
+            "--org",
+            "region-uppsala",
+            "--role",
+            "applicant",
+        ],
+    );
+    hdab.ok_as(
+        "admin",
+        &[
+            "users",
+            "add",
+            "--id",
+            "bo",
+            "--org",
+            "uppsala-universitet",
+            "--role",
+            "applicant",
+        ],
+    );
+    let id = hdab.ok_as(
+        "ulla",
+        &[
+            "request",
+            "submit",
+            &path("pipelines/demo-data-request.toml"),
+        ],
+    );
+    let id = id.trim();
+    let err = hdab.fails_as("ulla", &["request", "answer", id]);
+    assert!(err.contains("case_officer"), "{err}");
+    hdab.ok_as("olle", &["request", "answer", id]);
+    let err = hdab.fails_as("bo", &["request", "show", id]);
+    assert!(err.contains("does not exist"), "{err}");
+    let csv = hdab.ok_as("ulla", &["request", "show", id, "--csv"]);
+
+    // The truth, computed here from the raw sample: distinct persons per (county, year).
+    let opted_out: HashSet<[u8; 12]> =
+        std::fs::read_to_string(repo().join("sample-data/optouts.txt"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| PersonId::parse(l, reference()).ok())
+            .map(|p| *p.canonical())
+            .collect();
+    let mut truth: std::collections::BTreeMap<(String, String), HashSet<[u8; 12]>> =
+        Default::default();
+    let text =
+        std::fs::read_to_string(repo().join("sample-data/slutenvard.csv")).unwrap_or_default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(';').collect();
+        let Ok(id) = PersonId::parse(f[0], reference()) else {
+            continue;
+        };
+        let year = &f[3][..4];
+        let mi = f[5].starts_with("I21") || f[5].starts_with("I22");
+        if mi && ("2016"..="2023").contains(&year) && !opted_out.contains(id.canonical()) {
+            truth
+                .entry((f[9].to_string(), year.to_string()))
+                .or_default()
+                .insert(*id.canonical());
+        }
+    }
+
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    assert_eq!(header[..3], ["LAN", "INDATUM", "n_persons"]);
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or(usize::MAX);
+    let (persons, sum, rule, reason) = (
+        col("n_persons"),
+        col("sum_ALDER"),
+        col("suppressed"),
+        col("reason"),
+    );
+    let mut hidden_per_line: std::collections::BTreeMap<(usize, String), (usize, usize)> =
+        Default::default();
+    let mut released = 0;
+    for line in lines.filter(|l| !l.starts_with("Total")) {
+        let f: Vec<&str> = line.split(',').collect();
+        let true_n = truth
+            .get(&(f[0].to_string(), f[1].to_string()))
+            .map_or(0, HashSet::len);
+        let suppressed = !f[rule].is_empty();
+        if suppressed {
+            assert!(!f[reason].is_empty(), "a suppressed cell says why: {line}");
+            assert!(
+                f[persons].is_empty() && f[sum].is_empty(),
+                "nothing of it is shown: {line}"
+            );
+            if f[rule] == "MinimumCount" {
+                assert!(true_n < 10, "{line}");
+            }
+        } else {
+            assert_eq!(f[persons].parse::<usize>().ok(), Some(true_n), "{line}");
+            assert!(true_n >= 10, "{line}");
+            released += 1;
+        }
+        for d in 0..2 {
+            let e = hidden_per_line
+                .entry((d, f[1 - d].to_string()))
+                .or_default();
+            e.0 += 1;
+            e.1 += usize::from(suppressed);
+        }
+    }
+    assert!(released > 5);
+    for ((d, other), (cells, hidden)) in hidden_per_line {
+        assert!(
+            hidden != 1 || cells == 1,
+            "line {other} along dimension {d} would give a cell away"
+        );
+    }
+    // Every truly small (non-empty) cell is suppressed for its size: none slipped through.
+    let small = truth.values().filter(|p| p.len() < 10).count();
+    assert_eq!(csv.matches("MinimumCount").count(), small);
+}

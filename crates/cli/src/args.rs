@@ -82,6 +82,9 @@ pub enum Command {
     /// Permits.
     #[command(subcommand)]
     Permit(PermitCmd),
+    /// Data requests (EHDS Art. 69): statistics only, answered with protected tables.
+    #[command(subcommand)]
+    Request(RequestCmd),
     /// The public register of applications received and decisions with their reasons
     /// (no login needed).
     Register {
@@ -143,6 +146,21 @@ pub enum KeysCmd {
     Rotate {
         #[arg(long)]
         reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCmd {
+    /// Ask for statistics (see pipelines/demo-data-request.toml).
+    Submit { file: PathBuf },
+    /// Compute the protected table (case officers).
+    Answer { id: String },
+    /// Show the protected table.
+    Show {
+        id: String,
+        /// Print CSV (with the reason for every suppressed cell) instead of a table.
+        #[arg(long)]
+        csv: bool,
     },
 }
 

@@ -6,7 +6,8 @@ mod demo;
 
 use anyhow::{Context, Result};
 use args::{
-    ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, PermitCmd, UsersCmd,
+    ApplyCmd, AuditCmd, CaseCmd, CatalogCmd, Cli, Command, KeysCmd, OptoutCmd, PermitCmd,
+    RequestCmd, UsersCmd,
 };
 use clap::Parser;
 use hdab_app::{App, CaseOptions, Settings};
@@ -341,6 +342,26 @@ async fn run(cli: Cli) -> Result<()> {
                 .await?;
             println!("{id}: SPE users now {}", users.join(", "));
         }
+        Command::Request(RequestCmd::Submit { file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            let id = app.submit_data_request(&actor(&cli)?, &text).await?;
+            println!("{id}");
+        }
+        Command::Request(RequestCmd::Answer { id }) => {
+            let table = app.answer_data_request(&actor(&cli)?, id).await?;
+            print_table(&table);
+        }
+        Command::Request(RequestCmd::Show { id, csv }) => {
+            let (content, table) = app.show_data_request(&actor(&cli)?, id).await?;
+            match table {
+                None => println!("{id} ({}): not answered yet", content.title),
+                Some(t) if *csv => print!("{}", t.to_csv()),
+                Some(t) => {
+                    println!("{id}: {}", content.title);
+                    print_table(&t);
+                }
+            }
+        }
         Command::Register { json } => {
             let entries = app.public_register().await?;
             if *json {
@@ -483,6 +504,36 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { .. } | Command::Synth { .. } | Command::Scan { .. } => {}
     }
     Ok(())
+}
+
+fn print_table(t: &hdab_disclosure::ReleasedTable) {
+    let dims = t.dimensions.join(" / ");
+    let measure = t
+        .measure
+        .as_deref()
+        .map(|m| format!("mean {m}"))
+        .unwrap_or_default();
+    println!("{dims:<24} {:>9} {:>12}  note", "persons", measure);
+    for c in t
+        .cells
+        .iter()
+        .chain(std::iter::once(&t.total_of_released_cells))
+    {
+        let count = c.count.map_or("·".to_string(), |n| n.to_string());
+        let mean = c.mean.map_or(String::new(), |m| format!("{m:.1}"));
+        println!(
+            "{:<24} {count:>9} {mean:>12}  {}",
+            c.key.join(" / "),
+            c.reason.as_deref().unwrap_or_default()
+        );
+    }
+    println!(
+        "suppressed: {} below {} persons, {} dominated, {} to protect others",
+        t.n_suppressed(hdab_disclosure::Rule::MinimumCount),
+        t.rules.min_count,
+        t.n_suppressed(hdab_disclosure::Rule::Dominance),
+        t.n_suppressed(hdab_disclosure::Rule::Secondary)
+    );
 }
 
 fn describe_deadline(d: &hdab_permits::Deadline) -> String {

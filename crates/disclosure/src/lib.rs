@@ -40,8 +40,10 @@ impl Default for Rules {
 pub struct CellStats {
     /// One value per dimension.
     pub key: Vec<String>,
-    /// Distinct persons contributing to the cell.
+    /// Distinct persons contributing to the cell (the unit disclosure control protects).
     pub n_persons: u64,
+    /// Rows in the cell (the denominator of the mean).
+    pub n_rows: u64,
     /// Sum of the measure, if the table has one.
     pub sum: Option<f64>,
     /// The largest absolute contributions per person, largest first (at least
@@ -63,7 +65,9 @@ pub enum Rule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReleasedCell {
     pub key: Vec<String>,
+    /// Persons.
     pub count: Option<u64>,
+    pub rows: Option<u64>,
     pub sum: Option<f64>,
     pub mean: Option<f64>,
     pub suppressed: Option<Rule>,
@@ -96,6 +100,7 @@ impl ReleasedTable {
         let mut out = String::new();
         let mut header: Vec<String> = self.dimensions.clone();
         header.push("n_persons".into());
+        header.push("n_rows".into());
         if let Some(m) = &self.measure {
             header.push(format!("sum_{m}"));
             header.push(format!("mean_{m}"));
@@ -120,6 +125,7 @@ impl ReleasedTable {
                 row.push(String::new());
             }
             row.push(c.count.map(|n| n.to_string()).unwrap_or_default());
+            row.push(c.rows.map(|n| n.to_string()).unwrap_or_default());
             if self.measure.is_some() {
                 row.push(c.sum.map(|s| format!("{s}")).unwrap_or_default());
                 row.push(c.mean.map(|s| format!("{s:.3}")).unwrap_or_default());
@@ -233,12 +239,13 @@ pub fn protect(
     }
 
     let mut released = Vec::with_capacity(cells.len());
-    let (mut total_n, mut total_sum) = (0u64, 0f64);
+    let (mut total_n, mut total_rows, mut total_sum) = (0u64, 0u64, 0f64);
     for (c, s) in cells.into_iter().zip(suppressed) {
         match s {
             Some((rule, reason)) => released.push(ReleasedCell {
                 key: c.key,
                 count: None,
+                rows: None,
                 sum: None,
                 mean: None,
                 suppressed: Some(rule),
@@ -246,12 +253,14 @@ pub fn protect(
             }),
             None => {
                 total_n += c.n_persons;
+                total_rows += c.n_rows;
                 total_sum += c.sum.unwrap_or(0.0);
                 released.push(ReleasedCell {
                     key: c.key,
                     count: Some(c.n_persons),
+                    rows: Some(c.n_rows),
                     sum: c.sum,
-                    mean: c.sum.map(|s| s / c.n_persons.max(1) as f64),
+                    mean: c.sum.map(|s| s / c.n_rows.max(1) as f64),
                     suppressed: None,
                     reason: None,
                 })
@@ -265,9 +274,11 @@ pub fn protect(
         cells: released,
         total_of_released_cells: ReleasedCell {
             key: vec!["Total (released cells)".into()],
+            // A person in several cells counts in each: this is a sum of cell counts.
             count: Some(total_n),
+            rows: Some(total_rows),
             sum: measure.map(|_| total_sum),
-            mean: measure.map(|_| total_sum / total_n.max(1) as f64),
+            mean: measure.map(|_| total_sum / total_rows.max(1) as f64),
             suppressed: None,
             reason: None,
         },
@@ -282,6 +293,7 @@ mod tests {
         CellStats {
             key: key.iter().map(|s| s.to_string()).collect(),
             n_persons: n,
+            n_rows: n,
             sum: None,
             top_contributions: vec![],
             abs_sum: 0.0,
@@ -354,6 +366,7 @@ mod tests {
         let dominated = CellStats {
             key: vec!["A10BA02".into()],
             n_persons: 25,
+            n_rows: 25,
             sum: Some(1000.0),
             top_contributions: vec![800.0, 150.0],
             abs_sum: 1000.0,
@@ -361,6 +374,7 @@ mod tests {
         let fine = CellStats {
             key: vec!["C07AB02".into()],
             n_persons: 25,
+            n_rows: 25,
             sum: Some(1000.0),
             top_contributions: vec![100.0, 90.0],
             abs_sum: 1000.0,

@@ -129,6 +129,23 @@ impl ApplicationContent {
     }
 }
 
+/// A data request (EHDS Art. 69): statistics only, answered with a protected aggregate table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRequestContent {
+    pub title: String,
+    pub organisation: String,
+    pub purpose: Purpose,
+    pub dataset_id: String,
+    /// Variables to group by (dates are grouped by year).
+    pub group_by: Vec<String>,
+    /// An integer or decimal variable to sum and average, if any.
+    #[serde(default)]
+    pub measure: Option<String>,
+    #[serde(default)]
+    pub cohort: Cohort,
+}
+
 /// The frozen extraction spec of a permit. Its digest names it in every manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtractionSpec {

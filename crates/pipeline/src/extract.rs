@@ -398,7 +398,7 @@ pub(crate) fn classify(
 
 /// Row counts of one partition.
 #[derive(Debug, Default, Clone)]
-pub(crate) struct PartitionCounts {
+pub struct PartitionCounts {
     pub rows_in: u64,
     pub delivered: u64,
     pub outside_cohort: u64,

@@ -13,6 +13,7 @@
 //! It never reads the clock for data decisions, never logs a value, and never sees the
 //! master key: callers hand it derived keys.
 
+mod aggregate;
 mod check;
 mod cohort;
 mod deliver;
@@ -21,6 +22,7 @@ pub mod scan;
 pub mod source;
 pub mod values;
 
+pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};

@@ -573,6 +573,85 @@ impl Store {
             .try_get("n")?)
     }
 
+    // ---- data requests -------------------------------------------------------------------
+
+    /// Stores a data request and returns its id (`R-<year>-<n>`).
+    pub async fn create_data_request(
+        &self,
+        requester: &User,
+        content: &hdab_permits::DataRequestContent,
+        at: DateTime<Utc>,
+    ) -> Result<String> {
+        let body = serde_json::to_string(content).map_err(|e| corrupt(e.to_string()))?;
+        for _ in 0..5 {
+            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM data_requests")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            let id = format!("R-{}-{:04}", at.format("%Y"), n + 1);
+            let r = sqlx::query("INSERT INTO data_requests (id, requester, organisation, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(&requester.id)
+                .bind(&content.organisation)
+                .bind(&body)
+                .bind(ts(at))
+                .execute(&self.pool)
+                .await;
+            match r {
+                Ok(_) => return Ok(id),
+                Err(e) if is_unique_violation(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    /// A data request: (requester, content, answer if answered).
+    pub async fn data_request(
+        &self,
+        id: &str,
+    ) -> Result<(
+        String,
+        hdab_permits::DataRequestContent,
+        Option<serde_json::Value>,
+    )> {
+        let row = sqlx::query("SELECT requester, body, result FROM data_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "data request",
+                id: id.to_string(),
+            })?;
+        let body: String = row.try_get("body")?;
+        let result: Option<String> = row.try_get("result")?;
+        Ok((
+            row.try_get("requester")?,
+            serde_json::from_str(&body).map_err(|_| corrupt("a data request"))?,
+            result
+                .map(|r| serde_json::from_str(&r).map_err(|_| corrupt("a data request's answer")))
+                .transpose()?,
+        ))
+    }
+
+    /// Records the answer; a request is answered once (the first answer stays).
+    pub async fn answer_data_request(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+        result: &serde_json::Value,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE data_requests SET answered_by = $1, answered_at = $2, result = $3 WHERE id = $4 AND result IS NULL")
+            .bind(by)
+            .bind(ts(at))
+            .bind(result.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     // ---- opt-out registry ----------------------------------------------------------------
 
     /// Records that the person with this registry hash opted out (`true`) or back in.
