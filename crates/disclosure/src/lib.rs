@@ -11,6 +11,7 @@
 //!    the other coordinates) with exactly one suppressed cell could give that cell away by
 //!    subtraction from its total; the smallest other cell of the line is suppressed too,
 //!    repeated until no line has exactly one.
+//!
 //! Totals are then recomputed from the released cells only. Every suppressed cell says
 //! which rule fired and why — what users of ARX and sdcMicro miss most.
 //! Pure: no I/O.
