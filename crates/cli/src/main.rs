@@ -317,7 +317,7 @@ async fn run(cli: Cli) -> Result<()> {
                 CaseCmd::Reject { id, reason } => {
                     (id, CaseCommand::Reject, reason, CaseOptions::default())
                 }
-                CaseCmd::Queue => unreachable!("handled above"),
+                CaseCmd::Queue => return Ok(()), // handled by its own arm above
             };
             let (state, permit) = app
                 .case_command(&actor(&cli)?, id, command, comment, options)
@@ -412,7 +412,7 @@ async fn run(cli: Cli) -> Result<()> {
             let (file, out) = match cmd {
                 OptoutCmd::Register { file } => (file, true),
                 OptoutCmd::Withdraw { file } => (file, false),
-                OptoutCmd::Status { .. } => unreachable!("handled above"),
+                OptoutCmd::Status { .. } => return Ok(()), // handled by its own arm above
             };
             let text = read_input(file)?;
             let (changed, unchanged, rejected) =
