@@ -189,6 +189,32 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
         persons.len()
     );
 
+    // The case's history, event by event (a snapshot of the trace, times left out).
+    let shown = hdab.ok_as("anna", &["apply", "show", id]);
+    let trace: Vec<String> = shown
+        .lines()
+        .filter(|l| l.starts_with("  20"))
+        .map(|l| {
+            l.split_whitespace()
+                .skip(2)
+                .take(5)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert_eq!(
+        trace,
+        [
+            "submit by anna",
+            "take by olle → olle",
+            "return by olle Name everyone",
+            "submit by anna",
+            "assign by olle → stina",
+            "approve by dora Approved for",
+        ],
+        "{shown}"
+    );
+
     // The decision is public, with its reasons; the register needs no login.
     let register = hdab.ok(&["register"]);
     assert!(

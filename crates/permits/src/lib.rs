@@ -239,3 +239,77 @@ pub fn requestable(d: &DatasetDescription) -> impl Iterator<Item = &hdab_catalog
         v.sensitivity != Sensitivity::DirectIdentifier && v.variable_type != VariableType::PersonId
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn permit(valid_until: NaiveDate, revoked: bool) -> Permit {
+        Permit {
+            id: "P-1".into(),
+            application_id: "A-1".into(),
+            spec: ExtractionSpec {
+                pseudonymised: true,
+                datasets: vec![],
+            },
+            spec_digest: String::new(),
+            spe_users: vec!["anna".into()],
+            conditions: vec![],
+            granted_at: DateTime::<Utc>::UNIX_EPOCH,
+            valid_until,
+            key_id: "k".into(),
+            key_version: 1,
+            revoked_at: revoked.then_some(DateTime::<Utc>::UNIX_EPOCH),
+        }
+    }
+
+    #[test]
+    fn an_expired_or_revoked_permit_cannot_be_used() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        let p = permit(d(2027, 6, 30), false);
+        assert_eq!(p.check_usable(d(2027, 6, 30)), Ok(()));
+        assert_eq!(
+            p.check_usable(d(2027, 7, 1)),
+            Err(PermitUnusable::Expired("P-1".into(), d(2027, 6, 30)))
+        );
+        let r = permit(d(2030, 1, 1), true);
+        assert_eq!(
+            r.check_usable(d(2027, 1, 1)),
+            Err(PermitUnusable::Revoked("P-1".into()))
+        );
+    }
+
+    #[test]
+    fn narrowing_may_only_take_away() {
+        let req = |vars: &[&str], conditions: Vec<Condition>| DatasetRequest {
+            dataset_id: "d".into(),
+            variables: vars.iter().map(|v| v.to_string()).collect(),
+            cohort: Cohort { conditions },
+            generalisations: vec![],
+        };
+        let age = |min| Condition::AgeRange {
+            min: Some(min),
+            max: None,
+            at: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default(),
+        };
+        let asked = ExtractionSpec {
+            pseudonymised: true,
+            datasets: vec![req(&["A", "B"], vec![age(18)])],
+        };
+        let narrower = ExtractionSpec {
+            pseudonymised: true,
+            datasets: vec![req(&["a"], vec![age(18), age(65)])],
+        };
+        assert_eq!(asked.is_narrowing(&narrower), Ok(()));
+        let wider = ExtractionSpec {
+            pseudonymised: true,
+            datasets: vec![req(&["A", "C"], vec![age(18)])],
+        };
+        assert!(asked.is_narrowing(&wider).is_err());
+        let looser = ExtractionSpec {
+            pseudonymised: true,
+            datasets: vec![req(&["A"], vec![])],
+        };
+        assert!(asked.is_narrowing(&looser).is_err());
+    }
+}
