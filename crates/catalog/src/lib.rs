@@ -5,6 +5,8 @@
 //! [`DatasetDescription::validate`] lists all problems at once, in a data holder's words.
 //! No I/O beyond parsing text handed in; storage of versions lives in `hdab-store`.
 
+pub mod dcat;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -238,7 +240,32 @@ impl DatasetDescription {
                 problems.push(format!("{field}: must not be empty"));
             }
         }
-        if !self.contact_point.email.contains('@') {
+        let holder_ok = !self.holder.is_empty()
+            && self
+                .holder
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !holder_ok {
+            problems.push(
+                "holder: the organisation id uses lower-case letters, digits and '-' only (for example 'region-uppsala')"
+                    .to_string(),
+            );
+        }
+        if dcat::frequency_code(&self.update_frequency).is_none() {
+            problems.push(format!(
+                "update_frequency: '{}' is not one of continuous, daily, weekly, monthly, quarterly, annual, irregular, never",
+                self.update_frequency
+            ));
+        }
+        if self.spatial_coverage != "SE" && !self.spatial_coverage.starts_with("SE-") {
+            problems.push(format!(
+                "spatial_coverage: '{}' is not Sweden ('SE') or a Swedish county code ('SE-AB')",
+                self.spatial_coverage
+            ));
+        }
+        let email_ok = self.contact_point.email.contains('@')
+            && !self.contact_point.email.contains(char::is_whitespace);
+        if !email_ok {
             problems.push("contact_point.email: not an e-mail address".to_string());
         }
         if !["public", "restricted", "non_public"].contains(&self.access_rights.as_str()) {
@@ -401,11 +428,114 @@ sensitivity = "direct_identifier"
     }
 
     #[test]
+    fn a_diff_names_each_changed_field_and_variable() {
+        let old = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
+        let mut new = old.clone();
+        new.title.en = "Demo 2".into();
+        new.variables.push(Variable {
+            name: "KON".into(),
+            variable_type: VariableType::Code,
+            description: "Sex".into(),
+            code_system: Some("SCB".into()),
+            sensitivity: Sensitivity::QuasiIdentifier,
+            partial_dates: false,
+        });
+        new.variables[0].description = "Personnummer eller samordningsnummer".into();
+        let paths: Vec<String> = diff(&old, &new).into_iter().map(|c| c.path).collect();
+        assert_eq!(
+            paths,
+            ["title.en", "variables[PNR].description", "variables[KON]"]
+        );
+    }
+
+    #[test]
     fn an_unknown_sensitivity_class_names_the_field() {
         let bad = GOOD.replace("direct_identifier", "very_secret");
         let err = DatasetDescription::from_toml(&bad)
             .err()
             .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("very_secret")));
+    }
+}
+
+/// One difference between two versions of a description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Where: `title.en`, `variables[HDIA].sensitivity`, …
+    pub path: String,
+    /// The value before (JSON), `None` when added.
+    pub before: Option<String>,
+    /// The value after (JSON), `None` when removed.
+    pub after: Option<String>,
+}
+
+/// Field-by-field differences from `old` to `new`; variables are matched by name.
+pub fn diff(old: &DatasetDescription, new: &DatasetDescription) -> Vec<Change> {
+    let (a, b) = (
+        serde_json::to_value(old).unwrap_or_default(),
+        serde_json::to_value(new).unwrap_or_default(),
+    );
+    let mut out = Vec::new();
+    diff_values("", &a, &b, &mut out);
+    out
+}
+
+fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<Change>) {
+    use serde_json::Value;
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => diff_values(&join(k), va, vb, out),
+                    (va, vb) => out.push(Change {
+                        path: join(k),
+                        before: va.map(Value::to_string),
+                        after: vb.map(Value::to_string),
+                    }),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y))
+            if x.iter()
+                .chain(y)
+                .all(|v| v.get("name").is_some_and(Value::is_string)) =>
+        {
+            let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_string();
+            for va in x {
+                let n = name(va);
+                match y.iter().find(|vb| name(vb) == n) {
+                    Some(vb) => diff_values(&format!("{path}[{n}]"), va, vb, out),
+                    None => out.push(Change {
+                        path: format!("{path}[{n}]"),
+                        before: Some(va.to_string()),
+                        after: None,
+                    }),
+                }
+            }
+            for vb in y
+                .iter()
+                .filter(|vb| !x.iter().any(|va| name(va) == name(vb)))
+            {
+                out.push(Change {
+                    path: format!("{path}[{}]", name(vb)),
+                    before: None,
+                    after: Some(vb.to_string()),
+                });
+            }
+        }
+        _ if a != b => out.push(Change {
+            path: path.to_string(),
+            before: Some(a.to_string()),
+            after: Some(b.to_string()),
+        }),
+        _ => {}
     }
 }

@@ -191,9 +191,63 @@ pub enum PermitCmd {
 pub enum CatalogCmd {
     /// Register a dataset description (a TOML file like those in catalog/); a changed
     /// description becomes a new version.
-    Register { file: PathBuf },
+    Register {
+        file: PathBuf,
+        /// Check the description against a data file too, listing every problem at once.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
     /// List the catalogue.
     List,
+    /// Search and browse: every filter given must match.
+    Search {
+        /// Words in title, description, keywords or variables.
+        #[arg(long)]
+        text: Option<String>,
+        /// EHDS health category, e.g. medical-and-mortality-registers.
+        #[arg(long)]
+        category: Option<String>,
+        /// Data holder's organisation id.
+        #[arg(long)]
+        holder: Option<String>,
+        /// Coding system, e.g. ICD-10-SE, ATC, KVÅ.
+        #[arg(long)]
+        coding_system: Option<String>,
+    },
+    /// Show a description (the current version, or --version N).
+    Show {
+        id: String,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Every version of a description, with who registered it and when.
+    Versions { id: String },
+    /// What changed between two versions.
+    Diff { id: String, from: i64, to: i64 },
+    /// Confirm that a description is still correct (required at least once a year).
+    Confirm { id: String },
+    /// Descriptions not confirmed for 12 months, by holder.
+    Overdue {
+        /// As of this date (default today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
+    /// Export the catalogue (or one dataset) as DCAT-AP / HealthDCAT-AP RDF.
+    Export {
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long, value_enum, default_value_t = RdfFormat::Turtle)]
+        format: RdfFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RdfFormat {
+    Turtle,
+    Jsonld,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use args::{
     RequestCmd, UsersCmd,
 };
 use clap::Parser;
-use hdab_app::{App, CaseOptions, Settings};
+use hdab_app::{App, CaseOptions, CatalogQuery, Settings};
 use hdab_permits::{CaseCommand, Role, User};
 use std::io::Read;
 use std::process::ExitCode;
@@ -147,9 +147,11 @@ async fn run(cli: Cli) -> Result<()> {
             app.add_user(cli.acting_user.as_deref(), &user).await?;
             println!("added user {id}");
         }
-        Command::Catalog(CatalogCmd::Register { file }) => {
+        Command::Catalog(CatalogCmd::Register { file, data }) => {
             let text = read_input(&Some(file.clone()))?;
-            let v = app.register_dataset(&actor(&cli)?, &text).await?;
+            let v = app
+                .register_dataset_checked(&actor(&cli)?, &text, data.as_deref())
+                .await?;
             println!(
                 "registered {} version {} ({} variables)",
                 v.dataset_id,
@@ -158,11 +160,112 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Catalog(CatalogCmd::List) => {
-            for d in app.store.datasets().await? {
+            print_datasets(&app.catalog_search(&CatalogQuery::default()).await?);
+        }
+        Command::Catalog(CatalogCmd::Search {
+            text,
+            category,
+            holder,
+            coding_system,
+        }) => {
+            let q = CatalogQuery {
+                text: text.clone(),
+                category: category.clone(),
+                holder: holder.clone(),
+                coding_system: coding_system.clone(),
+            };
+            print_datasets(&app.catalog_search(&q).await?);
+        }
+        Command::Catalog(CatalogCmd::Show { id, version }) => {
+            let versions = app.catalog_versions(id).await?;
+            let v = match version {
+                Some(n) => versions
+                    .iter()
+                    .find(|v| v.version == *n)
+                    .with_context(|| format!("'{id}' has no version {n}"))?,
+                None => versions.last().context("no versions")?,
+            };
+            println!(
+                "# {id} version {} by {} at {}",
+                v.version,
+                v.created_by,
+                v.created_at.format("%Y-%m-%d %H:%M")
+            );
+            print!("{}", toml::to_string_pretty(&v.description)?);
+        }
+        Command::Catalog(CatalogCmd::Versions { id }) => {
+            for v in app.catalog_versions(id).await? {
                 println!(
-                    "{:<14} v{:<3} {:<18} {}",
-                    d.dataset_id, d.version, d.description.holder, d.description.title.en
+                    "v{:<3} {} by {:<10} {}",
+                    v.version,
+                    v.created_at.format("%Y-%m-%d %H:%M"),
+                    v.created_by,
+                    &v.digest[..16]
                 );
+            }
+        }
+        Command::Catalog(CatalogCmd::Diff { id, from, to }) => {
+            let changes = app.catalog_diff(id, *from, *to).await?;
+            if changes.is_empty() {
+                println!("no differences");
+            }
+            for c in changes {
+                match (c.before, c.after) {
+                    (Some(b), Some(a)) => println!("~ {}: {b} → {a}", c.path),
+                    (None, Some(a)) => println!("+ {}: {a}", c.path),
+                    (Some(b), None) => println!("- {}: {b}", c.path),
+                    (None, None) => {}
+                }
+            }
+        }
+        Command::Catalog(CatalogCmd::Confirm { id }) => {
+            let v = app.confirm_dataset(&actor(&cli)?, id).await?;
+            println!("{id} version {v} confirmed; next confirmation due within 12 months");
+        }
+        Command::Catalog(CatalogCmd::Overdue { as_of }) => {
+            let now = match as_of {
+                Some(d) => d
+                    .and_hms_opt(12, 0, 0)
+                    .map(|t| t.and_utc())
+                    .unwrap_or_else(chrono::Utc::now),
+                None => chrono::Utc::now(),
+            };
+            let overdue = app.catalog_overdue(now).await?;
+            if overdue.is_empty() {
+                println!("every description has been confirmed within the last 12 months");
+            }
+            let mut holder = String::new();
+            for o in overdue {
+                if o.holder != holder {
+                    println!("{}:", o.holder);
+                    holder = o.holder.clone();
+                }
+                println!(
+                    "  {:<14} last confirmed {} ({} days overdue)",
+                    o.dataset_id,
+                    o.last_confirmed.format("%Y-%m-%d"),
+                    o.days_overdue
+                );
+            }
+        }
+        Command::Catalog(CatalogCmd::Export {
+            dataset,
+            format,
+            out,
+        }) => {
+            let rdf = app
+                .catalog_export(
+                    dataset.as_deref(),
+                    matches!(format, args::RdfFormat::Jsonld),
+                )
+                .await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(path, rdf)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => print!("{rdf}"),
             }
         }
         Command::Upload {
@@ -504,6 +607,15 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { .. } | Command::Synth { .. } | Command::Scan { .. } => {}
     }
     Ok(())
+}
+
+fn print_datasets(datasets: &[hdab_store::DatasetVersion]) {
+    for d in datasets {
+        println!(
+            "{:<14} v{:<3} {:<18} {}",
+            d.dataset_id, d.version, d.description.holder, d.description.title.en
+        );
+    }
 }
 
 fn print_table(t: &hdab_disclosure::ReleasedTable) {

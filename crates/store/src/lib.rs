@@ -254,6 +254,44 @@ impl Store {
         row.map(|r| dataset_version_from_row(&r)).transpose()
     }
 
+    /// Every version of a dataset, oldest first.
+    pub async fn dataset_versions(&self, dataset_id: &str) -> Result<Vec<DatasetVersion>> {
+        let rows = sqlx::query("SELECT dataset_id, version, description, digest, created_by, created_at FROM dataset_versions WHERE dataset_id = $1 ORDER BY version")
+            .bind(dataset_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(dataset_version_from_row).collect()
+    }
+
+    /// Records that a holder confirmed the current version is still correct.
+    pub async fn confirm_dataset(
+        &self,
+        dataset_id: &str,
+        version: i64,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO dataset_confirmations (dataset_id, version, confirmed_by, at) VALUES ($1, $2, $3, $4)")
+            .bind(dataset_id)
+            .bind(version)
+            .bind(by)
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// When a description was last confirmed (explicitly); `None` if never.
+    pub async fn last_confirmation(&self, dataset_id: &str) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<String> =
+            sqlx::query("SELECT MAX(at) AS at FROM dataset_confirmations WHERE dataset_id = $1")
+                .bind(dataset_id)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("at")?;
+        at.map(|t| parse_ts(&t)).transpose()
+    }
+
     /// The newest version of every dataset, by id.
     pub async fn datasets(&self) -> Result<Vec<DatasetVersion>> {
         let rows = sqlx::query("SELECT d.dataset_id, d.version, d.description, d.digest, d.created_by, d.created_at FROM dataset_versions d WHERE d.version = (SELECT MAX(version) FROM dataset_versions e WHERE e.dataset_id = d.dataset_id) ORDER BY d.dataset_id")
