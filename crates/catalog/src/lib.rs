@@ -6,6 +6,7 @@
 //! No I/O beyond parsing text handed in; storage of versions lives in `hdab-store`.
 
 pub mod dcat;
+pub mod profile;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,7 +25,7 @@ pub struct Bilingual {
     pub en: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ContactPoint {
     pub name: String,
     pub email: String,
@@ -32,6 +33,8 @@ pub struct ContactPoint {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TemporalCoverage {
+    /// `NaiveDate::MIN` when the description leaves it out (validation names it).
+    #[serde(default = "missing_date")]
     pub start: chrono::NaiveDate,
     #[serde(default)]
     pub end: Option<chrono::NaiveDate>,
@@ -48,6 +51,9 @@ pub enum Sensitivity {
     /// Diagnoses, drugs, causes of death.
     Sensitive,
     Other,
+    /// Anything else written in a description; validation refuses it, naming the variable.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The type of a variable's values as the holder writes them.
@@ -64,6 +70,9 @@ pub enum VariableType {
     /// A number that may use `,` or `.` as decimal mark.
     Decimal,
     Text,
+    /// Anything else written in a description; validation refuses it, naming the variable.
+    #[serde(other)]
+    Unknown,
 }
 
 impl VariableType {
@@ -75,6 +84,7 @@ impl VariableType {
             VariableType::Integer => "integer",
             VariableType::Decimal => "decimal",
             VariableType::Text => "text",
+            VariableType::Unknown => "unknown",
         }
     }
 }
@@ -100,24 +110,33 @@ pub struct Variable {
 #[serde(deny_unknown_fields)]
 pub struct DatasetDescription {
     /// Stable identifier, lower case letters, digits and `-`.
+    #[serde(default)]
     pub id: String,
     /// Organisation id of the data holder (the DCAT publisher).
+    #[serde(default)]
     pub holder: String,
+    #[serde(default)]
     pub holder_name: String,
+    #[serde(default)]
     pub title: Bilingual,
+    #[serde(default)]
     pub description: Bilingual,
     #[serde(default)]
     pub keywords: Vec<String>,
     /// EHDS Art. 51 categories (see `HEALTH_CATEGORIES`).
     #[serde(default)]
     pub health_categories: Vec<String>,
+    #[serde(default)]
     pub contact_point: ContactPoint,
     /// `public`, `restricted` or `non_public` (the EU access-right vocabulary).
+    #[serde(default)]
     pub access_rights: String,
     #[serde(default = "default_legislation")]
     pub applicable_legislation: Vec<String>,
+    #[serde(default)]
     pub temporal_coverage: TemporalCoverage,
     /// Country or region code, e.g. `SE`, `SE-AB`.
+    #[serde(default)]
     pub spatial_coverage: String,
     #[serde(default)]
     pub number_of_records: Option<u64>,
@@ -131,13 +150,30 @@ pub struct DatasetDescription {
     pub population_coverage: Option<String>,
     #[serde(default)]
     pub coding_systems: Vec<String>,
+    #[serde(default)]
     pub legal_basis: String,
     /// `annual`, `quarterly`, `monthly`, `continuous`, …
+    #[serde(default)]
     pub update_frequency: String,
+    #[serde(default)]
     pub version: String,
     #[serde(default)]
     pub quality_annotations: Vec<String>,
+    #[serde(default)]
     pub variables: Vec<Variable>,
+}
+
+fn missing_date() -> chrono::NaiveDate {
+    chrono::NaiveDate::MIN
+}
+
+impl Default for TemporalCoverage {
+    fn default() -> Self {
+        TemporalCoverage {
+            start: missing_date(),
+            end: None,
+        }
+    }
 }
 
 fn default_legislation() -> Vec<String> {
@@ -225,7 +261,21 @@ impl DatasetDescription {
                     .to_string(),
             );
         }
+        // A draft from `hdab catalog profile` marks what the holder must still write.
+        let json = self.to_json();
+        if json.contains("\"TODO") || json.contains("todo@example.invalid") {
+            let mut fields = Vec::new();
+            collect_todo_paths(
+                "",
+                &serde_json::to_value(self).unwrap_or_default(),
+                &mut fields,
+            );
+            for f in fields {
+                problems.push(format!("{f}: still the draft's placeholder; write it"));
+            }
+        }
         for (field, text) in [
+            ("contact_point.name", &self.contact_point.name),
             ("title.sv", &self.title.sv),
             ("title.en", &self.title.en),
             ("description.sv", &self.description.sv),
@@ -288,6 +338,9 @@ impl DatasetDescription {
         if !self.applicable_legislation.iter().any(|l| l == EHDS_ELI) {
             problems.push(format!("applicable_legislation: must include {EHDS_ELI}"));
         }
+        if self.temporal_coverage.start == chrono::NaiveDate::MIN {
+            problems.push("temporal_coverage.start: give the first date the data covers".into());
+        }
         if let (Some(end), start) = (self.temporal_coverage.end, self.temporal_coverage.start)
             && end < start
         {
@@ -327,6 +380,16 @@ impl DatasetDescription {
             if let Some(first) = seen.insert(v.name.to_ascii_lowercase(), i) {
                 problems.push(format!(
                     "{where_}: same name as variables[{first}] (names are compared without case)"
+                ));
+            }
+            if v.sensitivity == Sensitivity::Unknown {
+                problems.push(format!(
+                    "{where_}: sensitivity must be one of direct_identifier, quasi_identifier, sensitive, other"
+                ));
+            }
+            if v.variable_type == VariableType::Unknown {
+                problems.push(format!(
+                    "{where_}: type must be one of person_id, date, code, integer, decimal, text"
                 ));
             }
             if v.description.trim().is_empty() {
@@ -449,12 +512,50 @@ sensitivity = "direct_identifier"
     }
 
     #[test]
-    fn an_unknown_sensitivity_class_names_the_field() {
-        let bad = GOOD.replace("direct_identifier", "very_secret");
-        let err = DatasetDescription::from_toml(&bad)
-            .err()
-            .map(|e| e.to_string());
-        assert!(err.is_some_and(|e| e.contains("very_secret")));
+    fn an_unknown_sensitivity_class_is_listed_with_the_other_problems() {
+        let bad = GOOD
+            .replace("direct_identifier", "very_secret")
+            .replace("holder_name = \"Region X\"\n", "")
+            .replace("temporal_coverage = { start = \"2015-01-01\" }\n", "");
+        let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
+            panic!("expected the description to be refused");
+        };
+        let text = problems.join("\n");
+        for needle in [
+            "variables[0] 'PNR': sensitivity must be one of",
+            "holder_name: must not be empty",
+            "temporal_coverage.start",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+    }
+}
+
+fn collect_todo_paths(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if s.starts_with("TODO") || s == "todo@example.invalid" => {
+            out.push(path.to_string())
+        }
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                collect_todo_paths(&p, v, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                let name = v
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .map_or(i.to_string(), str::to_string);
+                collect_todo_paths(&format!("{path}[{name}]"), v, out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -232,6 +232,29 @@ pub enum CatalogCmd {
         #[arg(long)]
         as_of: Option<NaiveDate>,
     },
+    /// Profile a data file (CSV or Parquet) and draft its description: variables, types,
+    /// code systems, counts, coverage, completeness and quality annotations.
+    Profile {
+        file: PathBuf,
+        /// The date the file was extracted (default today).
+        #[arg(long)]
+        extract_date: Option<NaiveDate>,
+        /// Dataset id for the draft (default: the file name).
+        #[arg(long)]
+        id: Option<String>,
+        /// Holder organisation id for the draft.
+        #[arg(long, default_value = "todo-holder")]
+        holder: String,
+        /// Write the draft description (TOML) here.
+        #[arg(long)]
+        draft: Option<PathBuf>,
+        /// Write an HTML report with charts here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the profile as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Export the catalogue (or one dataset) as DCAT-AP / HealthDCAT-AP RDF.
     Export {
         #[arg(long)]

@@ -100,6 +100,72 @@ async fn run(cli: Cli) -> Result<()> {
             );
             return Ok(());
         }
+        Command::Catalog(CatalogCmd::Profile {
+            file,
+            extract_date,
+            id,
+            holder,
+            draft,
+            html,
+            json,
+        }) => {
+            let reference = extract_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            eprintln!("profiling {} …", file.display());
+            let p = hdab_pipeline::profile(file, reference).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&p)?);
+            } else {
+                println!("{}: {} records", p.file_name, p.n_rows);
+                if let Some(n) = p.n_unique_individuals {
+                    println!(
+                        "unique individuals: {n} ({} records without a valid id)",
+                        p.n_invalid_identifiers
+                    );
+                }
+                if let Some((a, b)) = p.temporal {
+                    println!("temporal coverage: {a} – {b}");
+                }
+                for c in &p.columns {
+                    println!(
+                        "  {:<12} {:<9} {:<10} complete {:>5.1}%  valid {:>5.1}%  distinct {}{}",
+                        c.name,
+                        c.inferred_type.as_str(),
+                        c.code_system.as_deref().unwrap_or(""),
+                        c.completeness * 100.0,
+                        c.validity * 100.0,
+                        c.n_distinct,
+                        if c.distinct_capped { "+" } else { "" }
+                    );
+                }
+            }
+            if let Some(path) = draft {
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("dataset");
+                let id = id.clone().unwrap_or_else(|| {
+                    stem.to_lowercase()
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                        .collect()
+                });
+                let text = format!(
+                    "# Drafted by `hdab catalog profile` from {} on {}. Replace every TODO, then\n# register it with `hdab catalog register`.\n{}",
+                    p.file_name,
+                    reference,
+                    toml::to_string_pretty(&p.draft(&id, holder))?
+                );
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote the draft description {}", path.display());
+            }
+            if let Some(path) = html {
+                std::fs::write(path, hdab_report::profile_html(&p))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote the report {}", path.display());
+            }
+            return Ok(());
+        }
         Command::Scan { folder } => {
             let findings = hdab_pipeline::scan_delivery(folder)?;
             if findings.is_empty() {
@@ -604,7 +670,10 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Demo { .. } | Command::Synth { .. } | Command::Scan { .. } => {}
+        Command::Demo { .. }
+        | Command::Synth { .. }
+        | Command::Scan { .. }
+        | Command::Catalog(CatalogCmd::Profile { .. }) => {}
     }
     Ok(())
 }

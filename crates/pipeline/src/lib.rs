@@ -18,6 +18,7 @@ mod check;
 mod cohort;
 mod deliver;
 mod extract;
+mod profile;
 pub mod scan;
 pub mod source;
 pub mod values;
@@ -26,6 +27,7 @@ pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
+pub use profile::profile;
 pub use scan::{Finding, scan_delivery};
 
 use std::path::{Path, PathBuf};

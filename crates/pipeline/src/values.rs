@@ -118,7 +118,10 @@ pub fn arrow_type(t: VariableType) -> DataType {
         VariableType::Date => DataType::Date32,
         VariableType::Integer => DataType::Int64,
         VariableType::Decimal => DataType::Float64,
-        VariableType::PersonId | VariableType::Code | VariableType::Text => DataType::Utf8,
+        VariableType::PersonId
+        | VariableType::Code
+        | VariableType::Text
+        | VariableType::Unknown => DataType::Utf8,
     }
 }
 
@@ -209,7 +212,10 @@ pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
                 problems,
             }
         }
-        VariableType::PersonId | VariableType::Code | VariableType::Text => {
+        VariableType::PersonId
+        | VariableType::Code
+        | VariableType::Text
+        | VariableType::Unknown => {
             let mut b = StringBuilder::with_capacity(n, n * 8);
             for v in &texts {
                 match v.map(str::trim) {
