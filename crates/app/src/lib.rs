@@ -525,6 +525,18 @@ impl App {
                 .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
             let incoming = dir.join(format!(".incoming-{id}.{ext}"));
             let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
+            // Holders' exports are UTF-8 or Windows-1252; the pipeline reads UTF-8.
+            let encoding = if ext == "parquet" {
+                "parquet"
+            } else {
+                match transcode_to_utf8(&incoming) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&incoming);
+                        return Err(e);
+                    }
+                }
+            };
             let reference = reference_date.unwrap_or_else(|| Utc::now().date_naive());
             let report =
                 match hdab_pipeline::check_upload(&incoming, &current.description, reference).await
@@ -548,7 +560,11 @@ impl App {
                 bytes: bytes as i64,
                 n_rows: report.n_rows as i64,
                 reference_date: reference,
-                report: serde_json::to_value(&report).unwrap_or_default(),
+                report: {
+                    let mut r = serde_json::to_value(&report).unwrap_or_default();
+                    r["encoding"] = serde_json::Value::from(encoding);
+                    r
+                },
                 uploaded_by: actor.to_string(),
                 uploaded_at: Utc::now(),
             };
@@ -1505,6 +1521,50 @@ fn audit_reason(e: &AppError) -> String {
         .chars()
         .take(300)
         .collect()
+}
+
+/// Leaves a UTF-8 file as it is; rewrites anything else as UTF-8 from Windows-1252 (which
+/// maps every byte, so nothing is lost). Returns the encoding found.
+fn transcode_to_utf8(path: &Path) -> Result<&'static str, AppError> {
+    use std::io::Write;
+    let io = |e: std::io::Error| AppError::Io(path.display().to_string(), e);
+    let mut src = std::fs::File::open(path).map_err(io)?;
+    let mut decoder = encoding_rs::UTF_8.new_decoder_without_bom_handling();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut scratch = vec![0u8; (1 << 20) + 16];
+    let mut valid = true;
+    loop {
+        let n = src.read(&mut buf).map_err(io)?;
+        let (result, _, _) =
+            decoder.decode_to_utf8_without_replacement(&buf[..n], &mut scratch, n == 0);
+        if matches!(result, encoding_rs::DecoderResult::Malformed(..)) {
+            valid = false;
+            break;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if valid {
+        return Ok("utf-8");
+    }
+    let tmp = path.with_extension("utf8.tmp");
+    let mut src = std::fs::File::open(path).map_err(io)?;
+    let mut dst = std::fs::File::create(&tmp).map_err(io)?;
+    let mut decoder = encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(3 << 20);
+    loop {
+        let n = src.read(&mut buf).map_err(io)?;
+        out.clear();
+        let _ = decoder.decode_to_string(&buf[..n], &mut out, n == 0);
+        dst.write_all(out.as_bytes()).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+    }
+    dst.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok("windows-1252")
 }
 
 fn copy_with_sha256(from: &Path, to: &Path) -> Result<(String, u64), AppError> {

@@ -61,14 +61,47 @@ pub enum Generalisation {
     DateToYear { column: String },
     /// Dates to the first day of their month.
     DateToMonth { column: String },
+    /// Ages (or any whole number) to bands of `width` years, labelled `40-44`; with `top`,
+    /// everything from `top` up is one band labelled `90+`.
+    AgeBands {
+        column: String,
+        width: u32,
+        #[serde(default)]
+        top: Option<u32>,
+    },
+    /// Whole numbers above `max` become `max` (top-coding).
+    TopCode { column: String, max: i64 },
+    /// Text or codes cut to their first `keep` characters (postcodes `11428` → `114`,
+    /// ICD-10-SE `I219` → `I21`).
+    Truncate { column: String, keep: u32 },
 }
 
 impl Generalisation {
     pub fn column(&self) -> &str {
         match self {
-            Generalisation::DateToYear { column } | Generalisation::DateToMonth { column } => {
-                column
-            }
+            Generalisation::DateToYear { column }
+            | Generalisation::DateToMonth { column }
+            | Generalisation::AgeBands { column, .. }
+            | Generalisation::TopCode { column, .. }
+            | Generalisation::Truncate { column, .. } => column,
+        }
+    }
+
+    /// The variable types it applies to, and what it does, in words.
+    fn applies_to(&self) -> (&'static [VariableType], &'static str) {
+        match self {
+            Generalisation::DateToYear { .. } | Generalisation::DateToMonth { .. } => (
+                &[VariableType::Date],
+                "only dates can be generalised to year or month",
+            ),
+            Generalisation::AgeBands { .. } | Generalisation::TopCode { .. } => (
+                &[VariableType::Integer],
+                "only whole numbers can be banded or top-coded",
+            ),
+            Generalisation::Truncate { .. } => (
+                &[VariableType::Code, VariableType::Text],
+                "only codes and text can be truncated",
+            ),
         }
     }
 }
@@ -155,12 +188,17 @@ impl DatasetRequest {
                     "generalisation of '{col}': the variable is not among those requested"
                 ));
             }
-            typed(
-                col,
-                &[VariableType::Date],
-                "only dates can be generalised to year or month",
-                &mut p,
-            );
+            let (types, what) = g.applies_to();
+            typed(col, types, what, &mut p);
+            match g {
+                Generalisation::AgeBands { width: 0, .. } => p.push(format!(
+                    "generalisation of '{col}': a band is at least 1 wide"
+                )),
+                Generalisation::Truncate { keep: 0, .. } => p.push(format!(
+                    "generalisation of '{col}': keep at least 1 character"
+                )),
+                _ => {}
+            }
         }
         p
     }

@@ -64,7 +64,7 @@ pub async fn check_upload(
                 )])
             })?;
             for (i, v) in variables.iter().enumerate() {
-                let column = batch.column(i);
+                let column = &crate::values::as_text(batch.column(i))?;
                 *report.n_empty.entry(v.name.clone()).or_default() += column.null_count() as u64;
                 if v.variable_type == VariableType::PersonId {
                     let parsed = parse_id_column(column.as_ref(), reference).map_err(|e| {

@@ -4,7 +4,7 @@ use crate::PipelineError;
 use crate::cohort::{BIRTH_DATE, CompiledCohort};
 use crate::deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, sha256_file};
 use crate::source::{map_columns, open_streams, session};
-use crate::values::{date32, truncate_dates, type_column};
+use crate::values::{as_text, date32, truncate_dates, type_column};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Date32Builder, StringArray};
 use datafusion::arrow::compute::filter;
@@ -117,11 +117,13 @@ pub async fn stage_extraction(
         .collect();
     let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
     for o in &outputs {
-        out_fields.push(Field::new(
-            &o.variable.name,
-            crate::values::arrow_type(o.variable.variable_type),
-            true,
-        ));
+        let data_type = match &o.generalise {
+            Some(Generalisation::AgeBands { .. }) | Some(Generalisation::Truncate { .. }) => {
+                DataType::Utf8
+            }
+            _ => crate::values::arrow_type(o.variable.variable_type),
+        };
+        out_fields.push(Field::new(&o.variable.name, data_type, true));
         if o.variable.partial_dates {
             out_fields.push(Field::new(
                 format!("{}_PREC", o.variable.name),
@@ -340,12 +342,12 @@ pub(crate) fn classify(
 ) -> Result<Classified, PipelineError> {
     let n = batch.num_rows();
     counts.rows_in += n as u64;
-    let ids = parse_id_column(batch.column(cx.id_index).as_ref(), cx.reference)
+    let ids = parse_id_column(as_text(batch.column(cx.id_index))?.as_ref(), cx.reference)
         .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
     let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
     for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
-        let typed = type_column(batch.column(*i).as_ref(), v.variable_type);
+        let typed = type_column(as_text(batch.column(*i))?.as_ref(), v.variable_type);
         if let Some(p) = typed.precision {
             precisions.insert(k, p);
         }
@@ -434,7 +436,14 @@ async fn run_partition(
                 Some(p) if o.variable.partial_dates => Some(filter(p, &mask)?),
                 _ => None,
             };
-            if let Some(g) = &o.generalise {
+            if let Some(g) = &o.generalise
+                && !matches!(
+                    g,
+                    Generalisation::DateToYear { .. } | Generalisation::DateToMonth { .. }
+                )
+            {
+                values = crate::values::generalise(&values, g);
+            } else if let Some(g) = &o.generalise {
                 let to_year = matches!(g, Generalisation::DateToYear { .. });
                 values = Arc::new(truncate_dates(values.as_primitive(), to_year));
                 if let Some(p) = &precision {

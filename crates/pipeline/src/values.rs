@@ -135,13 +135,23 @@ pub struct TypedColumn {
     pub problems: Vec<(usize, ValueProblem)>,
 }
 
-/// Reads any Arrow string layout as `Option<&str>` per row.
+/// Reads any Arrow string layout as `Option<&str>` per row (other types: see [`as_text`]).
 pub fn text_values(array: &dyn Array) -> Vec<Option<&str>> {
     match array.data_type() {
         DataType::Utf8 => array.as_string::<i32>().iter().collect(),
         DataType::LargeUtf8 => array.as_string::<i64>().iter().collect(),
         DataType::Utf8View => array.as_string_view().iter().collect(),
         _ => vec![None; array.len()],
+    }
+}
+
+/// Any column as text, so that typed Parquet uploads (integers, dates, decimals, any row
+/// group layout) go through the same parsers as CSV: dates come out as `YYYY-MM-DD`,
+/// which the register-date parser accepts.
+pub fn as_text(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
+    match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Ok(array.clone()),
+        _ => arrow::compute::cast(array, &DataType::Utf8),
     }
 }
 
@@ -279,11 +289,108 @@ mod tests {
     }
 
     #[test]
+    fn ages_band_top_code_and_codes_truncate() {
+        use hdab_permits::Generalisation as G;
+        let ages: ArrayRef = Arc::new(arrow::array::Int64Array::from(vec![
+            Some(3),
+            Some(44),
+            Some(45),
+            Some(97),
+            None,
+        ]));
+        let banded = generalise(
+            &ages,
+            &G::AgeBands {
+                column: "A".into(),
+                width: 5,
+                top: Some(90),
+            },
+        );
+        let banded: Vec<Option<&str>> = banded.as_string::<i32>().iter().collect();
+        assert_eq!(
+            banded,
+            [Some("0-4"), Some("40-44"), Some("45-49"), Some("90+"), None]
+        );
+        let top = generalise(
+            &ages,
+            &G::TopCode {
+                column: "A".into(),
+                max: 90,
+            },
+        );
+        let top: Vec<Option<i64>> = top
+            .as_primitive::<arrow::datatypes::Int64Type>()
+            .iter()
+            .collect();
+        assert_eq!(top, [Some(3), Some(44), Some(45), Some(90), None]);
+        let codes: ArrayRef = Arc::new(arrow::array::StringArray::from(vec![
+            Some("I219"),
+            Some("11428"),
+            None,
+        ]));
+        let cut = generalise(
+            &codes,
+            &G::Truncate {
+                column: "C".into(),
+                keep: 3,
+            },
+        );
+        let cut: Vec<Option<&str>> = cut.as_string::<i32>().iter().collect();
+        assert_eq!(cut, [Some("I21"), Some("114"), None]);
+    }
+
+    #[test]
     fn decimals_take_either_mark() {
         assert_eq!(parse_decimal("0,75"), Ok(Some(0.75)));
         assert_eq!(parse_decimal("0.75"), Ok(Some(0.75)));
         assert_eq!(parse_decimal("1,2,3"), Err(ValueProblem::NotANumber));
         assert_eq!(parse_integer("-1"), Ok(Some(-1)));
         assert_eq!(parse_integer("1,5"), Err(ValueProblem::NotAnInteger));
+    }
+}
+
+/// Age bands, top-coding and truncation (date generalisations are [`truncate_dates`]).
+pub fn generalise(values: &ArrayRef, g: &hdab_permits::Generalisation) -> ArrayRef {
+    use hdab_permits::Generalisation as G;
+    match g {
+        G::AgeBands { width, top, .. } => {
+            let w = i64::from((*width).max(1));
+            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
+            let mut b = StringBuilder::with_capacity(ints.len(), ints.len() * 5);
+            for v in ints.iter() {
+                match v {
+                    None => b.append_null(),
+                    Some(v) => match top {
+                        Some(t) if v >= i64::from(*t) => b.append_value(format!("{t}+")),
+                        _ => {
+                            let lo = v.div_euclid(w) * w;
+                            b.append_value(format!("{lo}-{}", lo + w - 1));
+                        }
+                    },
+                }
+            }
+            Arc::new(b.finish())
+        }
+        G::TopCode { max, .. } => {
+            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
+            Arc::new(
+                ints.iter()
+                    .map(|v| v.map(|v| v.min(*max)))
+                    .collect::<arrow::array::Int64Array>(),
+            )
+        }
+        G::Truncate { keep, .. } => {
+            let keep = *keep as usize;
+            let texts = text_values(values.as_ref());
+            let mut b = StringBuilder::with_capacity(texts.len(), texts.len() * keep);
+            for v in texts {
+                match v {
+                    None => b.append_null(),
+                    Some(s) => b.append_value(s.chars().take(keep).collect::<String>()),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        G::DateToYear { .. } | G::DateToMonth { .. } => values.clone(),
     }
 }

@@ -1,0 +1,359 @@
+//! Files as holders really send them: every CSV dialect, Windows-1252 and Parquet give the
+//! same delivered data; a killed extraction never leaves a partial delivery.
+
+mod support;
+
+use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use hdab_pseudonymise::PersonId;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use support::{Hdab, read_delivery, repo};
+
+const DESCRIPTION: &str = r#"
+id = "kommunvard"
+holder = "socialstyrelsen"
+holder_name = "Socialstyrelsen"
+title = { sv = "Kommunal vård (test)", en = "Municipal care (test)" }
+description = { sv = "Testdata", en = "Test data" }
+health_categories = ["electronic-health-records"]
+contact_point = { name = "Test", email = "test@example.se" }
+access_rights = "non_public"
+temporal_coverage = { start = "2020-01-01" }
+spatial_coverage = "SE"
+legal_basis = "Test"
+update_frequency = "annual"
+version = "1"
+
+[[variables]]
+name = "PNR"
+type = "person_id"
+description = "Personnummer"
+sensitivity = "direct_identifier"
+
+[[variables]]
+name = "BESOKSDATUM"
+type = "date"
+description = "Visit date"
+sensitivity = "quasi_identifier"
+
+[[variables]]
+name = "KOMMUN"
+type = "text"
+description = "Municipality"
+sensitivity = "quasi_identifier"
+
+[[variables]]
+name = "KOSTNAD"
+type = "decimal"
+description = "Cost"
+sensitivity = "other"
+
+[[variables]]
+name = "ANTAL"
+type = "integer"
+description = "Visits"
+sensitivity = "other"
+"#;
+
+const APPLICATION: &str = r#"
+title = "Municipal care costs"
+organisation = "karolinska-institutet"
+purpose = "public_health"
+intended_use = "Costs of municipal care."
+expected_benefit = "Better planning."
+spe_users = ["anna"]
+pseudonymised = true
+why_not_anonymised = "Visits are linked per person."
+months_needed = 12
+
+[[datasets]]
+dataset_id = "kommunvard"
+variables = ["BESOKSDATUM", "KOMMUN", "KOSTNAD", "ANTAL"]
+"#;
+
+struct Row {
+    pnr: String,
+    date: String,
+    kommun: &'static str,
+    cost: f64,
+    n: i64,
+}
+
+fn rows() -> Vec<Row> {
+    let reference = chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(repo().join("sample-data/slutenvard.csv")).unwrap_or_default();
+    let kommuner = ["Malmö", "Västerås", "Åre", "Göteborg", "Luleå"];
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(';').next())
+        .filter(|raw| PersonId::parse(raw, reference).is_ok())
+        .take(60)
+        .enumerate()
+        .map(|(i, raw)| Row {
+            pnr: raw.trim().to_string(),
+            date: format!("2023{:02}{:02}", 1 + i % 12, 1 + i % 28),
+            kommun: kommuner[i % kommuner.len()],
+            cost: (i as f64) * 12.25 + 0.5,
+            n: (i % 4) as i64 + 1,
+        })
+        .collect()
+}
+
+/// (separator, decimal mark, quote every field)
+fn csv(rows: &[Row], sep: char, decimal: char, quote: bool) -> String {
+    let q = |s: String| if quote { format!("\"{s}\"") } else { s };
+    let mut out = ["PNR", "BESOKSDATUM", "KOMMUN", "KOSTNAD", "ANTAL"]
+        .map(|h| q(h.to_string()))
+        .join(&sep.to_string());
+    out.push('\n');
+    for r in rows {
+        let cost = format!("{}", r.cost).replace('.', &decimal.to_string());
+        let cost = if decimal == sep {
+            format!("\"{cost}\"")
+        } else {
+            q(cost)
+        };
+        let fields = [
+            q(r.pnr.clone()),
+            q(r.date.clone()),
+            q(r.kommun.to_string()),
+            cost,
+            q(r.n.to_string()),
+        ];
+        out.push_str(&fields.join(&sep.to_string()));
+        out.push('\n');
+    }
+    out
+}
+
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'å' => 0xE5,
+            'ä' => 0xE4,
+            'ö' => 0xF6,
+            'Å' => 0xC5,
+            'Ä' => 0xC4,
+            'Ö' => 0xD6,
+            c if c.is_ascii() => c as u8,
+            _ => b'?',
+        })
+        .collect()
+}
+
+fn parquet(rows: &[Row], path: &std::path::Path) {
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "PNR",
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.pnr.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "BESOKSDATUM",
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.date.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "KOMMUN",
+            Arc::new(StringArray::from(
+                rows.iter().map(|r| r.kommun).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "KOSTNAD",
+            Arc::new(Float64Array::from(
+                rows.iter().map(|r| r.cost).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "ANTAL",
+            Arc::new(Int64Array::from(
+                rows.iter().map(|r| r.n).collect::<Vec<_>>(),
+            )),
+        ),
+    ];
+    let batch = RecordBatch::try_from_iter(columns).unwrap_or_else(|e| panic!("{e}"));
+    let file = std::fs::File::create(path).unwrap_or_else(|e| panic!("{e}"));
+    // Small row groups: the reader must not care about the layout.
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(7))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .unwrap_or_else(|e| panic!("{e}"));
+    w.write(&batch).unwrap_or_else(|e| panic!("{e}"));
+    w.close().unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Delivered rows as comparable text (pseudonym first).
+fn delivered(hdab: &Hdab, permit: &str) -> BTreeSet<String> {
+    let d = read_delivery(&hdab.spe().join(permit).join("kommunvard"));
+    let n = d.pseudonyms.len();
+    assert!(n > 0);
+    let rows: BTreeSet<String> = d
+        .strings
+        .iter()
+        .filter(|s| s.len() < 200)
+        .cloned()
+        .collect();
+    rows.into_iter()
+        .chain(d.pseudonyms.iter().cloned())
+        .collect()
+}
+
+#[test]
+fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let desc = dir.path().join("kommunvard.toml");
+    std::fs::write(&desc, DESCRIPTION).unwrap_or_else(|e| panic!("{e}"));
+    hdab.ok_as(
+        "sara",
+        &["catalog", "register", desc.to_str().unwrap_or_default()],
+    );
+    let app = dir.path().join("application.toml");
+    std::fs::write(&app, APPLICATION).unwrap_or_else(|e| panic!("{e}"));
+    let id = hdab.ok_as(
+        "anna",
+        &["apply", "create", app.to_str().unwrap_or_default()],
+    );
+    let id = id.trim();
+    hdab.ok_as("anna", &["apply", "submit", id]);
+    hdab.ok_as("olle", &["case", "take", id]);
+    let out = hdab.ok_as("dora", &["case", "approve", id, "--reason", "ok"]);
+    let permit = out
+        .split("permit ")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+
+    let rows = rows();
+    let variants: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "semicolon-comma.csv",
+            csv(&rows, ';', ',', false).into_bytes(),
+        ),
+        (
+            "comma-quoted-comma-decimal.csv",
+            csv(&rows, ',', ',', false).into_bytes(),
+        ),
+        (
+            "comma-all-quoted-dot.csv",
+            csv(&rows, ',', '.', true).into_bytes(),
+        ),
+        (
+            "semicolon-dot.csv",
+            csv(&rows, ';', '.', false).into_bytes(),
+        ),
+        (
+            "windows-1252.csv",
+            windows_1252(&csv(&rows, ';', ',', false)),
+        ),
+        (
+            "bom.csv",
+            [
+                b"\xEF\xBB\xBF".as_slice(),
+                csv(&rows, ';', ',', false).as_bytes(),
+            ]
+            .concat(),
+        ),
+    ];
+    let mut first: Option<BTreeSet<String>> = None;
+    for (name, bytes) in variants
+        .iter()
+        .map(|(n, b)| (n.to_string(), b.clone()))
+        .chain(std::iter::once(("typed.parquet".to_string(), Vec::new())))
+    {
+        let file = dir.path().join(&name);
+        if name.ends_with(".parquet") {
+            parquet(&rows, &file);
+        } else {
+            std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = hdab.ok_as(
+            "sara",
+            &[
+                "upload",
+                "--dataset",
+                "kommunvard",
+                file.to_str().unwrap_or_default(),
+                "--extract-date",
+                "2024-03-31",
+            ],
+        );
+        assert!(
+            out.contains(&format!("{} rows", rows.len())),
+            "{name}: {out}"
+        );
+        hdab.ok_as("olle", &["extract", &permit]);
+        let got = delivered(&hdab, &permit);
+        assert!(
+            got.contains("Västerås") && got.contains("Malmö"),
+            "{name}: text survives its encoding"
+        );
+        match &first {
+            None => first = Some(got),
+            Some(f) => assert_eq!(
+                f, &got,
+                "{name} delivers the same data as the first dialect"
+            ),
+        }
+    }
+}
+
+#[test]
+fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one() {
+    let hdab = Hdab::demo();
+    let folder = hdab.spe().join("P-2026-0001").join("lakemedel");
+    let complete = |f: &std::path::Path| {
+        // Complete: a manifest, and every file it names with its checksum.
+        let Ok(text) = std::fs::read_to_string(f.join("manifest.json")) else {
+            return false;
+        };
+        let m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        m["files"].as_array().is_some_and(|files| {
+            files.iter().all(|file| {
+                let path = f.join(file["name"].as_str().unwrap_or_default());
+                std::fs::read(&path).is_ok_and(|bytes| {
+                    use sha2::Digest;
+                    hex::encode(sha2::Sha256::digest(&bytes))
+                        == file["sha256"].as_str().unwrap_or_default()
+                })
+            })
+        })
+    };
+    assert!(complete(&folder));
+    for delay_ms in [5u64, 20, 40, 80, 120, 200, 300] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+            .env("HDAB_DATA_DIR", hdab.dir())
+            .args(["--as", "olle", "extract", "P-2026-0001"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever instant it died at, researchers see a complete delivery or none.
+        for dataset in ["slutenvard", "lakemedel"] {
+            let f = hdab.spe().join("P-2026-0001").join(dataset);
+            assert!(
+                !f.exists() || complete(&f),
+                "{dataset} after a kill at {delay_ms} ms"
+            );
+        }
+    }
+    // The next run sweeps what the killed ones left and delivers again.
+    hdab.ok_as("olle", &["extract", "P-2026-0001"]);
+    let leftovers: Vec<String> = std::fs::read_dir(hdab.spe().join("P-2026-0001"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(leftovers.len(), 2, "{leftovers:?}");
+    assert!(complete(&folder));
+    hdab.ok(&["audit", "verify"]);
+}
