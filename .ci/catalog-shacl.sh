@@ -3,7 +3,7 @@
 # 3.0.1 SHACL shapes with pyshacl. Usage: .ci/catalog-shacl.sh HDAB_BINARY PYTHON
 set -euo pipefail
 hdab="$1"; python="$2"
-shapes="$(cd "$(dirname "$0")/../.." && pwd)/shared/reference/dcat-ap-3.0.1"
+shapes="$(cd "$(dirname "$0")/.." && pwd)/tests/reference/dcat-ap-3.0.1"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$hdab" demo --dir "$work/demo" >/dev/null 2>&1

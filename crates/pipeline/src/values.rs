@@ -255,6 +255,52 @@ pub fn truncate_dates(days: &arrow::array::Date32Array, year: bool) -> arrow::ar
         .collect()
 }
 
+/// Age bands, top-coding and truncation (date generalisations are [`truncate_dates`]).
+pub fn generalise(values: &ArrayRef, g: &hdab_permits::Generalisation) -> ArrayRef {
+    use hdab_permits::Generalisation as G;
+    match g {
+        G::AgeBands { width, top, .. } => {
+            let w = i64::from((*width).max(1));
+            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
+            let mut b = StringBuilder::with_capacity(ints.len(), ints.len() * 5);
+            for v in ints.iter() {
+                match v {
+                    None => b.append_null(),
+                    Some(v) => match top {
+                        Some(t) if v >= i64::from(*t) => b.append_value(format!("{t}+")),
+                        _ => {
+                            let lo = v.div_euclid(w) * w;
+                            b.append_value(format!("{lo}-{}", lo + w - 1));
+                        }
+                    },
+                }
+            }
+            Arc::new(b.finish())
+        }
+        G::TopCode { max, .. } => {
+            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
+            Arc::new(
+                ints.iter()
+                    .map(|v| v.map(|v| v.min(*max)))
+                    .collect::<arrow::array::Int64Array>(),
+            )
+        }
+        G::Truncate { keep, .. } => {
+            let keep = *keep as usize;
+            let texts = text_values(values.as_ref());
+            let mut b = StringBuilder::with_capacity(texts.len(), texts.len() * keep);
+            for v in texts {
+                match v {
+                    None => b.append_null(),
+                    Some(s) => b.append_value(s.chars().take(keep).collect::<String>()),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        G::DateToYear { .. } | G::DateToMonth { .. } => values.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,51 +392,5 @@ mod tests {
         assert_eq!(parse_decimal("1,2,3"), Err(ValueProblem::NotANumber));
         assert_eq!(parse_integer("-1"), Ok(Some(-1)));
         assert_eq!(parse_integer("1,5"), Err(ValueProblem::NotAnInteger));
-    }
-}
-
-/// Age bands, top-coding and truncation (date generalisations are [`truncate_dates`]).
-pub fn generalise(values: &ArrayRef, g: &hdab_permits::Generalisation) -> ArrayRef {
-    use hdab_permits::Generalisation as G;
-    match g {
-        G::AgeBands { width, top, .. } => {
-            let w = i64::from((*width).max(1));
-            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
-            let mut b = StringBuilder::with_capacity(ints.len(), ints.len() * 5);
-            for v in ints.iter() {
-                match v {
-                    None => b.append_null(),
-                    Some(v) => match top {
-                        Some(t) if v >= i64::from(*t) => b.append_value(format!("{t}+")),
-                        _ => {
-                            let lo = v.div_euclid(w) * w;
-                            b.append_value(format!("{lo}-{}", lo + w - 1));
-                        }
-                    },
-                }
-            }
-            Arc::new(b.finish())
-        }
-        G::TopCode { max, .. } => {
-            let ints = values.as_primitive::<arrow::datatypes::Int64Type>();
-            Arc::new(
-                ints.iter()
-                    .map(|v| v.map(|v| v.min(*max)))
-                    .collect::<arrow::array::Int64Array>(),
-            )
-        }
-        G::Truncate { keep, .. } => {
-            let keep = *keep as usize;
-            let texts = text_values(values.as_ref());
-            let mut b = StringBuilder::with_capacity(texts.len(), texts.len() * keep);
-            for v in texts {
-                match v {
-                    None => b.append_null(),
-                    Some(s) => b.append_value(s.chars().take(keep).collect::<String>()),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        G::DateToYear { .. } | G::DateToMonth { .. } => values.clone(),
     }
 }
