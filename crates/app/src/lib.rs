@@ -134,6 +134,27 @@ pub struct RegisterEntry {
     pub decision: Option<(String, chrono::DateTime<Utc>, String)>,
 }
 
+/// Progress of an extraction, read by a display while the run goes on.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub rows_done: std::sync::atomic::AtomicU64,
+    pub rows_total: std::sync::atomic::AtomicU64,
+    pub bytes_total: std::sync::atomic::AtomicU64,
+    pub dataset: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    fn start(&self, dataset: &str, rows: u64, bytes: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.rows_done.store(0, Relaxed);
+        self.rows_total.store(rows, Relaxed);
+        self.bytes_total.store(bytes, Relaxed);
+        if let Ok(mut d) = self.dataset.lock() {
+            *d = dataset.to_string();
+        }
+    }
+}
+
 /// A permit and the state of its deliveries.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PermitStatus {
@@ -1063,6 +1084,18 @@ impl App {
         permit_id: &str,
         compression: Compression,
     ) -> Result<Vec<Delivery>, AppError> {
+        self.extract_with_progress(actor, permit_id, compression, None)
+            .await
+    }
+
+    /// [`App::extract`], reporting progress as it goes (for a progress bar).
+    pub async fn extract_with_progress(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        compression: Compression,
+        progress: Option<&Progress>,
+    ) -> Result<Vec<Delivery>, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             Self::require(&user, Role::CaseOfficer, "running an extraction")?;
@@ -1108,6 +1141,9 @@ impl App {
                         ))
                     })?;
                     let upload_path = self.settings.data_dir.join("uploads").join(&upload.file_name);
+                    if let Some(p) = progress {
+                        p.start(&request.dataset_id, upload.n_rows as u64, upload.bytes as u64);
+                    }
                     let input = ExtractionInput {
                         permit_id: &permit.id,
                         spec_digest: &permit.spec_digest,
@@ -1126,6 +1162,7 @@ impl App {
                         optout_registry_seq: registry.seq,
                         spe_root: &self.settings.spe_root,
                         compression,
+                        progress: progress.map(|p| &p.rows_done),
                     };
                     tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
                     let staged = hdab_pipeline::stage_extraction(&input).await?;

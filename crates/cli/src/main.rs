@@ -562,9 +562,16 @@ async fn run(cli: Cli) -> Result<()> {
             compression,
         } => {
             eprintln!("extracting permit {permit} …");
-            let deliveries = app
-                .extract(&actor(&cli)?, permit, compression.into())
-                .await?;
+            let progress = std::sync::Arc::new(hdab_app::Progress::default());
+            let display = progress_bar(progress.clone());
+            let result = app
+                .extract_with_progress(&actor(&cli)?, permit, compression.into(), Some(&progress))
+                .await;
+            if let Some((done, handle)) = display {
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = handle.join();
+            }
+            let deliveries = result?;
             print_deliveries(&deliveries);
         }
         Command::Optout(OptoutCmd::Status { file }) => {
@@ -676,6 +683,52 @@ async fn run(cli: Cli) -> Result<()> {
         | Command::Catalog(CatalogCmd::Profile { .. }) => {}
     }
     Ok(())
+}
+
+/// A progress bar on stderr for interactive runs (rows and bytes, rate, ETA); nothing when
+/// stderr is not a terminal or CI is set, so logs stay clean.
+fn progress_bar(
+    p: std::sync::Arc<hdab_app::Progress>,
+) -> Option<(
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let handle = std::thread::spawn(move || {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>12} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        while !stop.load(Relaxed) {
+            let (done_rows, total) = (p.rows_done.load(Relaxed), p.rows_total.load(Relaxed));
+            let bytes = p.bytes_total.load(Relaxed);
+            let dataset = p.dataset.lock().map(|d| d.clone()).unwrap_or_default();
+            if bar.length() != Some(total) {
+                bar.reset();
+                bar.set_length(total);
+            }
+            bar.set_position(done_rows.min(total));
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            let read = if total == 0 {
+                0
+            } else {
+                bytes * done_rows.min(total) / total
+            };
+            bar.set_message(format!("{dataset} {:.0}/{:.0} MiB", mib(read), mib(bytes)));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    });
+    Some((done, handle))
 }
 
 fn print_datasets(datasets: &[hdab_store::DatasetVersion]) {

@@ -55,6 +55,8 @@ pub struct ExtractionInput<'a> {
     pub optout_registry_seq: i64,
     pub spe_root: &'a Path,
     pub compression: Compression,
+    /// Rows read so far, for a progress display (updated after every batch).
+    pub progress: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for ExtractionInput<'_> {
@@ -154,13 +156,14 @@ pub async fn stage_extraction(
                 let path = staging.path().join(format!("part-{i:05}.parquet"));
                 let shared = shared.clone();
                 let keys = (input.pseudonym_key, input.registry_key, input.optouts);
+                let progress = input.progress;
                 handles.push(scope.spawn(move || {
                     let runtime = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()
                         .map_err(|e| PipelineError::io(&path, e))?;
                     runtime
-                        .block_on(run_partition(stream, &shared, keys, &path))
+                        .block_on(run_partition(stream, &shared, keys, &path, progress))
                         .map(|acc| (path, acc))
                 }));
             }
@@ -413,6 +416,7 @@ async fn run_partition(
     cx: &PartitionContext,
     (pseudonym_key, registry_key, optouts): (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
     path: &Path,
+    progress: Option<&std::sync::atomic::AtomicU64>,
 ) -> Result<PartitionCounts, PipelineError> {
     let file = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
     let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))?;
@@ -420,6 +424,9 @@ async fn run_partition(
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let n = batch.num_rows();
+        if let Some(p) = progress {
+            p.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        }
         let Classified {
             typed,
             precisions,
