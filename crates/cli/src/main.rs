@@ -718,11 +718,9 @@ fn progress_bar(
             }
             bar.set_position(done_rows.min(total));
             let mib = |b: u64| b as f64 / (1 << 20) as f64;
-            let read = if total == 0 {
-                0
-            } else {
-                bytes * done_rows.min(total) / total
-            };
+            let read = (bytes * done_rows.min(total))
+                .checked_div(total)
+                .unwrap_or(0);
             bar.set_message(format!("{dataset} {:.0}/{:.0} MiB", mib(read), mib(bytes)));
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
