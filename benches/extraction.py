@@ -1,0 +1,172 @@
+"""Benchmark: hdab's extraction against the pipelines an analyst would write instead.
+
+One run: generates a prescribed-drug register of about N rows with hdab's seeded generator,
+converts it to Parquet, sets up a permit in a fresh hdab installation, runs `hdab extract`
+and the Python baselines (Polars, DuckDB, pyarrow — each with HMAC over distinct persons —
+and Polars' own unkeyed hash, which is not a valid pseudonym), checks they all deliver the
+same rows and pseudonyms, and prints wall time, rows per second, peak memory and the ratio
+hdab / baseline. Also the floor: reading and writing the same data with pyarrow plus one
+HMAC per distinct person.
+
+Usage: python benches/extraction.py --rows 1000000 [--rows 10000000] (via benches/run.sh)
+"""
+import argparse
+import hashlib
+import hmac
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+
+
+APPLICATION = """
+title = "Benchmark: drugs after myocardial infarction"
+organisation = "karolinska-institutet"
+purpose = "scientific_research"
+intended_use = "Benchmark extraction."
+expected_benefit = "Figures."
+spe_users = ["anna"]
+pseudonymised = true
+why_not_anonymised = "Linkage per person."
+months_needed = 12
+ethics_reference = "Dnr 2026-00000-01"
+
+[[datasets]]
+dataset_id = "lakemedel"
+variables = ["EDATUM", "ATC", "ANTAL", "DDD"]
+
+[datasets.cohort]
+conditions = [{ kind = "code_prefix", columns = ["ATC"], prefixes = ["C07", "B01AC", "C10"] }]
+"""
+
+
+def run(cmd, env=None, measure=False):
+    """Runs a command; with measure, returns (seconds, peak RSS in MiB) of that process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    out, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{out}\n{err}")
+    return (elapsed, usage.ru_maxrss / 1024, out) if measure else out
+
+
+def lp(b: bytes) -> bytes:
+    return struct.pack(">I", len(b)) + b
+
+
+def permit_key(master: bytes, permit: str, version: int = 1) -> bytes:
+    info = b"".join(lp(f.encode()) for f in ["hdab", "1", "pseudonym", permit, "se-personnummer", str(version)])
+    prk = hmac.new(b"hdab/hkdf-salt/v1", master, hashlib.sha256).digest()
+    return hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+
+
+def canonical_frame(path):
+    import polars as pl
+
+    df = pl.read_parquet(path)
+    return df.select("pseudonym", "EDATUM", "ATC", "ANTAL", "DDD").sort(["pseudonym", "EDATUM", "ATC", "ANTAL", "DDD"])
+
+
+def one_size(hdab: str, rows: int, work: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    persons = max(1000, rows * 2 // 15)  # ~7.5 dispensings per person
+    data = work / "data"
+    run([hdab, "synth", "--out", str(data), "--persons", str(persons)])
+    table = pacsv.read_csv(
+        data / "lakemedel.csv",
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+        convert_options=pacsv.ConvertOptions(column_types={"PERSONNR": pa.string(), "EDATUM": pa.string(), "ATC": pa.string(), "ANTAL": pa.int64(), "DDD": pa.string()}),
+    )
+    ddd = pa.compute.cast(pa.compute.replace_substring(table["DDD"], ",", "."), pa.float64())
+    table = table.set_column(4, "DDD", ddd)
+    upload = work / "lakemedel.parquet"
+    pq.write_table(table, upload, compression="zstd", row_group_size=1 << 20)
+    n_rows = table.num_rows
+
+    env = dict(os.environ, HDAB_DATA_DIR=str(work / "hdab"))
+    env.pop("HDAB_MASTER_KEY", None)
+    h = lambda *a, user=None: run([hdab] + (["--as", user] if user else []) + list(a), env=env)
+    h("keys", "init")
+    h("users", "add", "--id", "admin", "--org", "socialstyrelsen", "--role", "admin")
+    for uid, org, role in [("sara", "socialstyrelsen", "data_holder"), ("anna", "karolinska-institutet", "applicant"),
+                           ("olle", "socialstyrelsen", "case_officer"), ("dora", "socialstyrelsen", "decision_maker"),
+                           ("otto", "socialstyrelsen", "optout_registrar")]:
+        h("users", "add", "--id", uid, "--org", org, "--role", role, user="admin")
+    h("catalog", "register", str(REPO / "catalog/lakemedel.toml"), user="sara")
+    h("upload", "--dataset", "lakemedel", str(upload), "--extract-date", "2024-03-31", user="sara")
+    h("optout", "register", "--file", str(data / "optouts.txt"), user="otto")
+    application = work / "application.toml"
+    application.write_text(APPLICATION)
+    app_id = h("apply", "create", str(application), user="anna").strip()
+    h("apply", "submit", app_id, user="anna")
+    h("case", "take", app_id, user="olle")
+    permit = h("case", "approve", app_id, "--reason", "benchmark", user="dora").split("permit ")[1].strip()
+
+    results = {}
+    secs, rss, _ = run([hdab, "--as", "olle", "extract", permit], env=env, measure=True)
+    hdab_out = work / "hdab" / "spe" / permit / "lakemedel"
+    results["hdab"] = (secs, rss)
+    reference = canonical_frame(str(hdab_out / "*.parquet"))
+
+    master = bytes.fromhex((work / "hdab" / "master.key").read_text().split()[0])
+    key = permit_key(master, permit).hex()
+    for engine in ["duckdb", "polars", "pyarrow", "polars-unkeyed"]:
+        out = work / f"{engine}.parquet"
+        secs, rss, _ = run([sys.executable, str(HERE / "baselines.py"), engine, str(upload), str(out), key, str(data / "optouts.txt")], measure=True)
+        results[engine] = (secs, rss)
+        frame = canonical_frame(str(out))
+        if engine == "polars-unkeyed":
+            assert frame.height == reference.height, (engine, frame.height, reference.height)
+        else:
+            assert frame.equals(reference), f"{engine} does not deliver the same rows and pseudonyms as hdab"
+
+    # The floor: read the input and write hdab's output with pyarrow, plus one HMAC per person.
+    t0 = time.perf_counter()
+    pq.read_table(upload)
+    out_table = pq.read_table(str(next(hdab_out.glob("*.parquet"))))
+    t1 = time.perf_counter()
+    pq.write_table(out_table, work / "floor.parquet", compression="zstd")
+    t2 = time.perf_counter()
+    distinct = out_table["pseudonym"].unique()
+    k = bytes.fromhex(key)
+    t3 = time.perf_counter()
+    for p in distinct.to_pylist():
+        hmac.new(k, p.encode(), hashlib.sha256).digest()
+    t4 = time.perf_counter()
+    floor = (t1 - t0) + (t2 - t1) + (t4 - t3)
+
+    print(f"\n## {n_rows:,} rows, {persons:,} persons (Parquet input; cohort ATC C07/B01AC/C10; {reference.height:,} rows delivered)\n")
+    print(f"| pipeline | wall s | rows/s | peak MiB | hdab / this (time) | hdab / this (memory) |")
+    print(f"|---|---:|---:|---:|---:|---:|")
+    hs, hm = results["hdab"]
+    for name, (s, m) in results.items():
+        note = " (unkeyed hash: not a valid pseudonym)" if name == "polars-unkeyed" else ""
+        print(f"| {name}{note} | {s:.2f} | {n_rows / s:,.0f} | {m:.0f} | {hs / s:.2f} | {hm / m:.2f} |")
+    print(f"| floor: pyarrow read + write + HMAC per person | {floor:.2f} | {n_rows / floor:,.0f} | – | {hs / floor:.2f} | – |")
+    best = min((s for n, (s, _) in results.items() if n not in ("hdab", "polars-unkeyed")))
+    print(f"\nhdab is {best / hs:.2f}x the speed of the best keyed baseline; {hs / floor:.2f}x the floor's time.")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, action="append", default=None)
+    ap.add_argument("--hdab", default=str(Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "hdab"))
+    args = ap.parse_args()
+    for rows in args.rows or [1_000_000]:
+        with tempfile.TemporaryDirectory() as tmp:
+            one_size(args.hdab, rows, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The extraction benchmark, from one command: builds hdab in release mode, creates a Python
+# virtual environment with the baselines (Polars, DuckDB, pyarrow), and runs
+# benches/extraction.py. Arguments go to it, e.g. `benches/run.sh --rows 1000000 --rows 10000000`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hdab-target}"
+cargo build --release -p hdab --locked
+venv="${HDAB_VENV:-$HOME/.cache/hdab-venv}"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q -r tests/python/requirements.txt
+"$venv/bin/python" benches/extraction.py --hdab "$CARGO_TARGET_DIR/release/hdab" "$@"
