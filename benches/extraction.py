@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import hmac
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -77,6 +78,7 @@ def canonical_frame(path):
 
 def one_size(hdab: str, rows: int, work: Path) -> None:
     import pyarrow as pa
+    import pyarrow.compute  # noqa: F401  (pa.compute)
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -105,7 +107,7 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
         h("users", "add", "--id", uid, "--org", org, "--role", role, user="admin")
     h("catalog", "register", str(REPO / "catalog/lakemedel.toml"), user="sara")
     h("upload", "--dataset", "lakemedel", str(upload), "--extract-date", "2024-03-31", user="sara")
-    h("optout", "register", "--file", str(data / "optouts.txt"), user="otto")
+    h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
     application = work / "application.toml"
     application.write_text(APPLICATION)
     app_id = h("apply", "create", str(application), user="anna").strip()
@@ -129,7 +131,8 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
         if engine == "polars-unkeyed":
             assert frame.height == reference.height, (engine, frame.height, reference.height)
         else:
-            assert frame.equals(reference), f"{engine} does not deliver the same rows and pseudonyms as hdab"
+            if not frame.equals(reference):
+                sys.exit(f"{engine} does not deliver the same rows and pseudonyms as hdab: {frame.height} rows against {reference.height}; {frame.head(3)} {reference.head(3)}")
 
     # The floor: read the input and write hdab's output with pyarrow, plus one HMAC per person.
     t0 = time.perf_counter()
@@ -164,6 +167,12 @@ def main():
     ap.add_argument("--hdab", default=str(Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "hdab"))
     args = ap.parse_args()
     for rows in args.rows or [1_000_000]:
+        keep = os.environ.get("HDAB_BENCH_KEEP")
+        if keep:
+            shutil.rmtree(keep, ignore_errors=True)
+            Path(keep).mkdir(parents=True)
+            one_size(args.hdab, rows, Path(keep))
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             one_size(args.hdab, rows, Path(tmp))
 

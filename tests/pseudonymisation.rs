@@ -162,6 +162,8 @@ fn someone_who_opts_out_after_an_extract_is_gone_from_the_next_one() {
             "register",
             "--file",
             file.to_str().unwrap_or_default(),
+            "--written-on",
+            "2024-03-31",
         ],
     );
     let status = hdab.ok_as("olle", &["permit", "show", PERMIT]);
@@ -184,6 +186,8 @@ fn someone_who_opts_out_after_an_extract_is_gone_from_the_next_one() {
             "withdraw",
             "--file",
             file.to_str().unwrap_or_default(),
+            "--written-on",
+            "2024-03-31",
         ],
     );
     hdab.ok_as("olle", &["extract", PERMIT]);

@@ -1023,11 +1023,14 @@ impl App {
 
     /// Registers opt-outs (or opt-ins back) for each line of `text`, one number a line.
     /// Returns how many changed and the rejected lines by number and reason (never the value).
+    /// `written_on` is the date the numbers were written (it decides the century of 10-digit
+    /// forms); `None` means today.
     pub async fn optout_lines(
         &self,
         actor: &str,
         text: &str,
         opt_out: bool,
+        written_on: Option<NaiveDate>,
     ) -> Result<(usize, usize, Vec<(usize, String)>), AppError> {
         let action = if opt_out {
             "optout.register"
@@ -1042,7 +1045,7 @@ impl App {
                 "changing the opt-out registry",
             )?;
             let key = registry_key(&keyfile::load(&self.settings.key_file)?);
-            let today = Utc::now().date_naive();
+            let today = written_on.unwrap_or_else(|| Utc::now().date_naive());
             let (mut changed, mut unchanged, mut rejected) = (0, 0, Vec::new());
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {
@@ -1505,6 +1508,7 @@ impl App {
         &self,
         actor: &str,
         text: &str,
+        written_on: Option<NaiveDate>,
     ) -> Result<Vec<(usize, Result<bool, String>)>, AppError> {
         let result = async {
             Self::require(
@@ -1513,7 +1517,7 @@ impl App {
                 "reading the opt-out registry",
             )?;
             let key = registry_key(&keyfile::load(&self.settings.key_file)?);
-            let today = Utc::now().date_naive();
+            let today = written_on.unwrap_or_else(|| Utc::now().date_naive());
             let mut out = Vec::new();
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() || line.trim_start().starts_with('#') {

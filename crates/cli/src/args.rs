@@ -352,16 +352,24 @@ pub enum OptoutCmd {
         /// File of numbers, or - for standard input (default).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// The date the numbers were written (decides the century of 10-digit forms;
+        /// default today).
+        #[arg(long)]
+        written_on: Option<NaiveDate>,
     },
     /// Opt people back in.
     Withdraw {
         #[arg(long)]
         file: Option<PathBuf>,
+        #[arg(long)]
+        written_on: Option<NaiveDate>,
     },
     /// Whether each number is opted out (answers by line number, never echoing the number).
     Status {
         #[arg(long)]
         file: Option<PathBuf>,
+        #[arg(long)]
+        written_on: Option<NaiveDate>,
     },
 }
 

@@ -121,7 +121,9 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
     }
 
     let optouts = std::fs::read_to_string(source.join("sample-data/optouts.txt"))?;
-    let (changed, _, rejected) = app.optout_lines("otto", &optouts, true).await?;
+    let (changed, _, rejected) = app
+        .optout_lines("otto", &optouts, true, Some(hdab_synth::extract_date()))
+        .await?;
     step(&format!(
         "opt-out registry: {changed} people opted out ({} lines rejected)",
         rejected.len()

@@ -574,9 +574,9 @@ async fn run(cli: Cli) -> Result<()> {
             let deliveries = result?;
             print_deliveries(&deliveries);
         }
-        Command::Optout(OptoutCmd::Status { file }) => {
+        Command::Optout(OptoutCmd::Status { file, written_on }) => {
             let text = read_input(file)?;
-            for (line, status) in app.optout_status(&actor(&cli)?, &text).await? {
+            for (line, status) in app.optout_status(&actor(&cli)?, &text, *written_on).await? {
                 match status {
                     Ok(true) => println!("line {line}: opted out"),
                     Ok(false) => println!("line {line}: not opted out"),
@@ -585,14 +585,15 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Optout(cmd) => {
-            let (file, out) = match cmd {
-                OptoutCmd::Register { file } => (file, true),
-                OptoutCmd::Withdraw { file } => (file, false),
+            let (file, out, written_on) = match cmd {
+                OptoutCmd::Register { file, written_on } => (file, true, *written_on),
+                OptoutCmd::Withdraw { file, written_on } => (file, false, *written_on),
                 OptoutCmd::Status { .. } => return Ok(()), // handled by its own arm above
             };
             let text = read_input(file)?;
-            let (changed, unchanged, rejected) =
-                app.optout_lines(&actor(&cli)?, &text, out).await?;
+            let (changed, unchanged, rejected) = app
+                .optout_lines(&actor(&cli)?, &text, out, written_on)
+                .await?;
             println!(
                 "{} {changed}, already so {unchanged}, rejected {}",
                 if out { "opted out" } else { "opted back in" },
