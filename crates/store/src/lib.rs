@@ -358,23 +358,45 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<String> {
         let body = serde_json::to_string(content).map_err(|e| corrupt(e.to_string()))?;
+        self.insert_numbered(
+            "applications",
+            "A",
+            ["applicant", "content"],
+            [&applicant.id, &content.organisation, &body],
+            at,
+        )
+        .await
+    }
+
+    /// Inserts a case-like row under the next free id `<prefix>-<year>-<n>` into `table`
+    /// (columns `id, <who>, organisation, <json>, created_at`), counting again when another
+    /// insert took the number.
+    async fn insert_numbered(
+        &self,
+        table: &str,
+        prefix: &str,
+        [who_column, json_column]: [&str; 2],
+        [who, organisation, json]: [&str; 3],
+        at: DateTime<Utc>,
+    ) -> Result<String> {
         for _ in 0..5 {
-            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM applications")
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
                 .fetch_one(&self.pool)
                 .await?
                 .try_get("n")?;
-            let id = format!("A-{}-{:04}", at.format("%Y"), n + 1);
-            let r = sqlx::query("INSERT INTO applications (id, applicant, organisation, content, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&id)
-                .bind(&applicant.id)
-                .bind(&content.organisation)
-                .bind(&body)
-                .bind(ts(at))
-                .execute(&self.pool)
-                .await;
+            let id = format!("{prefix}-{}-{:04}", at.format("%Y"), n + 1);
+            let r = sqlx::query(&format!(
+                "INSERT INTO {table} (id, {who_column}, organisation, {json_column}, created_at) VALUES ($1, $2, $3, $4, $5)"
+            ))
+            .bind(&id)
+            .bind(who)
+            .bind(organisation)
+            .bind(json)
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await;
             match r {
                 Ok(_) => return Ok(id),
-                // Another application took the number: count again.
                 Err(e) if is_unique_violation(&e) => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -621,27 +643,14 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<String> {
         let body = serde_json::to_string(content).map_err(|e| corrupt(e.to_string()))?;
-        for _ in 0..5 {
-            let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM data_requests")
-                .fetch_one(&self.pool)
-                .await?
-                .try_get("n")?;
-            let id = format!("R-{}-{:04}", at.format("%Y"), n + 1);
-            let r = sqlx::query("INSERT INTO data_requests (id, requester, organisation, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&id)
-                .bind(&requester.id)
-                .bind(&content.organisation)
-                .bind(&body)
-                .bind(ts(at))
-                .execute(&self.pool)
-                .await;
-            match r {
-                Ok(_) => return Ok(id),
-                Err(e) if is_unique_violation(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Conflict)
+        self.insert_numbered(
+            "data_requests",
+            "R",
+            ["requester", "body"],
+            [&requester.id, &content.organisation, &body],
+            at,
+        )
+        .await
     }
 
     /// A data request: (requester, content, answer if answered).
