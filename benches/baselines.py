@@ -70,7 +70,12 @@ def run_polars(inp, outp, key, optouts, keyed=True):
         for i, w in enumerate(WEIGHTS)
     )
     check_ok = ((10 - luhn % 10) % 10) == short.str.slice(9, 1).cast(pl.Int32, strict=False)
-    birth = pl.date(year, mm, dd)
+    birth = pl.format(
+        "{}-{}-{}",
+        year.cast(pl.Utf8).str.zfill(4),
+        mm.cast(pl.Utf8).str.zfill(2),
+        dd.cast(pl.Utf8).str.zfill(2),
+    ).str.to_date("%Y-%m-%d", strict=False)
     df = df.with_columns(
         canonical=pl.format("{}{}", (year // 100).cast(pl.Utf8).str.zfill(2), short),
         ok=digits.str.contains(r"^\d+$")
