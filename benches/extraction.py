@@ -84,7 +84,7 @@ def canonical_frame(path):
     return df.select("pseudonym", "EDATUM", "ATC", "ANTAL", "DDD").sort(["pseudonym", "EDATUM", "ATC", "ANTAL", "DDD"])
 
 
-def one_size(hdab: str, rows: int, work: Path) -> None:
+def one_size(hdab: str, rows: int, work: Path, hdab_only: bool = False) -> None:
     import pyarrow as pa
     import pyarrow.compute  # noqa: F401  (pa.compute)
     import pyarrow.csv as pacsv
@@ -93,16 +93,22 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
     persons = max(1000, rows * 2 // 15)  # ~7.5 dispensings per person
     data = work / "data"
     run([hdab, "synth", "--out", str(data), "--persons", str(persons)])
-    table = pacsv.read_csv(
+    # Convert to Parquet batch by batch, so any size fits.
+    reader = pacsv.open_csv(
         data / "lakemedel.csv",
+        read_options=pacsv.ReadOptions(block_size=64 << 20),
         parse_options=pacsv.ParseOptions(delimiter=";"),
         convert_options=pacsv.ConvertOptions(column_types={"PERSONNR": pa.string(), "EDATUM": pa.string(), "ATC": pa.string(), "ANTAL": pa.int64(), "DDD": pa.string()}),
     )
-    ddd = pa.compute.cast(pa.compute.replace_substring(table["DDD"], ",", "."), pa.float64())
-    table = table.set_column(4, "DDD", ddd)
     upload = work / "lakemedel.parquet"
-    pq.write_table(table, upload, compression="zstd", row_group_size=1 << 20)
-    n_rows = table.num_rows
+    schema = pa.schema([("PERSONNR", pa.string()), ("EDATUM", pa.string()), ("ATC", pa.string()), ("ANTAL", pa.int64()), ("DDD", pa.float64())])
+    n_rows = 0
+    with pq.ParquetWriter(upload, schema, compression="zstd") as writer:
+        for batch in reader:
+            ddd = pa.compute.cast(pa.compute.replace_substring(batch.column(4), ",", "."), pa.float64())
+            writer.write_table(pa.table([batch.column(0), batch.column(1), batch.column(2), batch.column(3), ddd], schema=schema), row_group_size=1 << 20)
+            n_rows += batch.num_rows
+    (data / "lakemedel.csv").unlink()
 
     env = dict(os.environ, HDAB_DATA_DIR=str(work / "hdab"))
     env.pop("HDAB_MASTER_KEY", None)
@@ -127,6 +133,10 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
     secs, rss, _ = run([hdab, "--as", "olle", "extract", permit], env=env, measure=True)
     hdab_out = work / "hdab" / "spe" / permit / "lakemedel"
     results["hdab"] = (secs, rss)
+    if hdab_only:
+        print(f"\n## {n_rows:,} rows, {persons:,} persons: hdab alone\n")
+        print(f"hdab: {secs:.2f} s, {n_rows / secs:,.0f} rows/s, peak {rss:.0f} MiB")
+        return
     reference = canonical_frame(str(hdab_out / "*.parquet"))
 
     master = bytes.fromhex((work / "hdab" / "master.key").read_text().split()[0])
@@ -172,6 +182,7 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, action="append", default=None)
+    ap.add_argument("--hdab-only", action="store_true", help="measure hdab alone (e.g. at 100M rows)")
     ap.add_argument("--hdab", default=str(Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "hdab"))
     args = ap.parse_args()
     for rows in args.rows or [1_000_000]:
@@ -179,10 +190,10 @@ def main():
         if keep:
             shutil.rmtree(keep, ignore_errors=True)
             Path(keep).mkdir(parents=True)
-            one_size(args.hdab, rows, Path(keep))
+            one_size(args.hdab, rows, Path(keep), args.hdab_only)
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            one_size(args.hdab, rows, Path(tmp))
+            one_size(args.hdab, rows, Path(tmp), args.hdab_only)
 
 
 if __name__ == "__main__":
