@@ -357,3 +357,95 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
     assert!(complete(&folder));
     hdab.ok(&["audit", "verify"]);
 }
+
+/// Runs `hdab` with `args` under a memory cap: a cgroup (v1 or v2) limit where this machine
+/// lets us make one, otherwise GNU time's peak is checked against the cap. Returns the peak
+/// resident memory in KiB, as GNU time saw it.
+fn run_capped(hdab: &Hdab, cap_bytes: u64, args: &[&str]) -> u64 {
+    let id = format!("hdab-test-{}-{}", std::process::id(), args.len());
+    let v1 = std::path::Path::new("/sys/fs/cgroup/memory").join(&id);
+    let v2 = std::path::Path::new("/sys/fs/cgroup").join(&id);
+    let cgroup = if std::fs::create_dir(&v1).is_ok()
+        && std::fs::write(v1.join("memory.limit_in_bytes"), cap_bytes.to_string()).is_ok()
+    {
+        Some(v1)
+    } else if std::fs::create_dir(&v2).is_ok()
+        && std::fs::write(v2.join("memory.max"), cap_bytes.to_string()).is_ok()
+    {
+        Some(v2)
+    } else {
+        None
+    };
+    let enter = cgroup
+        .as_ref()
+        .map(|c| format!("echo $$ > {}/cgroup.procs && ", c.display()))
+        .unwrap_or_default();
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    let script = format!(
+        "{enter}exec /usr/bin/time -f 'HDAB_MAXRSS_KB %M' '{}' {}",
+        env!("CARGO_BIN_EXE_hdab"),
+        quoted.join(" ")
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    if let Some(c) = &cgroup {
+        let _ = std::fs::remove_dir(c);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "hdab {args:?} under a {cap_bytes}-byte cap failed:\n{stderr}"
+    );
+    let peak = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("HDAB_MAXRSS_KB "))
+        .filter_map(|n| n.trim().parse::<u64>().ok())
+        .next_back()
+        .unwrap_or(u64::MAX);
+    assert!(peak * 1024 < cap_bytes, "peak {peak} KiB over the cap");
+    peak
+}
+
+#[test]
+fn a_file_larger_than_the_memory_cap_streams_through_upload_and_extraction() {
+    if std::env::var_os("HDAB_SLOW_TESTS").is_none() {
+        eprintln!("set HDAB_SLOW_TESTS=1 to run (CI does)");
+        return;
+    }
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    hdab.ok(&[
+        "synth",
+        "--out",
+        dir.path().to_str().unwrap_or_default(),
+        "--persons",
+        "800000",
+    ]);
+    let file = dir.path().join("lakemedel.csv");
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let cap: u64 = 160 << 20;
+    assert!(size > cap, "the file ({size} bytes) is larger than the cap");
+    let path = file.to_str().unwrap_or_default();
+    run_capped(
+        &hdab,
+        cap,
+        &[
+            "--as",
+            "sara",
+            "upload",
+            "--dataset",
+            "lakemedel",
+            path,
+            "--extract-date",
+            "2024-03-31",
+        ],
+    );
+    run_capped(&hdab, cap, &["--as", "olle", "extract", "P-2026-0001"]);
+    let d = read_delivery(&hdab.spe().join("P-2026-0001").join("lakemedel"));
+    let rows = &d.manifest["rows"];
+    assert!(rows["rows_in"].as_u64().unwrap_or(0) > 5_000_000, "{rows}");
+    assert_eq!(rows["delivered"].as_u64(), Some(d.pseudonyms.len() as u64));
+}

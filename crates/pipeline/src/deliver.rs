@@ -78,6 +78,8 @@ pub struct Manifest {
     /// (name, Arrow type) of each delivered column, in order.
     pub columns: Vec<(String, String)>,
     pub files: Vec<ManifestFile>,
+    /// Parallel partitions of the run (part files); same inputs and partitions, same bytes.
+    pub partitions: usize,
     pub software: String,
 }
 
@@ -239,6 +241,7 @@ mod tests {
             rows: RowAccounting::default(),
             columns: vec![],
             files: vec![],
+            partitions: 1,
             software: "test".into(),
         }
     }

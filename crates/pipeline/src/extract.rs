@@ -230,6 +230,7 @@ pub async fn stage_extraction(
             .map(|f| (f.name().clone(), f.data_type().to_string()))
             .collect(),
         files,
+        partitions: crate::source::partitions(),
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
     };
     if !manifest.rows.balances() {

@@ -57,11 +57,21 @@ pub fn detect_format(path: &Path) -> Result<(Format, Vec<String>), PipelineError
     }
 }
 
-/// A DataFusion session sized for this machine: one partition per core.
+/// How many partitions (parallel streams, and part files) an extraction uses. Fixed, not
+/// the core count, so the same inputs give the same files on any machine; `HDAB_PARTITIONS`
+/// (1–64) overrides it and the manifest records it.
+pub fn partitions() -> usize {
+    std::env::var("HDAB_PARTITIONS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or(2)
+}
+
+/// A DataFusion session with [`partitions`] partitions.
 pub fn session() -> SessionContext {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let config = SessionConfig::new()
-        .with_target_partitions(cores)
+        .with_target_partitions(partitions())
         .with_batch_size(8192)
         .with_information_schema(false);
     SessionContext::new_with_config(config)
