@@ -770,31 +770,34 @@ impl Store {
         &self,
         granted_at: DateTime<Utc>,
     ) -> Result<(HashSet<[u8; 32]>, RegistryState)> {
-        let rows = sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut now = std::collections::HashMap::<[u8; 32], bool>::new();
-        let mut at_grant = std::collections::HashMap::<[u8; 32], bool>::new();
+        // Streamed, one small entry per person: the registry grows with the population
+        // (a national registry may hold hundreds of thousands of people), not with the data.
+        use futures::TryStreamExt;
+        let mut rows =
+            sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
+                .fetch(&self.pool);
+        // person → (opted out now, opted out when the permit was granted)
+        let mut state = std::collections::HashMap::<[u8; 32], (bool, bool)>::new();
         let mut seq = 0i64;
-        for r in &rows {
+        while let Some(r) = rows.try_next().await? {
             let hash_hex: String = r.try_get("person_hash")?;
             let mut hash = [0u8; 32];
             hex::decode_to_slice(&hash_hex, &mut hash).map_err(|_| corrupt("an opt-out hash"))?;
             let out = r.try_get::<String, _>("kind")? == "opt_out";
             let at = parse_ts(&r.try_get::<String, _>("at")?)?;
             seq = r.try_get("seq")?;
-            now.insert(hash, out);
+            let entry = state.entry(hash).or_insert((false, false));
+            entry.0 = out;
             if at <= granted_at {
-                at_grant.insert(hash, out);
+                entry.1 = out;
             }
         }
-        let set: HashSet<[u8; 32]> = now
+        let set: HashSet<[u8; 32]> = state
             .iter()
-            .chain(at_grant.iter())
-            .filter(|(_, out)| **out)
+            .filter(|(_, (now, at_grant))| *now || *at_grant)
             .map(|(h, _)| *h)
             .collect();
-        let n_opted_out = now.values().filter(|o| **o).count();
+        let n_opted_out = state.values().filter(|(now, _)| *now).count();
         Ok((set, RegistryState { seq, n_opted_out }))
     }
 
