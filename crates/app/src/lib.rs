@@ -52,13 +52,23 @@ pub enum AppError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error("key problem: {0}")]
     Key(String),
     #[error("{0}: {1}")]
     Io(String, #[source] std::io::Error),
+}
+
+/// A missing object is the caller's problem (404 later), not a storage failure.
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { what, id } => AppError::NotFound(format!("{what} '{id}'")),
+            e => AppError::Store(e),
+        }
+    }
 }
 
 impl AppError {
@@ -787,13 +797,7 @@ impl App {
     }
 
     async fn find_application(&self, id: &str) -> Result<hdab_store::StoredApplication, AppError> {
-        match self.store.application(id).await {
-            Ok(a) => Ok(a),
-            Err(StoreError::NotFound { .. }) => {
-                Err(AppError::NotFound(format!("application '{id}'")))
-            }
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.store.application(id).await?)
     }
 
     /// An application with its history and deadline, for those with a part in it.
@@ -974,13 +978,7 @@ impl App {
             if reason.trim().is_empty() {
                 return Err(AppError::Invalid(format!("{action} needs a reason")));
             }
-            let permit = match self.store.permit(permit_id).await {
-                Ok(p) => p,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(AppError::NotFound(format!("permit '{permit_id}'")));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let permit = self.store.permit(permit_id).await?;
             if permit.revoked_at.is_some() {
                 return Err(AppError::Refused(format!(
                     "permit {permit_id} is already revoked"
@@ -1272,13 +1270,7 @@ impl App {
                 Role::CaseOfficer,
                 "answering data requests",
             )?;
-            let (_, content, answered) = match self.store.data_request(id).await {
-                Ok(r) => r,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(AppError::NotFound(format!("data request '{id}'")));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let (_, content, answered) = self.store.data_request(id).await?;
             if answered.is_some() {
                 return Err(AppError::Refused(format!(
                     "data request {id} is already answered"
@@ -1366,13 +1358,7 @@ impl App {
     > {
         let result = async {
             let user = self.user(actor).await?;
-            let (requester, content, answer) = match self.store.data_request(id).await {
-                Ok(r) => r,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(AppError::NotFound(format!("data request '{id}'")));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let (requester, content, answer) = self.store.data_request(id).await?;
             if requester != user.id && !user.has(Role::CaseOfficer) && !user.has(Role::Admin) {
                 return Err(AppError::NotFound(format!("data request '{id}'")));
             }
@@ -1450,13 +1436,7 @@ impl App {
     ) -> Result<PermitStatus, AppError> {
         let result = async {
             let user = self.user(actor).await?;
-            let permit = match self.store.permit(permit_id).await {
-                Ok(p) => p,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(AppError::NotFound(format!("permit '{permit_id}'")));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let permit = self.store.permit(permit_id).await?;
             let named = permit.spe_users.iter().any(|u| u == &user.id);
             if !named
                 && !user.has(Role::CaseOfficer)
