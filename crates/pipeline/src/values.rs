@@ -2,9 +2,7 @@
 //!
 //! Each parser either gives a value or says why not; none guesses.
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
-};
+use arrow::array::{Array, ArrayRef, AsArray, Date32Builder, StringBuilder};
 use arrow::datatypes::DataType;
 use chrono::{Datelike, NaiveDate};
 use hdab_catalog::VariableType;
@@ -155,6 +153,25 @@ pub fn as_text(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
     }
 }
 
+/// Parses each text with `parse`; values that do not parse become null and are listed.
+fn parse_numbers<T: arrow::datatypes::ArrowPrimitiveType>(
+    texts: &[Option<&str>],
+    parse: fn(&str) -> Result<Option<T::Native>, ValueProblem>,
+) -> (ArrayRef, Vec<(usize, ValueProblem)>) {
+    let mut b = arrow::array::PrimitiveBuilder::<T>::with_capacity(texts.len());
+    let mut problems = Vec::new();
+    for (i, v) in texts.iter().enumerate() {
+        match v.map(parse).unwrap_or(Ok(None)) {
+            Ok(x) => b.append_option(x),
+            Err(e) => {
+                problems.push((i, e));
+                b.append_null();
+            }
+        }
+    }
+    (Arc::new(b.finish()), problems)
+}
+
 /// Types a column of text by the dictionary type. Values that do not parse become null and
 /// are listed in `problems`.
 pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
@@ -189,35 +206,19 @@ pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
             }
         }
         VariableType::Integer => {
-            let mut b = Int64Builder::with_capacity(n);
-            for (i, v) in texts.iter().enumerate() {
-                match v.map(parse_integer).unwrap_or(Ok(None)) {
-                    Ok(x) => b.append_option(x),
-                    Err(e) => {
-                        problems.push((i, e));
-                        b.append_null();
-                    }
-                }
-            }
+            let (values, problems) =
+                parse_numbers::<arrow::datatypes::Int64Type>(&texts, parse_integer);
             TypedColumn {
-                values: Arc::new(b.finish()),
+                values,
                 precision: None,
                 problems,
             }
         }
         VariableType::Decimal => {
-            let mut b = Float64Builder::with_capacity(n);
-            for (i, v) in texts.iter().enumerate() {
-                match v.map(parse_decimal).unwrap_or(Ok(None)) {
-                    Ok(x) => b.append_option(x),
-                    Err(e) => {
-                        problems.push((i, e));
-                        b.append_null();
-                    }
-                }
-            }
+            let (values, problems) =
+                parse_numbers::<arrow::datatypes::Float64Type>(&texts, parse_decimal);
             TypedColumn {
-                values: Arc::new(b.finish()),
+                values,
                 precision: None,
                 problems,
             }
