@@ -5,7 +5,9 @@
 //! Owns the rule "every command is authorised and audited in one place", so the CLI today and
 //! the HTTP server later mean the same thing. It prints nothing; callers render the results.
 
+pub mod accounts;
 pub mod keyfile;
+pub mod views;
 
 use chrono::{Months, NaiveDate, Utc};
 use hdab_catalog::DatasetDescription;
@@ -171,6 +173,8 @@ pub struct PermitStatus {
     pub permit: Permit,
     pub registry_seq: i64,
     pub datasets: Vec<DatasetStatus>,
+    /// The manifest of each dataset's latest delivery.
+    pub manifests: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -632,11 +636,28 @@ impl App {
         actor: &str,
         toml_text: &str,
     ) -> Result<String, AppError> {
+        self.create_application_from(actor, parse_application(toml_text))
+            .await
+    }
+
+    /// Saves a new draft application given as a value (the API's JSON body).
+    pub async fn create_application_content(
+        &self,
+        actor: &str,
+        content: ApplicationContent,
+    ) -> Result<String, AppError> {
+        self.create_application_from(actor, Ok(content)).await
+    }
+
+    async fn create_application_from(
+        &self,
+        actor: &str,
+        content: Result<ApplicationContent, AppError>,
+    ) -> Result<String, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             Self::require(&user, Role::Applicant, "applying for data")?;
-            let content: ApplicationContent = toml::from_str(toml_text)
-                .map_err(|e| AppError::Invalid(format!("the application file: {}", e.message())))?;
+            let content = content?;
             let id = self
                 .store
                 .create_application(&user, &content, Utc::now())
@@ -831,6 +852,26 @@ impl App {
         id: &str,
         toml_text: &str,
     ) -> Result<(), AppError> {
+        self.update_application_from(actor, id, parse_application(toml_text))
+            .await
+    }
+
+    /// Replaces an application's content given as a value (the API's JSON body).
+    pub async fn update_application_content(
+        &self,
+        actor: &str,
+        id: &str,
+        content: ApplicationContent,
+    ) -> Result<(), AppError> {
+        self.update_application_from(actor, id, Ok(content)).await
+    }
+
+    async fn update_application_from(
+        &self,
+        actor: &str,
+        id: &str,
+        content: Result<ApplicationContent, AppError>,
+    ) -> Result<(), AppError> {
         let result = async {
             let app = self.find_application(id).await?;
             if app.applicant != actor {
@@ -842,8 +883,7 @@ impl App {
                     "a {state} application cannot be changed; changing the data asked for needs a new application"
                 )));
             }
-            let content: ApplicationContent = toml::from_str(toml_text)
-                .map_err(|e| AppError::Invalid(format!("the application file: {}", e.message())))?;
+            let content = content?;
             self.store.update_application_content(id, &content).await?;
             Ok(((), format!("content replaced while {state}")))
         }
@@ -1211,13 +1251,30 @@ impl App {
         actor: &str,
         toml_text: &str,
     ) -> Result<String, AppError> {
+        let content = toml::from_str(toml_text).map_err(|e: toml::de::Error| {
+            AppError::Invalid(format!("the data request file: {}", e.message()))
+        });
+        self.submit_data_request_from(actor, content).await
+    }
+
+    /// Submits a data request given as a value (the API's JSON body).
+    pub async fn submit_data_request_content(
+        &self,
+        actor: &str,
+        content: hdab_permits::DataRequestContent,
+    ) -> Result<String, AppError> {
+        self.submit_data_request_from(actor, Ok(content)).await
+    }
+
+    async fn submit_data_request_from(
+        &self,
+        actor: &str,
+        content: Result<hdab_permits::DataRequestContent, AppError>,
+    ) -> Result<String, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             Self::require(&user, Role::Applicant, "asking for statistics")?;
-            let content: hdab_permits::DataRequestContent =
-                toml::from_str(toml_text).map_err(|e| {
-                    AppError::Invalid(format!("the data request file: {}", e.message()))
-                })?;
+            let content = content?;
             let dataset = self
                 .store
                 .current_dataset(&content.dataset_id)
@@ -1475,6 +1532,7 @@ impl App {
                     permit,
                     registry_seq,
                     datasets,
+                    manifests: delivered,
                 },
                 String::new(),
             ))
@@ -1614,4 +1672,9 @@ fn copy_with_sha256(from: &Path, to: &Path) -> Result<(String, u64), AppError> {
         return Err(AppError::Io(to.display().to_string(), e));
     }
     Ok((hex::encode(h.finalize()), total))
+}
+
+fn parse_application(toml_text: &str) -> Result<ApplicationContent, AppError> {
+    toml::from_str(toml_text)
+        .map_err(|e| AppError::Invalid(format!("the application file: {}", e.message())))
 }

@@ -201,6 +201,138 @@ impl Store {
             .try_get("n")?)
     }
 
+    /// Every user, by id.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id FROM users ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            users.push(self.user(&id).await?);
+        }
+        Ok(users)
+    }
+
+    // ---- accounts, sessions, tokens ----------------------------------------------------
+
+    /// Sets (or replaces) a user's password hash.
+    pub async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .bind(ts(at))
+        .execute(&mut *tx)
+        .await?;
+        // A new password ends every session opened with the old one.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query("SELECT password_hash FROM credentials WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get("password_hash"))
+                .transpose()?,
+        )
+    }
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(ts(at))
+            .bind(ts(expires))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The (user id, CSRF token) of a session still valid at `now`.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>> {
+        let Some(row) =
+            sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let expires: String = row.try_get("expires_at")?;
+        if parse_ts(&expires)? <= now {
+            return Ok(None);
+        }
+        Ok(Some((row.try_get("user_id")?, row.try_get("csrf")?)))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_api_token(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        label: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(label)
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user of a token that has not been revoked.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(sqlx::query(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()?)
+    }
+
     // ---- catalogue -----------------------------------------------------------------------
 
     /// Records a new version of a description (version 1 for a new dataset). An unchanged
@@ -322,30 +454,25 @@ impl Store {
 
     /// The newest accepted upload of a dataset.
     pub async fn latest_upload(&self, dataset_id: &str) -> Result<Option<Upload>> {
-        let row = sqlx::query("SELECT * FROM uploads WHERE dataset_id = $1 ORDER BY uploaded_at DESC, id DESC LIMIT 1")
+        sqlx::query("SELECT * FROM uploads WHERE dataset_id = $1 ORDER BY uploaded_at DESC, id DESC LIMIT 1")
             .bind(dataset_id)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| -> Result<Upload> {
-            let report: String = r.try_get("report")?;
-            let reference: String = r.try_get("reference_date")?;
-            Ok(Upload {
-                id: r.try_get("id")?,
-                dataset_id: r.try_get("dataset_id")?,
-                dataset_version: r.try_get("dataset_version")?,
-                file_name: r.try_get("file_name")?,
-                sha256: r.try_get("sha256")?,
-                bytes: r.try_get("bytes")?,
-                n_rows: r.try_get("n_rows")?,
-                reference_date: reference
-                    .parse()
-                    .map_err(|_| corrupt("an upload's reference date"))?,
-                report: serde_json::from_str(&report).map_err(|_| corrupt("an upload report"))?,
-                uploaded_by: r.try_get("uploaded_by")?,
-                uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
-            })
-        })
-        .transpose()
+            .await?
+            .map(|r| upload_of_row(&r))
+            .transpose()
+    }
+
+    /// Every upload of a dataset, newest first.
+    pub async fn uploads(&self, dataset_id: &str) -> Result<Vec<Upload>> {
+        sqlx::query(
+            "SELECT * FROM uploads WHERE dataset_id = $1 ORDER BY uploaded_at DESC, id DESC",
+        )
+        .bind(dataset_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(upload_of_row)
+        .collect()
     }
 
     // ---- applications --------------------------------------------------------------------
@@ -870,5 +997,25 @@ fn dataset_version_from_row(r: &AnyRow) -> Result<DatasetVersion> {
         digest: r.try_get("digest")?,
         created_by: r.try_get("created_by")?,
         created_at: parse_ts(&r.try_get::<String, _>("created_at")?)?,
+    })
+}
+
+fn upload_of_row(r: &sqlx::any::AnyRow) -> Result<Upload> {
+    let report: String = r.try_get("report")?;
+    let reference: String = r.try_get("reference_date")?;
+    Ok(Upload {
+        id: r.try_get("id")?,
+        dataset_id: r.try_get("dataset_id")?,
+        dataset_version: r.try_get("dataset_version")?,
+        file_name: r.try_get("file_name")?,
+        sha256: r.try_get("sha256")?,
+        bytes: r.try_get("bytes")?,
+        n_rows: r.try_get("n_rows")?,
+        reference_date: reference
+            .parse()
+            .map_err(|_| corrupt("an upload's reference date"))?,
+        report: serde_json::from_str(&report).map_err(|_| corrupt("an upload report"))?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
     })
 }
