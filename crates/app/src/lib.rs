@@ -465,6 +465,28 @@ impl App {
         Ok(out)
     }
 
+    /// Overdue confirmations as a named user sees them: a holder their organisation's,
+    /// case officers and admins every holder's.
+    pub async fn catalog_overdue_for(
+        &self,
+        actor: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Vec<OverdueDescription>, AppError> {
+        let user = self.user(actor).await?;
+        let all = user.has(Role::CaseOfficer) || user.has(Role::Admin);
+        if !all && !user.has(Role::DataHolder) {
+            return Err(AppError::Refused(format!(
+                "overdue confirmations are shown to data holders and case officers; user '{}' is neither",
+                user.id
+            )));
+        }
+        let mut rows = self.catalog_overdue(now).await?;
+        if !all {
+            rows.retain(|o| o.holder == user.organisation);
+        }
+        Ok(rows)
+    }
+
     /// Search and browse: every filter given must match. Public.
     pub async fn catalog_search(
         &self,
@@ -1580,6 +1602,16 @@ impl App {
     /// The audit log's entries and whether the chain is intact.
     pub async fn audit_verify(&self) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
         Ok(self.store.verify_audit().await?)
+    }
+
+    /// The audit check as a named user (the API's): admins only.
+    pub async fn audit_verify_by(
+        &self,
+        actor: &str,
+    ) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
+        let user = self.user(actor).await?;
+        Self::require(&user, Role::Admin, "verifying the audit log")?;
+        self.audit_verify().await
     }
 }
 

@@ -124,6 +124,15 @@ impl App {
         Ok(out)
     }
 
+    /// What is missing before an application can be submitted (empty when complete).
+    pub async fn application_problems(
+        &self,
+        content: &hdab_permits::ApplicationContent,
+    ) -> Result<Vec<String>, AppError> {
+        let all = self.store.datasets().await?;
+        Ok(content.completeness_problems(&Self::catalogue_lookup(&all)))
+    }
+
     /// The current description of one dataset. Public.
     pub async fn dataset(&self, dataset_id: &str) -> Result<DatasetVersion, AppError> {
         self.store

@@ -108,6 +108,15 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed on start).
+        #[arg(long, env = "HDAB_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The largest upload accepted over HTTP, in MiB.
+        #[arg(long, default_value_t = 65536)]
+        max_upload_mib: u64,
+    },
     /// Generate synthetic registers of any size (for benchmarks and tests).
     Synth {
         #[arg(long)]
@@ -132,6 +141,18 @@ pub enum UsersCmd {
         /// admin, data_holder, applicant, case_officer, decision_maker, optout_registrar
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+    },
+    /// Set a user's password for the web pages (an admin for anyone, a user for themselves).
+    /// The password is read from standard input, never from the command line.
+    Password {
+        #[arg(long)]
+        id: String,
+    },
+    /// Create an API token for the acting user (printed once).
+    Token {
+        /// Which system will use the token.
+        #[arg(long)]
+        label: String,
     },
 }
 

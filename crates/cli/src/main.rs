@@ -213,6 +213,37 @@ async fn run(cli: Cli) -> Result<()> {
             app.add_user(cli.acting_user.as_deref(), &user).await?;
             println!("added user {id}");
         }
+        Command::Users(UsersCmd::Password { id }) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            app.set_password(&actor(&cli)?, id, password).await?;
+            println!("password set for {id}; their open sessions have ended");
+        }
+        Command::Users(UsersCmd::Token { label }) => {
+            let token = app.create_api_token(&actor(&cli)?, label).await?;
+            println!("{token}");
+            eprintln!("send it as `Authorization: Bearer <token>`; it is not shown again");
+        }
+        Command::Serve {
+            listen,
+            max_upload_mib,
+        } => {
+            let mut state = hdab_server::ServerState::new(app.clone());
+            state.max_upload_bytes = max_upload_mib.saturating_mul(1 << 20);
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let (addr, task) = hdab_server::serve(state, *listen, shutdown)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            println!("hdab listening on http://{addr}/ (API: http://{addr}/api/openapi.json)");
+            task.await
+                .context("the server task failed")?
+                .context("serving")?;
+        }
         Command::Catalog(CatalogCmd::Register { file, data }) => {
             let text = read_input(&Some(file.clone()))?;
             let v = app

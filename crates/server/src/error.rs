@@ -1,0 +1,146 @@
+//! One mapping from domain errors to HTTP: status, and a readable page or JSON body. Internal
+//! failures are logged with a reference the caller can quote; their text is never shown.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hdab_app::AppError;
+use hdab_pipeline::PipelineError;
+use hdab_store::StoreError;
+
+/// How the caller wants an error: the API speaks JSON, pages speak HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Json,
+    Html,
+}
+
+/// An error on its way to the caller.
+#[derive(Debug)]
+pub struct WebError {
+    pub status: StatusCode,
+    /// What the caller may read: what is wrong and what to do.
+    pub message: String,
+    pub flavour: Flavour,
+}
+
+impl WebError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> WebError {
+        WebError {
+            status,
+            message: message.into(),
+            flavour: Flavour::Json,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> WebError {
+        WebError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn unauthenticated() -> WebError {
+        WebError::new(
+            StatusCode::UNAUTHORIZED,
+            "log in first (a session cookie from /login, or an API token as `Authorization: Bearer …`)",
+        )
+    }
+
+    pub fn html(mut self) -> WebError {
+        self.flavour = Flavour::Html;
+        self
+    }
+
+    /// An internal failure: logged with a reference; the caller sees only the reference.
+    pub fn internal(what: &dyn std::fmt::Display) -> WebError {
+        let reference = uuid::Uuid::new_v4().simple().to_string();
+        let reference = &reference[..12];
+        tracing::error!(reference, "internal error: {what}");
+        WebError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "something went wrong on our side; nothing was changed by this request unless a page says so. Quote reference {reference} to the HDAB's support"
+            ),
+        )
+    }
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> WebError {
+        use hdab_permits::Refusal;
+        let status = match &e {
+            AppError::Case(Refusal::WrongState { .. } | Refusal::AlreadyExtended) => {
+                StatusCode::CONFLICT
+            }
+            AppError::Case(Refusal::NoReason(_) | Refusal::NoAssignee) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::Refused(_) | AppError::Case(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(StoreError::Exists(_)) | AppError::Store(StoreError::Conflict) => {
+                StatusCode::CONFLICT
+            }
+            AppError::Pipeline(
+                PipelineError::Rejected(_)
+                | PipelineError::InvalidRequest(_)
+                | PipelineError::Unsupported(_),
+            ) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(StoreError::Open(_) | StoreError::Database(_)) => {
+                return WebError::unavailable(&e);
+            }
+            _ => return WebError::internal(&e),
+        };
+        WebError::new(status, e.to_string())
+    }
+}
+
+impl WebError {
+    fn unavailable(e: &dyn std::fmt::Display) -> WebError {
+        let mut w = WebError::internal(e);
+        w.status = StatusCode::SERVICE_UNAVAILABLE;
+        w.message = format!(
+            "the database is not reachable just now; nothing was changed. Try again in a minute ({})",
+            w.message.rsplit_once("reference ").map_or("", |(_, r)| r)
+        );
+        w
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match self.flavour {
+            Flavour::Json => (
+                self.status,
+                axum::Json(serde_json::json!({
+                    "error": self.status.canonical_reason().unwrap_or("error"),
+                    "message": self.message,
+                })),
+            )
+                .into_response(),
+            Flavour::Html => {
+                if self.status == StatusCode::UNAUTHORIZED {
+                    return axum::response::Redirect::to("/login").into_response();
+                }
+                let page = crate::pages::error_page(self.status, &self.message);
+                (self.status, page).into_response()
+            }
+        }
+    }
+}
+
+/// Page handlers return this: any error renders as a page.
+pub type PageResult<T> = Result<T, PageError>;
+
+/// A [`WebError`] that renders as HTML.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for PageError {
+    fn from(e: E) -> PageError {
+        PageError(e.into().html())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
