@@ -591,13 +591,30 @@ impl ServerState {
     {
         let dir = self.app.settings.data_dir.join("incoming");
         std::fs::create_dir_all(&dir).map_err(|e| WebError::internal(&e))?;
-        let file = tempfile::NamedTempFile::new_in(&dir).map_err(|e| WebError::internal(&e))?;
+        let cut =
+            |e: E| WebError::bad_request(format!("the upload was cut off: {e}; send it again"));
+        // The format is told by the content (Parquet's magic bytes), never by a client's name.
+        let first = match stream.next().await {
+            Some(chunk) => chunk.map_err(cut)?,
+            None => axum::body::Bytes::new(),
+        };
+        let suffix = if first.starts_with(b"PAR1") {
+            ".parquet"
+        } else {
+            ".csv"
+        };
+        let file = tempfile::Builder::new()
+            .prefix("upload-")
+            .suffix(suffix)
+            .tempfile_in(&dir)
+            .map_err(|e| WebError::internal(&e))?;
         let mut out = tokio::fs::File::from_std(file.reopen().map_err(|e| WebError::internal(&e))?);
-        let mut n: u64 = 0;
+        let mut n: u64 = first.len() as u64;
+        out.write_all(&first)
+            .await
+            .map_err(|e| WebError::internal(&e))?;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                WebError::bad_request(format!("the upload was cut off: {e}; send it again"))
-            })?;
+            let chunk = chunk.map_err(cut)?;
             n += chunk.len() as u64;
             if n > self.max_upload_bytes {
                 return Err(WebError::new(

@@ -1,0 +1,477 @@
+//! Every endpoint, called by every kind of caller, through the router (no socket), on SQLite
+//! and — when CI provides `HDAB_TEST_POSTGRES_URL` — on PostgreSQL. Refusals are checked
+//! first and must leave no trace; then each endpoint is called by those who may call it.
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use hdab_app::{App, CaseOptions, Settings};
+use hdab_permits::{CaseCommand, Role, User};
+use hdab_server::{ServerState, router};
+use std::collections::HashMap;
+use std::path::Path;
+use tower::ServiceExt;
+
+fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// A fresh database: a SQLite file, and a new PostgreSQL database when CI has a server.
+async fn fresh_settings(dir: &Path) -> Vec<(&'static str, Settings)> {
+    let mut all = vec![("sqlite", Settings::under(&dir.join("sqlite")))];
+    if let Ok(admin_url) = std::env::var("HDAB_TEST_POSTGRES_URL") {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("hdab_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let mut pg = Settings::under(&dir.join("pg"));
+        pg.database_url = format!("{base}/{name}");
+        all.push(("postgres", pg));
+    }
+    all
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Who {
+    Anonymous,
+    Admin,
+    Holder,
+    OtherHolder,
+    Applicant,
+    OtherApplicant,
+    Officer,
+    DecisionMaker,
+    Registrar,
+}
+
+use Who::*;
+
+const EVERYONE: [Who; 9] = [
+    Anonymous,
+    Admin,
+    Holder,
+    OtherHolder,
+    Applicant,
+    OtherApplicant,
+    Officer,
+    DecisionMaker,
+    Registrar,
+];
+const LOGGED_IN: [Who; 8] = [
+    Admin,
+    Holder,
+    OtherHolder,
+    Applicant,
+    OtherApplicant,
+    Officer,
+    DecisionMaker,
+    Registrar,
+];
+
+/// The ids the fixture made.
+struct Fixture {
+    tokens: HashMap<Who, String>,
+    draft: String,
+    taken: String,
+    to_decide: String,
+    permit: String,
+    data_request: String,
+}
+
+fn user(id: &str, org: &str, role: Role) -> User {
+    User {
+        id: id.into(),
+        name: id.into(),
+        organisation: org.into(),
+        roles: vec![role],
+    }
+}
+
+async fn fixture(app: &App) -> Fixture {
+    let ok = |e: hdab_app::AppError| -> ! { panic!("fixture: {e}") };
+    app.keys_add(None, true).await.unwrap_or_else(|e| ok(e));
+    app.add_user(None, &user("admin", "socialstyrelsen", Role::Admin))
+        .await
+        .unwrap_or_else(|e| ok(e));
+    let people = [
+        (Holder, user("sara", "socialstyrelsen", Role::DataHolder)),
+        (
+            OtherHolder,
+            user("hugo", "region-halland", Role::DataHolder),
+        ),
+        (
+            Applicant,
+            user("anna", "karolinska-institutet", Role::Applicant),
+        ),
+        (
+            OtherApplicant,
+            user("bo", "lunds-universitet", Role::Applicant),
+        ),
+        (Officer, user("olle", "socialstyrelsen", Role::CaseOfficer)),
+        (
+            DecisionMaker,
+            user("dora", "socialstyrelsen", Role::DecisionMaker),
+        ),
+        (
+            Registrar,
+            user("otto", "socialstyrelsen", Role::OptOutRegistrar),
+        ),
+    ];
+    let mut tokens = HashMap::new();
+    tokens.insert(
+        Admin,
+        app.create_api_token("admin", "tests")
+            .await
+            .unwrap_or_else(|e| ok(e)),
+    );
+    for (who, u) in &people {
+        app.add_user(Some("admin"), u)
+            .await
+            .unwrap_or_else(|e| ok(e));
+        tokens.insert(
+            *who,
+            app.create_api_token(&u.id, "tests")
+                .await
+                .unwrap_or_else(|e| ok(e)),
+        );
+    }
+    for name in ["slutenvard", "lakemedel"] {
+        app.register_dataset("sara", &read(&format!("catalog/{name}.toml")))
+            .await
+            .unwrap_or_else(|e| ok(e));
+        app.upload(
+            "sara",
+            name,
+            &repo().join(format!("sample-data/{name}.csv")),
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 31),
+        )
+        .await
+        .unwrap_or_else(|e| ok(e));
+    }
+    let application = read("pipelines/demo-application.toml");
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(
+            app.create_application("anna", &application)
+                .await
+                .unwrap_or_else(|e| ok(e)),
+        );
+    }
+    let run = |who: &'static str, id: String, c: CaseCommand, comment: &'static str| async move {
+        app.case_command(who, &id, c, comment, CaseOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("fixture: {e}"))
+    };
+    for id in &ids[1..] {
+        run("anna", id.clone(), CaseCommand::Submit, "").await;
+        run("olle", id.clone(), CaseCommand::Take, "").await;
+    }
+    let (_, permit) = run("dora", ids[3].clone(), CaseCommand::Approve, "as asked").await;
+    let data_request = app
+        .submit_data_request("anna", &read("pipelines/demo-data-request.toml"))
+        .await
+        .unwrap_or_else(|e| ok(e));
+    Fixture {
+        tokens,
+        draft: ids[0].clone(),
+        taken: ids[1].clone(),
+        to_decide: ids[2].clone(),
+        permit: permit.unwrap_or_else(|| panic!("approval made no permit")),
+        data_request,
+    }
+}
+
+/// One endpoint: who may call it (and gets `ok`), and what the others get.
+struct Row {
+    method: &'static str,
+    path: String,
+    body: Payload,
+    allowed: Vec<Who>,
+    ok: u16,
+    /// What everyone else gets (anonymous callers of protected API endpoints get 401 and
+    /// of protected pages a redirect to the login page, whatever this says).
+    refused: u16,
+    /// Exceptions to `refused` (e.g. 404 for an application the caller may not know of).
+    except: Vec<(Who, u16)>,
+}
+
+#[derive(Clone)]
+enum Payload {
+    None,
+    Json(serde_json::Value),
+    Text(&'static str, String),
+    Bytes(&'static str, Vec<u8>),
+}
+
+fn row(method: &'static str, path: impl Into<String>, allowed: &[Who], ok: u16) -> Row {
+    Row {
+        method,
+        path: path.into(),
+        body: Payload::None,
+        allowed: allowed.to_vec(),
+        ok,
+        refused: 403,
+        except: Vec::new(),
+    }
+}
+
+impl Row {
+    fn body(mut self, b: Payload) -> Row {
+        self.body = b;
+        self
+    }
+    fn refused(mut self, status: u16) -> Row {
+        self.refused = status;
+        self
+    }
+    fn except(mut self, who: Who, status: u16) -> Row {
+        self.except.push((who, status));
+        self
+    }
+    fn expected(&self, who: Who) -> u16 {
+        if self.allowed.contains(&who) {
+            return self.ok;
+        }
+        if who == Anonymous {
+            return if self.path.starts_with("/api/") {
+                401
+            } else {
+                303
+            };
+        }
+        self.except
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map_or(self.refused, |(_, s)| *s)
+    }
+}
+
+fn table(f: &Fixture) -> Vec<Row> {
+    let application: serde_json::Value =
+        toml::from_str(&read("pipelines/demo-application.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let data_request: serde_json::Value =
+        toml::from_str(&read("pipelines/demo-data-request.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let new_dataset = read("catalog/dodsorsak.toml");
+    let csv = std::fs::read(repo().join("sample-data/slutenvard.csv")).unwrap_or_default();
+    let (draft, taken, to_decide, permit, dr) =
+        (&f.draft, &f.taken, &f.to_decide, &f.permit, &f.data_request);
+    let officers = [Admin, Officer, DecisionMaker];
+    vec![
+        row("GET", "/api/openapi.json", &EVERYONE, 200),
+        row("GET", "/api/v1/me", &LOGGED_IN, 200),
+        row("GET", "/api/v1/users", &[Admin], 200),
+        row("POST", "/api/v1/users", &[Admin], 201).body(Payload::Json(serde_json::json!({
+            "id": "newbie", "name": "New Officer", "organisation": "socialstyrelsen",
+            "roles": ["case_officer"], "password": "a long enough password"
+        }))),
+        row("POST", "/api/v1/tokens", &LOGGED_IN, 201)
+            .body(Payload::Json(serde_json::json!({"label": "router test"}))),
+        row("GET", "/api/v1/catalog?text=register", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/export", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/export?format=jsonld&dataset=slutenvard", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/overdue", &[Admin, Holder, OtherHolder, Officer], 200),
+        row("GET", "/api/v1/catalog/slutenvard", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/slutenvard/versions", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/slutenvard/diff?from=1&to=1", &EVERYONE, 200),
+        row("POST", "/api/v1/catalog", &[Holder, Admin], 201)
+            .body(Payload::Text("application/toml", new_dataset)),
+        row("POST", "/api/v1/catalog/slutenvard/confirm", &[Holder, Admin], 200),
+        row("GET", "/api/v1/catalog/slutenvard/uploads", &[Holder, Admin, Officer], 200),
+        row("PUT", "/api/v1/catalog/slutenvard/uploads?reference_date=2024-03-31", &[Holder], 201)
+            .body(Payload::Bytes("text/csv", csv))
+            .except(Admin, 201),
+        row("GET", "/api/v1/applications", &LOGGED_IN, 200),
+        row("POST", "/api/v1/applications", &[Applicant, OtherApplicant], 201)
+            .body(Payload::Json(application.clone())),
+        row("GET", format!("/api/v1/applications/{draft}"), &[Applicant, Admin, DecisionMaker], 200)
+            .refused(404),
+        row("PUT", format!("/api/v1/applications/{draft}"), &[Applicant], 204)
+            .body(Payload::Json(application))
+            .refused(404),
+        row("POST", format!("/api/v1/applications/{taken}/commands"), &[Officer], 200)
+            .body(Payload::Json(serde_json::json!({"command": "return", "comment": "add the ethics approval's decision"})))
+            .except(Holder, 404).except(OtherHolder, 404).except(OtherApplicant, 404).except(Registrar, 404),
+        row("POST", format!("/api/v1/applications/{to_decide}/commands"), &[DecisionMaker], 200)
+            .body(Payload::Json(serde_json::json!({"command": "approve", "comment": "meets Art. 68", "conditions": ["output checking"]})))
+            .except(Holder, 404).except(OtherHolder, 404).except(OtherApplicant, 404).except(Registrar, 404),
+        row("GET", "/api/v1/queue", &officers, 200),
+        row("GET", "/api/v1/register", &EVERYONE, 200),
+        row("GET", "/api/v1/permits", &LOGGED_IN, 200),
+        row("GET", "/api/v1/permits?all=true", &officers, 200),
+        row("GET", format!("/api/v1/permits/{permit}"), &[Applicant, Admin, Officer, DecisionMaker], 200),
+        row("POST", format!("/api/v1/permits/{permit}/extractions"), &[Officer], 201),
+        row("POST", format!("/api/v1/permits/{permit}/amend"), &[DecisionMaker], 200)
+            .body(Payload::Json(serde_json::json!({"reason": "a new analyst", "add": ["bo"]}))),
+        row("POST", "/api/v1/optouts", &[Registrar], 200).body(Payload::Json(
+            serde_json::json!({"lines": "19121212-1212\nnot a number\n", "opt_out": true}),
+        )),
+        row("POST", "/api/v1/optouts/status", &[Registrar], 200)
+            .body(Payload::Json(serde_json::json!({"lines": "19121212-1212\n"}))),
+        row("POST", "/api/v1/data-requests", &[Applicant, OtherApplicant], 201)
+            .body(Payload::Json(data_request)),
+        row("GET", format!("/api/v1/data-requests/{dr}"), &[Applicant, Admin, Officer], 200)
+            .refused(404),
+        row("POST", format!("/api/v1/data-requests/{dr}/answer"), &[Officer], 200),
+        row("POST", "/api/v1/keys", &[Admin], 201),
+        row("POST", "/api/v1/keys/rotate", &[Admin], 200)
+            .body(Payload::Json(serde_json::json!({"reason": "yearly rotation"}))),
+        row("GET", "/api/v1/audit/verify", &[Admin], 200),
+        row("POST", format!("/api/v1/permits/{permit}/revoke"), &[DecisionMaker], 204)
+            .body(Payload::Json(serde_json::json!({"reason": "the project ended"}))),
+        // Pages.
+        row("GET", "/", &EVERYONE, 200),
+        row("GET", "/static/hdab.css", &EVERYONE, 200),
+        row("GET", "/login", &EVERYONE, 200),
+        row("GET", "/catalog?text=drug", &EVERYONE, 200),
+        row("GET", "/catalog/slutenvard", &EVERYONE, 200),
+        row("GET", "/register", &EVERYONE, 200),
+        row("GET", "/optout", &EVERYONE, 200),
+        row("GET", "/holder", &[Holder, OtherHolder, Admin], 200),
+        row("GET", "/holder/datasets/slutenvard", &[Holder, Admin], 200)
+            .except(OtherHolder, 404),
+        row("GET", "/holder/datasets/slutenvard/edit", &LOGGED_IN, 200),
+        row("GET", "/applications", &LOGGED_IN, 200),
+        row("GET", "/applications/new", &LOGGED_IN, 200),
+        row("GET", format!("/applications/{draft}"), &[Applicant, Admin, DecisionMaker], 200)
+            .refused(404),
+        row("GET", format!("/applications/{draft}/edit"), &[Applicant, Admin, DecisionMaker], 200)
+            .refused(404),
+        row("GET", "/cases", &officers, 200),
+        row("GET", "/permits", &LOGGED_IN, 200),
+        row("GET", format!("/permits/{permit}"), &[Applicant, OtherApplicant, Admin, Officer, DecisionMaker], 200),
+    ]
+}
+
+async fn call(app: &axum::Router, row: &Row, token: Option<&str>) -> (u16, String) {
+    let mut req = Request::builder().method(row.method).uri(&row.path);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let body = match &row.body {
+        Payload::None => Body::empty(),
+        Payload::Json(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        Payload::Text(ct, t) => {
+            req = req.header(header::CONTENT_TYPE, *ct);
+            Body::from(t.clone())
+        }
+        Payload::Bytes(ct, b) => {
+            req = req.header(header::CONTENT_TYPE, *ct);
+            Body::from(b.clone())
+        }
+    };
+    let req = req.body(body).unwrap_or_else(|e| panic!("{e}"));
+    let res = app
+        .clone()
+        .oneshot(req)
+        .await
+        .unwrap_or_else(|e| match e {});
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 64 << 20)
+        .await
+        .unwrap_or_default();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_each_role_as_the_permission_matrix_says() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (db, settings) in fresh_settings(dir.path()).await {
+        let app = App::open(settings)
+            .await
+            .unwrap_or_else(|e| panic!("{db}: {e}"));
+        let f = fixture(&app).await;
+        let rows = table(&f);
+        let router = router(ServerState::new(app.clone()));
+        let audit_before = app.audit_verify().await.ok().and_then(Result::ok);
+        let mut failures = Vec::new();
+        // Refusals first: none of them may change anything.
+        for r in &rows {
+            for who in EVERYONE.iter().filter(|w| !r.allowed.contains(w)) {
+                let (status, body) = call(&router, r, f.tokens.get(who).map(String::as_str)).await;
+                if status != r.expected(*who) {
+                    failures.push(format!(
+                        "[{db}] {} {} as {who:?}: {status} (expected {}): {}",
+                        r.method,
+                        r.path,
+                        r.expected(*who),
+                        body.chars().take(200).collect::<String>()
+                    ));
+                }
+                if status >= 500 {
+                    failures.push(format!(
+                        "[{db}] {} {} as {who:?}: server error",
+                        r.method, r.path
+                    ));
+                }
+            }
+        }
+        assert!(
+            app.my_permits("bo")
+                .await
+                .map(|p| p.is_empty())
+                .unwrap_or(false),
+            "[{db}] a refused amendment changed the permit"
+        );
+        let _ = audit_before;
+        for r in &rows {
+            for who in &r.allowed {
+                let (status, body) = call(&router, r, f.tokens.get(who).map(String::as_str)).await;
+                if status != r.ok {
+                    failures.push(format!(
+                        "[{db}] {} {} as {who:?}: {status} (expected {}): {}",
+                        r.method,
+                        r.path,
+                        r.ok,
+                        body.chars().take(300).collect::<String>()
+                    ));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} mismatches:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        // The successful calls did what they say.
+        assert!(
+            app.my_permits("bo")
+                .await
+                .map(|p| p.len() == 1)
+                .unwrap_or(false),
+            "[{db}] the amendment did not add the analyst"
+        );
+        let status = app
+            .permit_status("olle", &f.permit)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            status.manifests.len(),
+            2,
+            "[{db}] the extraction delivered both datasets"
+        );
+        assert!(
+            status.permit.revoked_at.is_some(),
+            "[{db}] the permit was revoked last"
+        );
+        assert!(
+            matches!(app.audit_verify().await, Ok(Ok(_))),
+            "[{db}] audit chain intact"
+        );
+    }
+}
