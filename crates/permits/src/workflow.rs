@@ -334,12 +334,21 @@ pub fn decide(
 }
 
 /// May `user` read the case (its content and history)? The applicant, the people named for
-/// SPE access, the officer who has it, decision makers and admins. Others — an applicant of
-/// another organisation, an officer without the case — may not, whatever id they guess.
+/// SPE access, the officer who has it, any case officer while a submitted case waits in the
+/// queue for someone to take it, decision makers and admins. Others — an applicant of
+/// another organisation, an officer when a colleague has the case, anyone but the applicant
+/// while it is a draft — may not, whatever id they guess.
 pub fn may_read(user: &User, case: CaseView<'_>, spe_users: &[String]) -> bool {
+    let assignee = assignee_of(case.events);
+    let waiting_in_queue = assignee.is_none()
+        && matches!(
+            state_of(case.events),
+            AppState::Submitted | AppState::UnderReview
+        );
     user.id == case.applicant
         || spe_users.contains(&user.id)
-        || assignee_of(case.events) == Some(user.id.as_str())
+        || assignee == Some(user.id.as_str())
+        || (waiting_in_queue && user.has(Role::CaseOfficer))
         || user.has(Role::DecisionMaker)
         || user.has(Role::Admin)
 }
@@ -560,6 +569,24 @@ mod tests {
         assert!(may(user("dora", &[Role::DecisionMaker])));
         assert!(!may(user("bo", &[Role::Applicant])));
         assert!(!may(user("stina", &[Role::CaseOfficer])));
+        // A submitted case no one has taken is open to every officer, to take it.
+        let submitted = history(AppState::Submitted);
+        let waiting = CaseView {
+            applicant: "anna",
+            events: &submitted,
+        };
+        assert!(may_read(
+            &user("stina", &[Role::CaseOfficer]),
+            waiting,
+            &spe
+        ));
+        assert!(!may_read(&user("bo", &[Role::Applicant]), waiting, &spe));
+        let draft = history(AppState::Draft);
+        let draft = CaseView {
+            applicant: "anna",
+            events: &draft,
+        };
+        assert!(!may_read(&user("stina", &[Role::CaseOfficer]), draft, &spe));
     }
 
     #[test]

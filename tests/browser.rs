@@ -1,0 +1,456 @@
+//! The web pages in a real headless Chromium, driven over WebDriver by clicking and typing:
+//! a holder registers a dataset and uploads its data, an applicant applies, an officer
+//! returns the application, the applicant completes it, a decision maker approves it
+//! narrower, the officer runs the extraction, and the applicant sees the delivery.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (installed by `.ci/run`, which sets
+//! HDAB_BROWSER_TESTS=1). Without that variable and without a chromedriver, it says so and
+//! passes nothing off as tested. Screenshots go to HDAB_SCREENSHOTS (default
+//! target/screenshots).
+
+use fantoccini::{ClientBuilder, Locator};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn hdab(dir: &Path, user: Option<&str>, args: &[&str], stdin: Option<&str>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
+    cmd.env_remove("HDAB_USER")
+        .env_remove("HDAB_MASTER_KEY")
+        .env("HDAB_DATA_DIR", dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(u) = user {
+        cmd.args(["--as", u]);
+    }
+    let mut child = cmd
+        .args(args)
+        .spawn()
+        .unwrap_or_else(|e| panic!("hdab: {e}"));
+    if let (Some(text), Some(mut input)) = (stdin, child.stdin.take()) {
+        let _ = input.write_all(text.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "hdab {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Starts `hdab serve` on a free port and returns its base URL.
+fn serve(dir: &Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .env("HDAB_DATA_DIR", dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("hdab serve: {e}"));
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("hdab serve printed no address: {line}"))
+        .trim_end_matches('/')
+        .to_string();
+    (Killed(child), url)
+}
+
+fn chromedriver() -> Option<(Killed, String)> {
+    let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let port = free_port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some((Killed(child), format!("http://127.0.0.1:{port}")));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
+struct Browser {
+    c: fantoccini::Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn go(&self, path: &str) {
+        self.c
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("opening {path}: {e}"));
+    }
+
+    async fn el(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .c
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(e) => e,
+            Err(e) => {
+                self.shot("failure").await;
+                let url = self
+                    .c
+                    .current_url()
+                    .await
+                    .map(|u| u.to_string())
+                    .unwrap_or_default();
+                let text = match self.c.find(Locator::Css("main")).await {
+                    Ok(m) => m.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("waiting for {css} on {url}: {e}\n{text}")
+            }
+        }
+    }
+
+    /// Clicks and, when the click leaves the page (a link, a form), waits for the next one.
+    async fn click(&self, css: &str) {
+        let before = self.c.find(Locator::Css("html")).await.ok();
+        self.el(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        if let Some(old) = before {
+            for _ in 0..200 {
+                if old.tag_name().await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    }
+
+    /// Ticks or unticks a box (no page change).
+    async fn tick(&self, css: &str) {
+        self.el(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("ticking {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self.el(css).await;
+        e.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clearing {css}: {e}"));
+        e.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.el(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading {css}: {e}"))
+    }
+
+    async fn page(&self) -> String {
+        self.c.source().await.unwrap_or_default()
+    }
+
+    async fn shot(&self, name: &str) {
+        if let Ok(png) = self.c.screenshot().await {
+            let _ = std::fs::write(self.shots.join(format!("{name}.png")), png);
+        }
+    }
+
+    async fn login(&self, user: &str) {
+        self.go("/login").await;
+        self.type_into("#user", user).await;
+        self.type_into("#password", PASSWORD).await;
+        self.click("#login").await;
+        self.el("#logout").await;
+    }
+
+    async fn logout(&self) {
+        self.click("#logout").await;
+        self.el("#nav-login").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
+    let required = std::env::var("HDAB_BROWSER_TESTS").is_ok_and(|v| v == "1");
+    let Some((_driver, driver_url)) = chromedriver() else {
+        assert!(
+            !required,
+            "HDAB_BROWSER_TESTS=1 but chromedriver is not installed"
+        );
+        eprintln!("skipped: no chromedriver (install chromium-driver, or run .ci/run)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("hdab");
+    hdab(&dir, None, &["keys", "init"], None);
+    hdab(
+        &dir,
+        None,
+        &[
+            "users",
+            "add",
+            "--id",
+            "admin",
+            "--org",
+            "socialstyrelsen",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    for (id, org, role) in [
+        ("sara", "socialstyrelsen", "data_holder"),
+        ("anna", "karolinska-institutet", "applicant"),
+        ("olle", "socialstyrelsen", "case_officer"),
+        ("dora", "socialstyrelsen", "decision_maker"),
+    ] {
+        hdab(
+            &dir,
+            Some("admin"),
+            &["users", "add", "--id", id, "--org", org, "--role", role],
+            None,
+        );
+        hdab(
+            &dir,
+            Some("admin"),
+            &["users", "password", "--id", id],
+            Some(&format!("{PASSWORD}\n")),
+        );
+    }
+    let (_server, base) = serve(&dir);
+    let shots = std::env::var_os("HDAB_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/screenshots"));
+    std::fs::create_dir_all(&shots).unwrap_or_else(|e| panic!("{e}"));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1280,1400"]
+        }),
+    );
+    let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver_url)
+        .await
+        .unwrap_or_else(|e| panic!("starting Chromium through chromedriver: {e}"));
+    let b = Browser { c, base, shots };
+
+    // The public pages.
+    b.go("/").await;
+    b.shot("01-home").await;
+    b.go("/optout").await;
+    assert!(b.page().await.contains("opt out"));
+    b.shot("02-optout").await;
+
+    // A data holder registers the in-patient register and uploads its data.
+    b.login("sara").await;
+    b.click("#new-dataset").await;
+    let description = std::fs::read_to_string(repo().join("catalog/slutenvard.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    b.type_into("#description", &description).await;
+    b.click("#save-description").await;
+    assert!(b.text("#notice").await.contains("saved"));
+    b.type_into("#reference_date", "2024-03-31").await;
+    let csv = repo().join("sample-data/slutenvard.csv");
+    b.el("#file")
+        .await
+        .send_keys(&csv.canonicalize().unwrap_or(csv).display().to_string())
+        .await
+        .unwrap_or_else(|e| panic!("choosing the file: {e}"));
+    b.click("#upload").await;
+    assert!(b.text("#notice").await.contains("passed its checks"));
+    assert!(
+        b.text("#uploads").await.contains("4010"),
+        "the upload's rows are shown"
+    );
+    b.shot("03-holder-dataset-uploaded").await;
+    b.go("/catalog/slutenvard").await;
+    b.shot("04-catalogue-dataset").await;
+    b.logout().await;
+
+    // An applicant applies, choosing the dataset and variables from the catalogue.
+    b.login("anna").await;
+    b.click("#new-application").await;
+    b.type_into("#title", "Readmissions after myocardial infarction")
+        .await;
+    b.type_into(
+        "#intended_use",
+        "Describe readmissions within a year of a first infarction by sex and age.",
+    )
+    .await;
+    b.type_into(
+        "#expected_benefit",
+        "Evidence for follow-up care after discharge.",
+    )
+    .await;
+    b.type_into(
+        "#why_not_anonymised",
+        "Admissions must be linked per person over time.",
+    )
+    .await;
+    b.tick("#ds-slutenvard").await;
+    for v in ["KON", "ALDER", "INDATUM", "HDIA", "LAN"] {
+        b.tick(&format!("#var-slutenvard-{v}")).await;
+    }
+    b.type_into("#codes-slutenvard", "I21, I22").await;
+    b.type_into("#code-columns-slutenvard", "HDIA, DIA1").await;
+    b.shot("05-application-form").await;
+    b.click("#save-application").await;
+    // The draft says what is missing before it can be submitted.
+    assert!(b.text("#problems").await.contains("ethics"));
+    b.click("#edit-application").await;
+    b.type_into("#ethics_reference", "Dnr 2026-04567-01").await;
+    b.click("#save-application").await;
+    b.click("#do-submit").await;
+    assert_eq!(b.text("#state").await, "submitted");
+    let case_url = b.c.current_url().await.unwrap_or_else(|e| panic!("{e}"));
+    let case_path = case_url.path().to_string();
+    b.logout().await;
+
+    // A case officer takes it from the queue and returns it.
+    b.login("olle").await;
+    b.go("/cases").await;
+    b.shot("06-queue").await;
+    b.click(&format!("#queue a[href='{case_path}']")).await;
+    b.click("#do-take").await;
+    b.type_into(
+        "#comment-return",
+        "Describe the safeguards for the analysis environment.",
+    )
+    .await;
+    b.click("#do-return").await;
+    assert_eq!(b.text("#state").await, "incomplete");
+    b.logout().await;
+
+    // The applicant completes it and submits it again.
+    b.login("anna").await;
+    b.go(&case_path).await;
+    assert!(b.text("#events").await.contains("safeguards"));
+    b.click("#edit-application").await;
+    b.type_into(
+        "#safeguards",
+        "Analysis only inside the SPE; output checked before release.",
+    )
+    .await;
+    b.click("#save-application").await;
+    b.click("#do-submit").await;
+    assert_eq!(b.text("#state").await, "submitted");
+    b.logout().await;
+
+    // The officer resumes the review of the completed case.
+    b.login("olle").await;
+    b.go(&case_path).await;
+    b.click("#do-take").await;
+    assert_eq!(b.text("#state").await, "under_review");
+    b.logout().await;
+
+    // A decision maker, who did not prepare the case, approves it without the county.
+    b.login("dora").await;
+    b.go(&case_path).await;
+    b.shot("07-case-page").await;
+    b.tick("#keep-slutenvard-LAN").await;
+    b.type_into(
+        "#comment-approve",
+        "Approved without county: not needed for the stated aim.",
+    )
+    .await;
+    b.click("#do-approve").await;
+    let permit_url = b.c.current_url().await.unwrap_or_else(|e| panic!("{e}"));
+    let permit_path = permit_url.path().to_string();
+    assert!(permit_path.starts_with("/permits/P-"), "{permit_path}");
+    let granted = b.text("#granted").await;
+    assert!(
+        !granted.contains("LAN") && granted.contains("HDIA"),
+        "{granted}"
+    );
+    b.logout().await;
+
+    // The officer runs the extraction.
+    b.login("olle").await;
+    b.go(&permit_path).await;
+    b.click("#run-extraction").await;
+    assert!(b.text("#notice").await.contains("delivered"));
+    b.logout().await;
+
+    // The applicant sees the delivery.
+    b.login("anna").await;
+    b.click("#nav-permits").await;
+    b.click(&format!("#permits a[href='{permit_path}']")).await;
+    let delivery = b.text("#delivery-slutenvard").await;
+    b.shot("08-permit-delivery").await;
+    assert!(
+        delivery.contains("part-0.parquet") || delivery.contains(".parquet"),
+        "{delivery}"
+    );
+    assert!(
+        !delivery.contains("LAN"),
+        "the narrowed-away variable is not delivered: {delivery}"
+    );
+    let delivered: u64 = b
+        .text("#delivery-slutenvard td.delivered")
+        .await
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(delivered > 0, "rows were delivered");
+    // And it is really there, in the SPE folder the manifest names.
+    let permit_id = permit_path.trim_start_matches("/permits/");
+    let manifest =
+        std::fs::read_to_string(dir.join(format!("spe/{permit_id}/slutenvard/manifest.json")))
+            .unwrap_or_else(|e| panic!("the delivery's manifest: {e}"));
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m["rows"]["delivered"].as_u64(), Some(delivered));
+    b.go("/register").await;
+    assert!(b.text("#register").await.contains("approved"));
+    b.shot("09-register").await;
+    let _ = b.c.close().await;
+}
