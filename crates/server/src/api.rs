@@ -205,16 +205,37 @@ async fn list_users(State(s): State<ServerState>, caller: Caller) -> ApiResult<J
     ))
 }
 
+/// A role from the permission matrix.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleName {
+    Admin,
+    DataHolder,
+    Applicant,
+    CaseOfficer,
+    DecisionMaker,
+    OptoutRegistrar,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewUser {
-    #[schema(example = "anna")]
+    #[schema(
+        example = "anna",
+        pattern = "^[A-Za-z0-9._-]+$",
+        min_length = 1,
+        max_length = 64
+    )]
     id: String,
+    #[schema(min_length = 1, pattern = "\\S")]
     name: String,
+    #[schema(min_length = 1, pattern = "\\S")]
     organisation: String,
     /// admin, data_holder, applicant, case_officer, decision_maker, optout_registrar
-    roles: Vec<String>,
+    #[schema(min_items = 1, inline)]
+    roles: Vec<RoleName>,
     /// At least 12 characters; omit for an account that only uses API tokens.
     #[serde(default)]
+    #[schema(min_length = 12)]
     password: Option<String>,
 }
 
@@ -230,16 +251,17 @@ async fn add_user(
     let roles = new
         .roles
         .iter()
-        .map(|r| {
-            Role::parse(r).ok_or_else(|| {
-                WebError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("unknown role '{r}'"),
-                )
-            })
+        .map(|r| match r {
+            RoleName::Admin => Role::Admin,
+            RoleName::DataHolder => Role::DataHolder,
+            RoleName::Applicant => Role::Applicant,
+            RoleName::CaseOfficer => Role::CaseOfficer,
+            RoleName::DecisionMaker => Role::DecisionMaker,
+            RoleName::OptoutRegistrar => Role::OptOutRegistrar,
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    if new.id.trim().is_empty()
+        .collect::<Vec<_>>();
+    if new.id.is_empty()
+        || new.id.len() > 64
         || !new
             .id
             .chars()
@@ -247,7 +269,7 @@ async fn add_user(
     {
         return Err(WebError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "a user id is letters, digits, '-', '_' or '.'",
+            "a user id is 1 to 64 letters, digits, '-', '_' or '.'",
         ));
     }
     let user = User {
@@ -274,6 +296,7 @@ async fn add_user(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewToken {
     /// Which system uses the token.
+    #[schema(min_length = 1, pattern = "\\S")]
     label: String,
 }
 
@@ -327,6 +350,7 @@ fn dataset_out(d: &hdab_store::DatasetVersion) -> ApiResult<DatasetOut> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogParams {
     /// Words in title, description, keywords or variables.
     text: Option<String>,
@@ -339,7 +363,7 @@ pub struct CatalogParams {
 
 /// Searches the catalogue (public).
 #[utoipa::path(get, path = "/api/v1/catalog", tag = "catalogue", params(CatalogParams),
-    responses((status = 200, body = [DatasetOut])))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 200, body = [DatasetOut])))]
 async fn search_catalog(
     State(s): State<ServerState>,
     Query(p): Query<CatalogParams>,
@@ -358,7 +382,7 @@ async fn search_catalog(
 
 /// Registers a description (TOML, as in `catalog/`), or a new version of it (data holders).
 #[utoipa::path(post, path = "/api/v1/catalog", tag = "catalogue",
-    request_body(content = String, content_type = "application/toml", description = "The description in TOML"),
+    request_body(content = String, content_type = "text/plain", description = "The description in TOML, as in the catalog/ folder"),
     responses((status = 201, body = DatasetOut), (status = 401), (status = 403), (status = 422)))]
 async fn register_dataset(
     State(s): State<ServerState>,
@@ -370,8 +394,10 @@ async fn register_dataset(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `turtle` (default) or `jsonld`.
+    #[param(pattern = "^(turtle|jsonld)$")]
     format: Option<String>,
     /// One dataset only.
     dataset: Option<String>,
@@ -379,7 +405,7 @@ pub struct ExportParams {
 
 /// The catalogue as DCAT-AP 3 / HealthDCAT-AP RDF (public).
 #[utoipa::path(get, path = "/api/v1/catalog/export", tag = "catalogue", params(ExportParams),
-    responses((status = 200, content_type = "text/turtle", body = String), (status = 404), (status = 422)))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 200, description = "Turtle, or JSON-LD with format=jsonld", content((String = "text/turtle"), (Vec<serde_json::Value> = "application/ld+json"))), (status = 404), (status = 422)))]
 async fn export_catalog(
     State(s): State<ServerState>,
     Query(p): Query<ExportParams>,
@@ -452,6 +478,7 @@ async fn dataset_versions(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiffParams {
     from: i64,
     to: i64,
@@ -553,9 +580,11 @@ async fn list_uploads(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The date the extract was made (decides the century of 10-digit personnummer);
     /// today if not given.
+    #[param(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     reference_date: Option<NaiveDate>,
 }
 
@@ -564,7 +593,7 @@ pub struct UploadParams {
 #[utoipa::path(put, path = "/api/v1/catalog/{dataset_id}/uploads", tag = "catalogue",
     params(("dataset_id" = String, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = UploadOut), (status = 401), (status = 403), (status = 404), (status = 413), (status = 422)))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 201, body = UploadOut), (status = 401), (status = 403), (status = 404), (status = 413), (status = 422)))]
 async fn upload(
     State(s): State<ServerState>,
     caller: Caller,
@@ -682,7 +711,7 @@ pub struct CreatedOut {
 
 /// Saves a draft application (applicants). Submit it with the `submit` command.
 #[utoipa::path(post, path = "/api/v1/applications", tag = "applications",
-    request_body(content = Object, description = "The application (EHDS Art. 67 content), as in pipelines/demo-application.toml"),
+    request_body(content = crate::schemas::ApplicationSchema),
     responses((status = 201, body = CreatedOut), (status = 401), (status = 403), (status = 422)))]
 async fn create_application(
     State(s): State<ServerState>,
@@ -741,7 +770,7 @@ async fn show_application(
 /// Replaces a draft's or returned application's content (its applicant).
 #[utoipa::path(put, path = "/api/v1/applications/{application_id}", tag = "applications",
     params(("application_id" = String, Path)),
-    request_body(content = Object),
+    request_body(content = crate::schemas::ApplicationSchema),
     responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 422)))]
 async fn update_application(
     State(s): State<ServerState>,
@@ -755,10 +784,24 @@ async fn update_application(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A case command; who may run which is the permission matrix.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandName {
+    Submit,
+    Take,
+    Assign,
+    Return,
+    Extend,
+    Approve,
+    Reject,
+    Withdraw,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CommandIn {
-    /// submit, take, assign, return, extend, approve, reject, withdraw
-    command: String,
+    #[schema(inline)]
+    command: CommandName,
     /// The reason (required for return, extend, approve, reject).
     #[serde(default)]
     comment: String,
@@ -767,7 +810,7 @@ pub struct CommandIn {
     assign_to: Option<String>,
     /// `approve`: a narrower extraction spec than asked for.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<crate::schemas::ExtractionSpecSchema>)]
     narrowed: Option<ExtractionSpec>,
     /// `approve`: conditions attached to the permit.
     #[serde(default)]
@@ -794,15 +837,16 @@ async fn case_command(
     Body422(c): Body422<CommandIn>,
 ) -> ApiResult<Json<CommandOut>> {
     let actor = caller.id()?;
-    let command = CaseCommand::parse(&c.command).ok_or_else(|| {
-        WebError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "unknown command '{}': one of submit, take, assign, return, extend, approve, reject, withdraw",
-                c.command
-            ),
-        )
-    })?;
+    let command = match c.command {
+        CommandName::Submit => CaseCommand::Submit,
+        CommandName::Take => CaseCommand::Take,
+        CommandName::Assign => CaseCommand::Assign,
+        CommandName::Return => CaseCommand::Return,
+        CommandName::Extend => CaseCommand::Extend,
+        CommandName::Approve => CaseCommand::Approve,
+        CommandName::Reject => CaseCommand::Reject,
+        CommandName::Withdraw => CaseCommand::Withdraw,
+    };
     let (state, permit_id) = s
         .app
         .case_command(
@@ -898,6 +942,7 @@ async fn register(State(s): State<ServerState>) -> ApiResult<Json<Vec<RegisterOu
 // ---- permits -------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PermitListParams {
     /// `true`: every permit (case officers, decision makers, admins).
     all: Option<bool>,
@@ -905,7 +950,7 @@ pub struct PermitListParams {
 
 /// The permits the caller is named in, or every permit for officers with `all=true`.
 #[utoipa::path(get, path = "/api/v1/permits", tag = "permits", params(PermitListParams),
-    responses((status = 200, body = [Object]), (status = 401), (status = 403)))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 200, body = [Object]), (status = 401), (status = 403)))]
 async fn list_permits(
     State(s): State<ServerState>,
     caller: Caller,
@@ -935,6 +980,7 @@ async fn show_permit(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReasonIn {
+    #[schema(min_length = 1, pattern = "\\S")]
     reason: String,
 }
 
@@ -956,6 +1002,7 @@ async fn revoke_permit(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AmendIn {
+    #[schema(min_length = 1, pattern = "\\S")]
     reason: String,
     /// Users to add to the SPE.
     #[serde(default)]
@@ -988,8 +1035,10 @@ async fn amend_permit(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExtractParams {
     /// `zstd` (default) or `snappy` (for R builds without zstd).
+    #[param(pattern = "^(zstd|snappy)$")]
     compression: Option<String>,
 }
 
@@ -1005,7 +1054,7 @@ pub struct DeliveryOut {
 /// Runs the extraction of a permit into its SPE folder (case officers).
 #[utoipa::path(post, path = "/api/v1/permits/{permit_id}/extractions", tag = "permits",
     params(("permit_id" = String, Path), ExtractParams),
-    responses((status = 201, body = [DeliveryOut]), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 201, body = [DeliveryOut]), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
 async fn extract(
     State(s): State<ServerState>,
     caller: Caller,
@@ -1050,11 +1099,13 @@ async fn extract(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OptoutIn {
     /// One personnummer or samordningsnummer per line.
+    #[schema(min_length = 1, pattern = "\\S")]
     lines: String,
     /// `true` to opt out, `false` to withdraw an opt-out.
     opt_out: bool,
     /// The date the lines were written (the century of 10-digit numbers); today if absent.
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     written_on: Option<NaiveDate>,
 }
 
@@ -1087,8 +1138,10 @@ async fn record_optouts(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusIn {
+    #[schema(min_length = 1, pattern = "\\S")]
     lines: String,
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     written_on: Option<NaiveDate>,
 }
 
@@ -1133,7 +1186,7 @@ async fn optout_status(
 
 /// Asks for anonymised statistics (applicants).
 #[utoipa::path(post, path = "/api/v1/data-requests", tag = "data-requests",
-    request_body(content = Object, description = "As in pipelines/demo-data-request.toml"),
+    request_body(content = crate::schemas::DataRequestSchema),
     responses((status = 201, body = CreatedOut), (status = 401), (status = 403), (status = 404), (status = 422)))]
 async fn submit_data_request(
     State(s): State<ServerState>,

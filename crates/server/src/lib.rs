@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod pages;
+mod schemas;
 
 use axum::Router;
 use axum::extract::Request;

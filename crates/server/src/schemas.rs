@@ -1,0 +1,178 @@
+//! OpenAPI descriptions of the bodies whose Rust types live in the domain crates (which know
+//! nothing of HTTP). Each mirrors the serde shape of its domain type field by field; the
+//! handlers deserialise into the domain type itself, so a drift between the two shows up as
+//! a schemathesis failure in CI.
+
+#![allow(dead_code)]
+
+use utoipa::ToSchema;
+
+/// EHDS Art. 53 purposes.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum PurposeName {
+    PublicHealth,
+    PolicyMaking,
+    OfficialStatistics,
+    Education,
+    ScientificResearch,
+    CareImprovement,
+}
+
+/// A data access application (EHDS Art. 67), as in `pipelines/demo-application.toml`.
+/// Saved as a draft whatever it holds; checked for completeness when submitted.
+#[derive(Debug, ToSchema)]
+#[schema(as = Application)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationSchema {
+    title: String,
+    organisation: String,
+    #[schema(inline)]
+    purpose: PurposeName,
+    intended_use: String,
+    expected_benefit: String,
+    /// User ids of everyone who will work with the data in the SPE.
+    spe_users: Vec<String>,
+    datasets: Vec<DatasetRequestSchema>,
+    /// `true`: pseudonymised data; `false`: anonymised.
+    pseudonymised: bool,
+    #[schema(required = false)]
+    why_not_anonymised: String,
+    #[schema(minimum = 0, maximum = 4294967295_u64)]
+    months_needed: u32,
+    #[schema(required = false, nullable = true)]
+    ethics_reference: Option<String>,
+    #[schema(required = false)]
+    safeguards: String,
+}
+
+/// One dataset of an application or a permit.
+#[derive(Debug, ToSchema)]
+#[schema(as = DatasetRequest)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRequestSchema {
+    dataset_id: String,
+    variables: Vec<String>,
+    #[schema(required = false)]
+    cohort: CohortSchema,
+    #[schema(required = false)]
+    generalisations: Vec<GeneralisationSchema>,
+}
+
+/// Rows are in the cohort when every condition holds.
+#[derive(Debug, ToSchema)]
+#[schema(as = Cohort)]
+#[serde(deny_unknown_fields)]
+pub struct CohortSchema {
+    #[schema(required = false)]
+    conditions: Vec<ConditionSchema>,
+}
+
+#[derive(Debug, ToSchema)]
+#[schema(as = Condition)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ConditionSchema {
+    CodePrefix(CodePrefix),
+    DateRange(DateRange),
+    AgeRange(AgeRange),
+}
+
+/// Any of `columns` starts with any of `prefixes` (ICD-10-SE `I21`, ATC `C07`).
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodePrefix {
+    columns: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+/// `column` is a date within [`from`, `to`] (either end may be open).
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DateRange {
+    column: String,
+    #[schema(format = Date, nullable = true, required = false, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    from: Option<String>,
+    #[schema(format = Date, nullable = true, required = false, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    to: Option<String>,
+}
+
+/// Age in whole years on `at`, from the birth date in the person id, within [min, max].
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgeRange {
+    #[schema(nullable = true, required = false, minimum = 0)]
+    min: Option<u32>,
+    #[schema(nullable = true, required = false, minimum = 0)]
+    max: Option<u32>,
+    #[schema(format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    at: String,
+}
+
+/// A coarsening applied to one variable before delivery.
+#[derive(Debug, ToSchema)]
+#[schema(as = Generalisation)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GeneralisationSchema {
+    DateToYear(OnColumn),
+    DateToMonth(OnColumn),
+    AgeBands(AgeBands),
+    TopCode(TopCode),
+    Truncate(Truncate),
+}
+
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnColumn {
+    column: String,
+}
+
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgeBands {
+    column: String,
+    width: u32,
+    #[schema(nullable = true, required = false)]
+    top: Option<u32>,
+}
+
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopCode {
+    column: String,
+    max: i64,
+}
+
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Truncate {
+    column: String,
+    keep: u32,
+}
+
+/// What a permit grants: a narrower version of what was asked for.
+#[derive(Debug, ToSchema)]
+#[schema(as = ExtractionSpec)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractionSpecSchema {
+    pseudonymised: bool,
+    datasets: Vec<DatasetRequestSchema>,
+}
+
+/// A request for anonymised statistics (EHDS Art. 69), as in
+/// `pipelines/demo-data-request.toml`. Checked against the catalogue: an unknown dataset or
+/// variable is refused with 422.
+#[derive(Debug, ToSchema)]
+#[schema(as = DataRequest)]
+#[serde(deny_unknown_fields)]
+pub struct DataRequestSchema {
+    title: String,
+    organisation: String,
+    #[schema(inline)]
+    purpose: PurposeName,
+    dataset_id: String,
+    group_by: Vec<String>,
+    #[schema(nullable = true, required = false)]
+    measure: Option<String>,
+    #[schema(required = false)]
+    cohort: CohortSchema,
+}
