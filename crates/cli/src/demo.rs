@@ -35,7 +35,9 @@ fn step(text: &str) {
     eprintln!("· {text}");
 }
 
-pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
+/// `database_url`: run the demo's metadata on this (empty) database instead of a SQLite file
+/// in `dir` — how the load benchmark fills PostgreSQL.
+pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) -> Result<()> {
     let source = find_source(source)?;
     if dir.exists() {
         let empty = std::fs::read_dir(dir)
@@ -52,7 +54,11 @@ pub async fn run(dir: &Path, source: Option<&Path>) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join(MARKER), "made by `hdab demo`; safe to delete\n")?;
 
-    let app = App::open(Settings::under(dir)).await?;
+    let mut settings = Settings::under(dir);
+    if let Some(url) = database_url {
+        settings.database_url = url.to_string();
+    }
+    let app = App::open(settings).await?;
     let key_id = app.keys_add(None, true).await?;
     step(&format!("master key {key_id} created (mode 600)"));
 

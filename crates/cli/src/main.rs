@@ -84,7 +84,9 @@ fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
 async fn run(cli: Cli) -> Result<()> {
     let settings = settings(&cli);
     match &cli.command {
-        Command::Demo { dir, source } => return demo::run(dir, source.as_deref()).await,
+        Command::Demo { dir, source } => {
+            return demo::run(dir, source.as_deref(), cli.database_url.as_deref()).await;
+        }
         Command::Synth { out, persons, seed } => {
             let config = hdab_synth::Config {
                 persons: *persons,
