@@ -83,6 +83,8 @@ const LOGGED_IN: [Who; 8] = [
 /// The ids the fixture made.
 struct Fixture {
     tokens: HashMap<Who, String>,
+    taken_for_form: String,
+    to_decide_by_form: String,
     draft: String,
     taken: String,
     to_decide: String,
@@ -136,8 +138,14 @@ async fn fixture(app: &App) -> Fixture {
             .await
             .unwrap_or_else(|e| ok(e)),
     );
+    app.set_password("admin", "admin", PASSWORD)
+        .await
+        .unwrap_or_else(|e| ok(e));
     for (who, u) in &people {
         app.add_user(Some("admin"), u)
+            .await
+            .unwrap_or_else(|e| ok(e));
+        app.set_password("admin", &u.id, PASSWORD)
             .await
             .unwrap_or_else(|e| ok(e));
         tokens.insert(
@@ -162,7 +170,7 @@ async fn fixture(app: &App) -> Fixture {
     }
     let application = read("pipelines/demo-application.toml");
     let mut ids = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..6 {
         ids.push(
             app.create_application("anna", &application)
                 .await
@@ -179,6 +187,7 @@ async fn fixture(app: &App) -> Fixture {
         run("olle", id.clone(), CaseCommand::Take, "").await;
     }
     let (_, permit) = run("dora", ids[3].clone(), CaseCommand::Approve, "as asked").await;
+    let (taken_for_form, to_decide_by_form) = (ids[4].clone(), ids[5].clone());
     let data_request = app
         .submit_data_request("anna", &read("pipelines/demo-data-request.toml"))
         .await
@@ -190,8 +199,12 @@ async fn fixture(app: &App) -> Fixture {
         to_decide: ids[2].clone(),
         permit: permit.unwrap_or_else(|| panic!("approval made no permit")),
         data_request,
+        taken_for_form,
+        to_decide_by_form,
     }
 }
+
+const PASSWORD: &str = "a long enough password";
 
 /// One endpoint: who may call it (and gets `ok`), and what the others get.
 struct Row {
@@ -213,6 +226,10 @@ enum Payload {
     Json(serde_json::Value),
     Text(&'static str, String),
     Bytes(&'static str, Vec<u8>),
+    /// An urlencoded form posted with the caller's session (and its CSRF token).
+    Form(String),
+    /// A multipart form with one file, posted with the caller's session.
+    Upload(Vec<u8>),
 }
 
 fn row(method: &'static str, path: impl Into<String>, allowed: &[Who], ok: u16) -> Row {
@@ -328,8 +345,6 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("POST", "/api/v1/keys/rotate", &[Admin], 200)
             .body(Payload::Json(serde_json::json!({"reason": "yearly rotation"}))),
         row("GET", "/api/v1/audit/verify", &[Admin], 200),
-        row("POST", format!("/api/v1/permits/{permit}/revoke"), &[DecisionMaker], 204)
-            .body(Payload::Json(serde_json::json!({"reason": "the project ended"}))),
         // Pages.
         row("GET", "/", &EVERYONE, 200),
         row("GET", "/static/hdab.css", &EVERYONE, 200),
@@ -351,15 +366,164 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/cases", &officers, 200),
         row("GET", "/permits", &LOGGED_IN, 200),
         row("GET", format!("/permits/{permit}"), &[Applicant, OtherApplicant, Admin, Officer, DecisionMaker], 200),
+        // Forms, posted with each caller's browser session and its CSRF token.
+        row("POST", "/holder/datasets", &[Holder, Admin], 303)
+            .body(Payload::Form(form(&[("description", &read("catalog/dodsorsak.toml"))]))),
+        row("POST", "/holder/datasets/slutenvard", &[Holder, Admin], 303)
+            .body(Payload::Form(form(&[("description", &read("catalog/slutenvard.toml"))]))),
+        row("POST", "/holder/datasets/slutenvard/confirm", &[Holder, Admin], 303).body(Payload::Form(String::new())),
+        row("POST", "/holder/datasets/slutenvard/uploads", &[Holder], 303)
+            .body(Payload::Upload(std::fs::read(repo().join("sample-data/slutenvard.csv")).unwrap_or_default()))
+            .except(Admin, 303),
+        row("POST", "/applications", &[Applicant, OtherApplicant], 303).body(Payload::Form(application_form())),
+        row("POST", format!("/applications/{draft}"), &[Applicant], 303)
+            .body(Payload::Form(application_form()))
+            .refused(404),
+        row("POST", format!("/applications/{}/command", f.taken_for_form), &[Officer], 303)
+            .body(Payload::Form(form(&[("command", "return"), ("comment", "the cohort needs an end date")])))
+            .except(Holder, 404).except(OtherHolder, 404).except(OtherApplicant, 404).except(Registrar, 404),
+        row("POST", format!("/applications/{}/command", f.to_decide_by_form), &[DecisionMaker], 303)
+            .body(Payload::Form(form(&[
+                ("command", "approve"), ("comment", "approved without county"),
+                ("keep_slutenvard", "KON"), ("keep_slutenvard", "ALDER"), ("keep_slutenvard", "INDATUM"),
+                ("keep_slutenvard", "UTDATUM"), ("keep_slutenvard", "HDIA"), ("keep_slutenvard", "DIA1"),
+                ("keep_lakemedel", "EDATUM"), ("keep_lakemedel", "ATC"), ("keep_lakemedel", "ANTAL"),
+                ("keep_lakemedel", "DDD"), ("valid_months", "24"),
+            ])))
+            .except(Holder, 404).except(OtherHolder, 404).except(OtherApplicant, 404).except(Registrar, 404),
+        row("POST", format!("/permits/{permit}/extract"), &[Officer], 303).body(Payload::Form(String::new())),
+        row("POST", "/logout", &LOGGED_IN, 303).body(Payload::Form(String::new())),
+        // Last: the permit's end.
+        row("POST", format!("/api/v1/permits/{permit}/revoke"), &[DecisionMaker], 204)
+            .body(Payload::Json(serde_json::json!({"reason": "the project ended"}))),
     ]
 }
 
-async fn call(app: &axum::Router, row: &Row, token: Option<&str>) -> (u16, String) {
+fn form(pairs: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+fn application_form() -> String {
+    form(&[
+        ("title", "Readmissions"),
+        ("organisation", "karolinska-institutet"),
+        ("purpose", "scientific_research"),
+        ("intended_use", "Describe readmissions."),
+        ("expected_benefit", "Better follow-up."),
+        ("spe_users", "anna"),
+        ("pseudonymised", "true"),
+        ("why_not_anonymised", "Linkage over time."),
+        ("months_needed", "24"),
+        ("ethics_reference", "Dnr 2026-1"),
+        ("ds", "slutenvard"),
+        ("var_slutenvard", "KON"),
+        ("var_slutenvard", "HDIA"),
+        ("codes_slutenvard", "I21"),
+        ("code_columns_slutenvard", "HDIA"),
+    ])
+}
+
+/// A browser session per caller: (cookie, CSRF token).
+type Sessions = HashMap<Who, (String, String)>;
+
+async fn sessions(app: &axum::Router) -> Sessions {
+    let mut out = HashMap::new();
+    for (who, id) in [
+        (Admin, "admin"),
+        (Holder, "sara"),
+        (OtherHolder, "hugo"),
+        (Applicant, "anna"),
+        (OtherApplicant, "bo"),
+        (Officer, "olle"),
+        (DecisionMaker, "dora"),
+        (Registrar, "otto"),
+    ] {
+        let login = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(&[("user", id), ("password", PASSWORD)])))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let res = app
+            .clone()
+            .oneshot(login)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let cookie = res
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no session for {id}: {}", res.status()))
+            .to_string();
+        let home = Request::get("/")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let res = app
+            .clone()
+            .oneshot(home)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let page = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let page = String::from_utf8_lossy(&page);
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no form token for {id}"))
+            .to_string();
+        out.insert(who, (cookie, csrf));
+    }
+    out
+}
+
+async fn call(
+    app: &axum::Router,
+    row: &Row,
+    who: Who,
+    tokens: &HashMap<Who, String>,
+    sessions: &Sessions,
+) -> (u16, String) {
     let mut req = Request::builder().method(row.method).uri(&row.path);
-    if let Some(t) = token {
+    let session = sessions.get(&who);
+    if !matches!(row.body, Payload::Form(_) | Payload::Upload(_))
+        && let Some(t) = tokens.get(&who)
+    {
         req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
     let body = match &row.body {
+        Payload::Form(text) => {
+            req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut text = text.clone();
+            if let Some((cookie, csrf)) = session {
+                req = req.header(header::COOKIE, cookie);
+                text = format!(
+                    "{}{}",
+                    form(&[("csrf", csrf)]),
+                    if text.is_empty() {
+                        String::new()
+                    } else {
+                        format!("&{text}")
+                    }
+                );
+            }
+            Body::from(text)
+        }
+        Payload::Upload(bytes) => {
+            let mut uri = row.path.clone();
+            if let Some((cookie, csrf)) = session {
+                req = req.header(header::COOKIE, cookie);
+                uri = format!("{uri}?{}", form(&[("csrf", csrf)]));
+            }
+            req = req
+                .uri(uri)
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ");
+            let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"reference_date\"\r\n\r\n2024-03-31\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../etc/x.csv\"\r\nContent-Type: text/csv\r\n\r\n".to_vec();
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n--XyZ--\r\n");
+            Body::from(body)
+        }
         Payload::None => Body::empty(),
         Payload::Json(v) => {
             req = req.header(header::CONTENT_TYPE, "application/json");
@@ -397,12 +561,13 @@ async fn every_endpoint_answers_each_role_as_the_permission_matrix_says() {
         let f = fixture(&app).await;
         let rows = table(&f);
         let router = router(ServerState::new(app.clone()));
+        let sessions = sessions(&router).await;
         let audit_before = app.audit_verify().await.ok().and_then(Result::ok);
         let mut failures = Vec::new();
         // Refusals first: none of them may change anything.
         for r in &rows {
             for who in EVERYONE.iter().filter(|w| !r.allowed.contains(w)) {
-                let (status, body) = call(&router, r, f.tokens.get(who).map(String::as_str)).await;
+                let (status, body) = call(&router, r, *who, &f.tokens, &sessions).await;
                 if status != r.expected(*who) {
                     failures.push(format!(
                         "[{db}] {} {} as {who:?}: {status} (expected {}): {}",
@@ -430,7 +595,7 @@ async fn every_endpoint_answers_each_role_as_the_permission_matrix_says() {
         let _ = audit_before;
         for r in &rows {
             for who in &r.allowed {
-                let (status, body) = call(&router, r, f.tokens.get(who).map(String::as_str)).await;
+                let (status, body) = call(&router, r, *who, &f.tokens, &sessions).await;
                 if status != r.ok {
                     failures.push(format!(
                         "[{db}] {} {} as {who:?}: {status} (expected {}): {}",
@@ -472,6 +637,30 @@ async fn every_endpoint_answers_each_role_as_the_permission_matrix_says() {
         assert!(
             matches!(app.audit_verify().await, Ok(Ok(_))),
             "[{db}] audit chain intact"
+        );
+        // The web upload named itself '../../etc/x.csv': the server chose the name.
+        let uploads = app
+            .dataset_uploads("sara", "slutenvard")
+            .await
+            .unwrap_or_default();
+        assert!(uploads.len() >= 3, "[{db}] fixture, API and form uploads");
+        assert!(
+            uploads
+                .iter()
+                .all(|u| !u.file_name.contains("x.csv") && !u.file_name.contains('/'))
+        );
+        // The form approval narrowed the permit: no county.
+        let narrowed = app
+            .my_permits("anna")
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .find(|p| p.application_id == f.to_decide_by_form)
+            .unwrap_or_else(|| panic!("[{db}] the form approval made no permit"));
+        let slutenvard = &narrowed.spec.datasets[0];
+        assert!(
+            !slutenvard.variables.contains(&"LAN".to_string())
+                && slutenvard.variables.contains(&"HDIA".to_string())
         );
     }
 }
