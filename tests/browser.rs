@@ -313,6 +313,12 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
         "the upload's rows are shown"
     );
     b.shot("03-holder-dataset-uploaded").await;
+    b.click("#profile").await;
+    assert!(
+        b.page().await.contains("<svg"),
+        "the profile draws its charts"
+    );
+    b.shot("03b-holder-upload-profile").await;
     b.go("/catalog/slutenvard").await;
     b.shot("04-catalogue-dataset").await;
     b.logout().await;

@@ -43,6 +43,7 @@ pub fn routes() -> axum::Router<ServerState> {
             "/holder/datasets/{dataset_id}/confirm",
             post(holder_confirm),
         )
+        .route("/holder/datasets/{dataset_id}/profile", get(holder_profile))
         .route(
             "/holder/datasets/{dataset_id}/uploads",
             post(holder_upload).layer(axum::extract::DefaultBodyLimit::disable()),
@@ -775,6 +776,38 @@ async fn holder_upload(
     Ok(see_other(format!(
         "/holder/datasets/{dataset_id}?notice=uploaded"
     )))
+}
+
+/// The profile of the latest upload (records per year, completeness, validity, top codes,
+/// as SVG charts) — for the holder and case officers only: top codes of raw data are not
+/// for the public page.
+async fn holder_profile(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(dataset_id): Path<String>,
+) -> PageResult<Response> {
+    let uploads = s.app.dataset_uploads(caller.id()?, &dataset_id).await?;
+    let latest = uploads.first().ok_or_else(|| {
+        hdab_app::AppError::NotFound(format!("an upload of '{dataset_id}' (upload data first)"))
+    })?;
+    let path = s
+        .app
+        .settings
+        .data_dir
+        .join("uploads")
+        .join(&latest.file_name);
+    let profile = hdab_pipeline::profile(&path, latest.reference_date)
+        .await
+        .map_err(hdab_app::AppError::from)?;
+    let mut res = Html(hdab_report::profile_html(&profile)).into_response();
+    // The report is self-contained: its own inline styles, no scripts.
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
+        ),
+    );
+    Ok(res)
 }
 
 // ---- applicants ----------------------------------------------------------------------------

@@ -357,6 +357,7 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/holder/datasets/slutenvard", &[Holder, Admin], 200)
             .except(OtherHolder, 404),
         row("GET", "/holder/datasets/slutenvard/edit", &LOGGED_IN, 200),
+        row("GET", "/holder/datasets/slutenvard/profile", &[Holder, Admin, Officer], 200),
         row("GET", "/applications", &LOGGED_IN, 200),
         row("GET", "/applications/new", &LOGGED_IN, 200),
         row("GET", format!("/applications/{draft}"), &[Applicant, Admin, DecisionMaker], 200)
