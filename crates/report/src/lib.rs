@@ -35,18 +35,33 @@ pub fn bar_chart(title: &str, bars: &[(String, f64)], max: f64, unit: &str) -> S
             .margin(6)
             .x_label_area_size(18)
             .y_label_area_size(110)
-            .build_cartesian_2d(0f64..max.max(1e-9), 0usize..bars.len().max(1));
+            .build_cartesian_2d(
+                0f64..max.max(1e-9),
+                (0usize..bars.len().max(1)).into_segmented(),
+            );
         if let Ok(mut chart) = chart {
             let labels: Vec<String> = bars.iter().map(|(l, _)| l.clone()).collect();
             let _ = chart
                 .configure_mesh()
                 .disable_y_mesh()
                 .y_labels(bars.len().max(1))
-                .y_label_formatter(&|i| labels.get(*i).cloned().unwrap_or_default())
+                .y_label_formatter(&|v| match v {
+                    SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+                    _ => String::new(),
+                })
                 .x_label_formatter(&|v| format!("{v:.0}{unit}"))
                 .draw();
+            // One band per bar, with a gap between bands so that neighbours do not merge.
             let _ = chart.draw_series(bars.iter().enumerate().map(|(i, (_, v))| {
-                Rectangle::new([(0.0, i), (*v, i + 1)], RGBColor(46, 110, 160).filled())
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (*v, SegmentValue::Exact(i + 1)),
+                    ],
+                    RGBColor(46, 110, 160).filled(),
+                );
+                bar.set_margin(3, 3, 0, 0);
+                bar
             }));
         }
         let _ = root.present();
