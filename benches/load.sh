@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hdab-target}"
-cargo build --release -p hdab -p hdab-loadgen --locked
+# HDAB_LOAD_NO_BUILD=1 uses the release binaries already in the target directory.
+[ "${HDAB_LOAD_NO_BUILD:-}" = 1 ] || cargo build --release -p hdab -p hdab-loadgen --locked
 hdab="$CARGO_TARGET_DIR/release/hdab"
 gen="$CARGO_TARGET_DIR/release/hdab-loadgen"
 seconds="${HDAB_LOAD_SECONDS:-10}"

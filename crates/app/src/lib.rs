@@ -6,6 +6,7 @@
 //! the HTTP server later mean the same thing. It prints nothing; callers render the results.
 
 pub mod accounts;
+pub mod audit;
 pub mod keyfile;
 pub mod views;
 
@@ -954,11 +955,12 @@ impl App {
                     r.id.clone(),
                 )
             });
-            let detail = format!("{} open case(s)", rows.len());
-            Ok((rows, detail))
+            Ok(rows)
         }
         .await;
-        self.audited(actor, "case.queue", "-", result).await
+        // Not audited: the queue shows what the public register shows (who applied, for
+        // what, in which state); opening a case is audited.
+        result
     }
 
     /// The public register (no login): applications received and decisions with reasons.
@@ -1227,13 +1229,31 @@ impl App {
                         compression,
                         progress: progress.map(|p| &p.rows_done),
                     };
+                    // The same inputs were delivered already: the delivery stands as it is.
+                    let folder = self.settings.spe_root.join(&permit.id).join(&request.dataset_id);
+                    let run_id = hdab_pipeline::run_id(&input);
+                    if let Some(existing) = std::fs::read(folder.join("manifest.json"))
+                        .ok()
+                        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+                        .filter(|m| m.run_id == run_id)
+                    {
+                        tracing::info!(permit = %permit.id, dataset = %request.dataset_id, "unchanged inputs: the delivery stands");
+                        break Delivery {
+                            dataset_id: request.dataset_id.clone(),
+                            folder,
+                            manifest: existing,
+                        };
+                    }
                     tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
-                    let staged = hdab_pipeline::stage_extraction(&input).await?;
+                    let mut staged = hdab_pipeline::stage_extraction(&input).await?;
                     // Someone opted out while we ran: build again rather than deliver them.
                     if self.store.optout_seq().await? != registry.seq && attempts < 5 {
                         staged.abort();
                         continue;
                     }
+                    // A signed checkpoint of the audit log travels with the delivery.
+                    let checkpoint = self.audit_checkpoint().await?;
+                    staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
                     let manifest = staged.commit()?;
                     tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
                     self.store
@@ -1600,8 +1620,9 @@ impl App {
     }
 
     /// The audit log's entries and whether the chain is intact.
+    /// The audit check: the hash chain and every signed checkpoint (see [`audit`]).
     pub async fn audit_verify(&self) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
-        Ok(self.store.verify_audit().await?)
+        Ok(self.audit_verify_report().await?.map(|r| r.entries))
     }
 
     /// The audit check as a named user (the API's): admins only.

@@ -398,8 +398,13 @@ pub enum OptoutCmd {
 pub enum AuditCmd {
     /// Print the audit log.
     Show,
-    /// Verify the hash chain; fails if an entry was edited or removed.
+    /// Verify the hash chain and every signed checkpoint (in the store and in delivery
+    /// manifests); fails if an entry was edited, removed, reordered or duplicated, or the
+    /// tail of the log was cut off.
     Verify,
+    /// Sign a checkpoint of the log's current head (run it from cron; every extraction
+    /// signs one too). Prints it as JSON for publication.
+    Checkpoint,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -650,10 +650,22 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Audit(AuditCmd::Verify) => match app.audit_verify().await? {
-            Ok(n) => println!("audit log intact: {n} entries, hash chain verified"),
+        Command::Audit(AuditCmd::Verify) => match app.audit_verify_report().await? {
+            Ok(r) => println!(
+                "audit log intact: {} entries, hash chain verified; {} signed checkpoint(s) in the store and {} in delivery manifests verified{}",
+                r.entries,
+                r.checkpoints_in_store,
+                r.checkpoints_in_manifests,
+                r.latest_checkpoint
+                    .map(|s| format!(" (latest vouches for entry {s})"))
+                    .unwrap_or_default()
+            ),
             Err(e) => anyhow::bail!("the audit log has been tampered with: {e}"),
         },
+        Command::Audit(AuditCmd::Checkpoint) => {
+            let c = app.audit_checkpoint().await?;
+            println!("{}", serde_json::to_string_pretty(&c)?);
+        }
         Command::Keys(KeysCmd::Init) | Command::Keys(KeysCmd::New) => {
             let init = matches!(cli.command, Command::Keys(KeysCmd::Init));
             let key_id = app.keys_add(cli.acting_user.as_deref(), init).await?;

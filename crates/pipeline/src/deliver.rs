@@ -81,6 +81,38 @@ pub struct Manifest {
     /// Parallel partitions of the run (part files); same inputs and partitions, same bytes.
     pub partitions: usize,
     pub software: String,
+    /// Digest of everything that decides the delivered bytes (see [`run_id`]): a run whose
+    /// id equals the delivered one is a no-op.
+    #[serde(default)]
+    pub run_id: String,
+    /// A signed checkpoint of the audit log as of this delivery (a copy outside the
+    /// database, so a cut-off log is detected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_checkpoint: Option<serde_json::Value>,
+}
+
+/// The run id of an extraction: SHA-256 over the permit, spec digest, dataset, upload
+/// checksum, opt-out registry state, key id and version, compression, partitions and
+/// software version — everything that decides the bytes delivered.
+pub fn run_id(input: &crate::ExtractionInput<'_>) -> String {
+    let mut h = Sha256::new();
+    let fields = [
+        input.permit_id.to_string(),
+        input.spec_digest.to_string(),
+        input.description.id.clone(),
+        input.upload_sha256.to_string(),
+        input.optout_registry_seq.to_string(),
+        input.key_id.to_string(),
+        input.key_version.to_string(),
+        format!("{:?}", input.compression),
+        crate::source::partitions().to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    ];
+    for f in fields {
+        h.update((f.len() as u32).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(h.finalize())
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
@@ -168,6 +200,13 @@ impl StagedDelivery {
 
     /// Writes the manifest last, fsyncs, runs the leak scanner over everything staged, and
     /// renames the delivery into place. Any failure removes the staging folder.
+    /// Puts a copy of the audit log's signed checkpoint into the manifest.
+    pub fn set_audit_checkpoint(&mut self, checkpoint: serde_json::Value) {
+        if let Some(m) = self.manifest.as_mut() {
+            m.audit_checkpoint = Some(checkpoint);
+        }
+    }
+
     pub fn commit(self) -> Result<Manifest, PipelineError> {
         let Some(manifest) = self.manifest.clone() else {
             self.abort();
@@ -243,6 +282,8 @@ mod tests {
             files: vec![],
             partitions: 1,
             software: "test".into(),
+            run_id: "ab".repeat(32),
+            audit_checkpoint: None,
         }
     }
 

@@ -232,6 +232,8 @@ pub async fn stage_extraction(
         files,
         partitions: crate::source::partitions(),
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
+        run_id: crate::deliver::run_id(input),
+        audit_checkpoint: None,
     };
     if !manifest.rows.balances() {
         staging.abort();

@@ -25,7 +25,7 @@ pub mod values;
 
 pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
-pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
+pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, run_id};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
 pub use profile::profile;
 pub use scan::{Finding, scan_delivery};

@@ -168,6 +168,16 @@ pub fn optout_registry_context() -> KeyContext<'static> {
     }
 }
 
+/// The key from which the audit log's checkpoint signing key (Ed25519) is derived.
+pub fn audit_checkpoint_context() -> KeyContext<'static> {
+    KeyContext {
+        purpose: "audit-checkpoint",
+        scope: "audit",
+        identifier_type: "none",
+        key_version: 1,
+    }
+}
+
 /// An HMAC-SHA-256 key for one purpose. ring keeps the key schedule; it is not printable.
 pub struct DerivedKey {
     key: hmac::Key,

@@ -82,6 +82,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .route("/api/v1/keys", post(add_key))
         .route("/api/v1/keys/rotate", post(rotate_keys))
         .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/audit/checkpoint", get(latest_checkpoint))
         .route("/api/openapi.json", get(openapi_json))
 }
 
@@ -98,7 +99,7 @@ pub fn routes() -> axum::Router<ServerState> {
         upload, my_applications, create_application, show_application, update_application,
         case_command, queue, register, list_permits, show_permit, revoke_permit, amend_permit,
         extract, record_optouts, optout_status, submit_data_request, show_data_request,
-        answer_data_request, add_key, rotate_keys, verify_audit
+        answer_data_request, add_key, rotate_keys, verify_audit, latest_checkpoint
     ),
     modifiers(&BearerAuth),
     tags(
@@ -1287,5 +1288,38 @@ async fn verify_audit(State(s): State<ServerState>, caller: Caller) -> ApiResult
             entries: None,
             problem: Some(e.to_string()),
         },
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointOut {
+    /// The log had this many entries …
+    seq: i64,
+    /// … and this was the last one's hash.
+    head_hash: String,
+    at: chrono::DateTime<Utc>,
+    /// Ed25519 public key (base64url) the HDAB signs checkpoints with.
+    public_key: String,
+    /// Ed25519 signature (base64url) over "hdab audit checkpoint v1\0", seq (8 bytes, big
+    /// endian) and the head hash.
+    signature: String,
+}
+
+/// The latest signed checkpoint of the audit log (public): keep copies; a log that no longer
+/// holds the entry it vouches for was cut off.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint", tag = "admin",
+    responses((status = 200, body = CheckpointOut), (status = 404, description = "no checkpoint yet")))]
+async fn latest_checkpoint(State(s): State<ServerState>) -> ApiResult<Json<CheckpointOut>> {
+    let c = s
+        .app
+        .latest_checkpoint()
+        .await?
+        .ok_or_else(|| hdab_app::AppError::NotFound("a signed checkpoint".into()))?;
+    Ok(Json(CheckpointOut {
+        seq: c.seq,
+        head_hash: c.head_hash,
+        at: c.at,
+        public_key: c.public_key,
+        signature: c.signature,
     }))
 }

@@ -441,6 +441,8 @@ struct RegisterRow {
 struct RegisterPage {
     chrome: Chrome,
     rows: Vec<RegisterRow>,
+    /// (entries, head hash, signed at, public key, signature) of the latest checkpoint.
+    checkpoint: Option<(i64, String, String, String, String)>,
 }
 
 async fn register_page(State(s): State<ServerState>, caller: Caller) -> PageResult<Response> {
@@ -463,9 +465,19 @@ async fn register_page(State(s): State<ServerState>, caller: Caller) -> PageResu
                 .unwrap_or_default(),
         })
         .collect();
+    let checkpoint = s.app.latest_checkpoint().await?.map(|c| {
+        (
+            c.seq,
+            c.head_hash,
+            c.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            c.public_key,
+            c.signature,
+        )
+    });
     Ok(render(&RegisterPage {
         chrome: Chrome::of(&caller),
         rows,
+        checkpoint,
     })?)
 }
 

@@ -329,6 +329,7 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/api/v1/permits?all=true", &officers, 200),
         row("GET", format!("/api/v1/permits/{permit}"), &[Applicant, Admin, Officer, DecisionMaker], 200),
         row("POST", format!("/api/v1/permits/{permit}/extractions"), &[Officer], 201),
+        row("GET", "/api/v1/audit/checkpoint", &EVERYONE, 200),
         row("POST", format!("/api/v1/permits/{permit}/amend"), &[DecisionMaker], 200)
             .body(Payload::Json(serde_json::json!({"reason": "a new analyst", "add": ["bo"]}))),
         row("POST", "/api/v1/optouts", &[Registrar], 200).body(Payload::Json(

@@ -3,8 +3,13 @@
 //! Entry `n` stores `hash_n = SHA-256(lp(seq) ‖ lp(at) ‖ lp(actor) ‖ lp(action) ‖ lp(object)
 //! ‖ lp(outcome) ‖ lp(detail) ‖ lp(hash_{n-1}))`, with `lp` a 4-byte length prefix and
 //! `hash_0` 64 zeros. Editing any field breaks that entry's hash; deleting an entry breaks the
-//! sequence and the next entry's link. (Cutting off the tail needs signed checkpoints: a
-//! later step.) Entries carry ids and metadata, never row values or identifiers.
+//! sequence and the next entry's link; reordering or duplicating breaks the sequence.
+//! Cutting off the tail leaves a valid shorter chain: that is caught by signed checkpoints
+//! ("the log had entry `seq` with hash `h`"), which are copied into every delivery manifest
+//! and the public register, so a copy survives outside the database. The signatures are
+//! made and checked by the caller (this crate holds no keys); [`verify_chain`] checks that the
+//! log still holds every entry a verified checkpoint vouches for. Entries carry ids and
+//! metadata, never row values or identifiers.
 
 use crate::{Store, StoreError, parse_ts, ts};
 use chrono::{DateTime, Utc};
@@ -40,6 +45,113 @@ pub enum AuditError {
     Unlinked { seq: i64 },
     #[error("audit entries are missing before entry {seq} (expected number {expected})")]
     Gap { seq: i64, expected: i64 },
+    #[error(
+        "the log ends at entry {last} but a signed checkpoint vouches for entry {checkpoint}: entries were cut off"
+    )]
+    Truncated { checkpoint: i64, last: i64 },
+    #[error(
+        "audit entry {seq} is not the entry a signed checkpoint vouches for (the log was rewritten)"
+    )]
+    Rewritten { seq: i64 },
+    #[error(
+        "the checkpoint for entry {seq} (from {source_name}) has no valid signature: forged or altered"
+    )]
+    BadCheckpoint { seq: i64, source_name: String },
+}
+
+/// An audit entry exactly as stored: its text fields as bytes, in hashing order
+/// (at, actor, action, object, outcome, detail, prev_hash), and its stored hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub seq: i64,
+    pub fields: [Vec<u8>; 7],
+    pub hash: Vec<u8>,
+}
+
+/// What a verified checkpoint vouches for: the log had entry `seq` with hash `head_hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub head_hash: String,
+}
+
+/// A signed checkpoint as stored and published. `signature` is Ed25519 over
+/// [`checkpoint_message`]; `public_key` identifies the signing key (hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub head_hash: String,
+    pub at: DateTime<Utc>,
+    pub public_key: String,
+    pub signature: String,
+}
+
+/// The bytes a checkpoint signs: a domain tag, the sequence number and the head hash.
+pub fn checkpoint_message(seq: i64, head_hash: &str) -> Vec<u8> {
+    let mut m = b"hdab audit checkpoint v1\0".to_vec();
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(head_hash.as_bytes());
+    m
+}
+
+fn entry_hash_bytes(seq: i64, fields: &[Vec<u8>; 7]) -> String {
+    let mut h = Sha256::new();
+    let seq = seq.to_string();
+    for f in std::iter::once(seq.as_bytes()).chain(fields.iter().map(Vec::as_slice)) {
+        h.update((f.len() as u32).to_be_bytes());
+        h.update(f);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Verifies a whole log: every entry's hash, the sequence 1, 2, 3, …, every link, and that
+/// every anchor (from a verified checkpoint) is still in the log. Returns the entry count.
+pub fn verify_chain(entries: &[StoredEntry], anchors: &[Anchor]) -> Result<usize, AuditError> {
+    verify_chain_from(0, GENESIS.as_bytes(), entries, anchors)
+}
+
+/// The same, for the entries after entry `start_seq` whose hash is `start_hash` (the whole
+/// log when `start_seq` is 0). Lets a long log be checked from a trusted point.
+pub fn verify_chain_from(
+    start_seq: i64,
+    start_hash: &[u8],
+    entries: &[StoredEntry],
+    anchors: &[Anchor],
+) -> Result<usize, AuditError> {
+    let mut prev: &[u8] = start_hash;
+    let mut last = start_seq;
+    for (expected, e) in (start_seq + 1..).zip(entries) {
+        if entry_hash_bytes(e.seq, &e.fields).as_bytes() != e.hash.as_slice() {
+            return Err(AuditError::Edited { seq: e.seq });
+        }
+        if e.seq != expected {
+            return Err(AuditError::Gap {
+                seq: e.seq,
+                expected,
+            });
+        }
+        if e.fields[6].as_slice() != prev {
+            return Err(AuditError::Unlinked { seq: e.seq });
+        }
+        prev = &e.hash;
+        last = e.seq;
+    }
+    for a in anchors.iter().filter(|a| a.seq > start_seq) {
+        if a.seq > last {
+            return Err(AuditError::Truncated {
+                checkpoint: a.seq,
+                last,
+            });
+        }
+        let at = (a.seq - start_seq - 1) as usize;
+        if entries
+            .get(at)
+            .is_none_or(|e| e.hash != a.head_hash.as_bytes())
+        {
+            return Err(AuditError::Rewritten { seq: a.seq });
+        }
+    }
+    Ok(entries.len())
 }
 
 /// `fields` are seq, at, actor, action, object, outcome, detail, prev_hash, in that order.
@@ -66,6 +178,13 @@ impl Store {
         let at_text = ts(at);
         for _ in 0..10 {
             let mut tx = self.pool().begin().await?;
+            // Appends take turns: on PostgreSQL a transaction-scoped advisory lock, so that
+            // many concurrent requests do not race for the same sequence number.
+            if self.is_postgres() {
+                sqlx::query("SELECT pg_advisory_xact_lock(7243001)")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -131,36 +250,86 @@ impl Store {
     }
 
     /// Walks the chain. `Ok(n)`: `n` entries, all intact. `Err`: the first break.
-    pub async fn verify_audit(&self) -> Result<Result<usize, AuditError>, StoreError> {
+    /// Every entry exactly as stored, for verification.
+    pub async fn audit_stored_entries(&self) -> Result<Vec<StoredEntry>, StoreError> {
         let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
-        let mut prev = GENESIS.to_string();
-        for (expected, r) in (1i64..).zip(rows.iter()) {
-            let seq: i64 = r.try_get("seq")?;
-            let field = |n: &str| r.try_get::<String, _>(n);
-            let computed = entry_hash([
-                &seq.to_string(),
-                &field("at")?,
-                &field("actor")?,
-                &field("action")?,
-                &field("object")?,
-                &field("outcome")?,
-                &field("detail")?,
-                &field("prev_hash")?,
-            ]);
-            if computed != field("hash")? {
-                return Ok(Err(AuditError::Edited { seq }));
-            }
-            if seq != expected {
-                return Ok(Err(AuditError::Gap { seq, expected }));
-            }
-            if field("prev_hash")? != prev {
-                return Ok(Err(AuditError::Unlinked { seq }));
-            }
-            prev = field("hash")?;
-        }
-        Ok(Ok(rows.len()))
+        rows.iter()
+            .map(|r| {
+                let f = |n: &str| r.try_get::<String, _>(n).map(String::into_bytes);
+                Ok(StoredEntry {
+                    seq: r.try_get("seq")?,
+                    fields: [
+                        f("at")?,
+                        f("actor")?,
+                        f("action")?,
+                        f("object")?,
+                        f("outcome")?,
+                        f("detail")?,
+                        f("prev_hash")?,
+                    ],
+                    hash: f("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Verifies the hash chain (edits, removals, reordering, duplication).
+    pub async fn verify_audit(&self) -> Result<Result<usize, AuditError>, StoreError> {
+        self.verify_audit_with(&[]).await
+    }
+
+    /// Verifies the hash chain and that the log still holds what each anchor vouches for
+    /// (truncation). The caller verifies the anchors' signatures.
+    pub async fn verify_audit_with(
+        &self,
+        anchors: &[Anchor],
+    ) -> Result<Result<usize, AuditError>, StoreError> {
+        Ok(verify_chain(&self.audit_stored_entries().await?, anchors))
+    }
+
+    /// The last entry's (seq, hash): what a checkpoint signs.
+    pub async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => (r.try_get("seq")?, r.try_get("hash")?),
+            None => (0, GENESIS.to_string()),
+        })
+    }
+
+    pub async fn add_checkpoint(&self, c: &Checkpoint) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_checkpoints (seq, head_hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING")
+            .bind(c.seq)
+            .bind(&c.head_hash)
+            .bind(ts(c.at))
+            .bind(&c.public_key)
+            .bind(&c.signature)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Every stored checkpoint, oldest first.
+    pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, head_hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Checkpoint {
+                    seq: r.try_get("seq")?,
+                    head_hash: r.try_get("head_hash")?,
+                    at: parse_ts(&r.try_get::<String, _>("at")?)?,
+                    public_key: r.try_get("public_key")?,
+                    signature: r.try_get("signature")?,
+                })
+            })
+            .collect()
     }
 }
 

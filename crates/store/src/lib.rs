@@ -12,7 +12,10 @@
 
 mod audit;
 
-pub use audit::{AuditEntry, AuditError};
+pub use audit::{
+    Anchor, AuditEntry, AuditError, Checkpoint, StoredEntry, checkpoint_message, verify_chain,
+    verify_chain_from,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use hdab_catalog::DatasetDescription;
@@ -115,6 +118,8 @@ pub struct RegistryState {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL rather than SQLite (SQLite's single connection already serialises writers).
+    postgres: bool,
 }
 
 impl Store {
@@ -147,7 +152,10 @@ impl Store {
         } else {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         }
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            postgres: !sqlite,
+        })
     }
 
     // ---- users -------------------------------------------------------------------------
@@ -548,17 +556,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| -> Result<CaseEvent> {
-                let command: String = r.try_get("command")?;
-                Ok(CaseEvent {
-                    command: CaseCommand::parse(&command)
-                        .ok_or_else(|| corrupt(format!("case command '{command}'")))?,
-                    actor: r.try_get("actor")?,
-                    at: parse_ts(&r.try_get::<String, _>("at")?)?,
-                    comment: r.try_get("comment")?,
-                    assignee: r.try_get("assignee")?,
-                })
-            })
+            .map(case_event_of_row)
             .collect::<Result<Vec<_>>>()?;
         Ok(StoredApplication {
             id: row.try_get("id")?,
@@ -570,19 +568,39 @@ impl Store {
         })
     }
 
-    /// Every application with its events, oldest first.
+    /// Every application with its events, oldest first. Two queries, whatever the count
+    /// (the case queue reads this on every view).
     pub async fn applications(&self) -> Result<Vec<StoredApplication>> {
-        let ids: Vec<String> = sqlx::query("SELECT id FROM applications ORDER BY created_at, id")
+        let rows = sqlx::query(
+            "SELECT id, applicant, content, created_at FROM applications ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut events: std::collections::HashMap<String, Vec<CaseEvent>> =
+            std::collections::HashMap::new();
+        for r in sqlx::query("SELECT application_id, command, actor, at, comment, assignee FROM application_events ORDER BY application_id, seq")
             .fetch_all(&self.pool)
             .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.application(&id).await?);
+        {
+            events
+                .entry(r.try_get("application_id")?)
+                .or_default()
+                .push(case_event_of_row(&r)?);
         }
-        Ok(out)
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let content: String = row.try_get("content")?;
+                Ok(StoredApplication {
+                    events: events.remove(&id).unwrap_or_default(),
+                    applicant: row.try_get("applicant")?,
+                    content: serde_json::from_str(&content)
+                        .map_err(|_| corrupt("an application's content"))?,
+                    created_at: parse_ts(&row.try_get::<String, _>("created_at")?)?,
+                    id,
+                })
+            })
+            .collect()
     }
 
     /// Replaces the content of a draft or returned application (the caller checks the state).
@@ -961,6 +979,10 @@ impl Store {
         Ok(())
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -1017,5 +1039,17 @@ fn upload_of_row(r: &sqlx::any::AnyRow) -> Result<Upload> {
         report: serde_json::from_str(&report).map_err(|_| corrupt("an upload report"))?,
         uploaded_by: r.try_get("uploaded_by")?,
         uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
+    })
+}
+
+fn case_event_of_row(r: &sqlx::any::AnyRow) -> Result<CaseEvent> {
+    let command: String = r.try_get("command")?;
+    Ok(CaseEvent {
+        command: CaseCommand::parse(&command)
+            .ok_or_else(|| corrupt(format!("case command '{command}'")))?,
+        actor: r.try_get("actor")?,
+        at: parse_ts(&r.try_get::<String, _>("at")?)?,
+        comment: r.try_get("comment")?,
+        assignee: r.try_get("assignee")?,
     })
 }

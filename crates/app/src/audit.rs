@@ -1,0 +1,148 @@
+//! Signed checkpoints of the audit log. The hash chain shows an entry was not edited, removed
+//! or moved; a checkpoint — Ed25519 over (sequence number, head hash), with a key derived from
+//! the oldest master key — shows the log once reached that entry, so cutting off its tail is
+//! detected too. Copies live outside the database: in every delivery manifest and in the
+//! public register. Verification gathers checkpoints from the store and from every manifest
+//! under the SPE root, checks each signature, then the chain against all of them.
+
+use crate::{App, AppError, keyfile};
+use chrono::Utc;
+use data_encoding::BASE64URL_NOPAD;
+use hdab_store::{Anchor, AuditError, Checkpoint, checkpoint_message};
+use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditReport {
+    pub entries: usize,
+    /// Checkpoints whose signatures were checked, by where they were found.
+    pub checkpoints_in_store: usize,
+    pub checkpoints_in_manifests: usize,
+    pub latest_checkpoint: Option<i64>,
+}
+
+fn signing_key(keyring: &keyfile::Keyring) -> Result<Ed25519KeyPair, AppError> {
+    let seed = keyring
+        .oldest()
+        .derive(&hdab_pseudonymise::audit_checkpoint_context())
+        .mac(b"ed25519 seed");
+    Ed25519KeyPair::from_seed_unchecked(&seed)
+        .map_err(|_| AppError::Key("cannot make the audit signing key".into()))
+}
+
+fn signature_ok(c: &Checkpoint, public_key: &[u8]) -> bool {
+    let Ok(sig) = BASE64URL_NOPAD.decode(c.signature.as_bytes()) else {
+        return false;
+    };
+    BASE64URL_NOPAD
+        .decode(c.public_key.as_bytes())
+        .ok()
+        .as_deref()
+        == Some(public_key)
+        && UnparsedPublicKey::new(&ED25519, public_key)
+            .verify(&checkpoint_message(c.seq, &c.head_hash), &sig)
+            .is_ok()
+}
+
+impl App {
+    /// The public key checkpoints are signed with (base64url), as the register publishes it.
+    pub fn audit_public_key(&self) -> Result<String, AppError> {
+        let keyring = keyfile::load(&self.settings.key_file)?;
+        Ok(BASE64URL_NOPAD.encode(signing_key(&keyring)?.public_key().as_ref()))
+    }
+
+    /// Signs the log's current head and keeps the checkpoint.
+    pub async fn audit_checkpoint(&self) -> Result<Checkpoint, AppError> {
+        let keyring = keyfile::load(&self.settings.key_file)?;
+        let key = signing_key(&keyring)?;
+        let (seq, head_hash) = self.store.audit_head().await?;
+        let checkpoint = Checkpoint {
+            seq,
+            signature: BASE64URL_NOPAD
+                .encode(key.sign(&checkpoint_message(seq, &head_hash)).as_ref()),
+            public_key: BASE64URL_NOPAD.encode(key.public_key().as_ref()),
+            head_hash,
+            at: Utc::now(),
+        };
+        self.store.add_checkpoint(&checkpoint).await?;
+        Ok(checkpoint)
+    }
+
+    /// The latest stored checkpoint (for the public register).
+    pub async fn latest_checkpoint(&self) -> Result<Option<Checkpoint>, AppError> {
+        Ok(self.store.checkpoints().await?.pop())
+    }
+
+    /// Checkpoints copied into delivery manifests under the SPE root, with where each was.
+    fn manifest_checkpoints(&self) -> Vec<(String, Checkpoint)> {
+        let mut out = Vec::new();
+        let Ok(permits) = std::fs::read_dir(&self.settings.spe_root) else {
+            return out;
+        };
+        for permit in permits.flatten() {
+            let Ok(datasets) = std::fs::read_dir(permit.path()) else {
+                continue;
+            };
+            for dataset in datasets.flatten() {
+                let path = dataset.path().join("manifest.json");
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                if let Ok(c) =
+                    serde_json::from_value::<Checkpoint>(value["audit_checkpoint"].clone())
+                {
+                    let name = path
+                        .strip_prefix(&self.settings.spe_root)
+                        .unwrap_or(&path)
+                        .display()
+                        .to_string();
+                    out.push((format!("spe/{name}"), c));
+                }
+            }
+        }
+        out
+    }
+
+    /// Verifies the audit log: the hash chain, and every signed checkpoint found in the store
+    /// and in delivery manifests (which detects a cut-off tail). `Ok(Err(_))` says what is
+    /// wrong with the log.
+    pub async fn audit_verify_report(&self) -> Result<Result<AuditReport, AuditError>, AppError> {
+        let stored = self.store.checkpoints().await?;
+        let copies = self.manifest_checkpoints();
+        let mut anchors = Vec::new();
+        if !stored.is_empty() || !copies.is_empty() {
+            let keyring = keyfile::load(&self.settings.key_file)?;
+            let key = signing_key(&keyring)?;
+            let public = key.public_key().as_ref().to_vec();
+            let all = stored
+                .iter()
+                .map(|c| ("the store".to_string(), c))
+                .chain(copies.iter().map(|(n, c)| (n.clone(), c)));
+            for (source_name, c) in all {
+                if !signature_ok(c, &public) {
+                    return Ok(Err(AuditError::BadCheckpoint {
+                        seq: c.seq,
+                        source_name,
+                    }));
+                }
+                anchors.push(Anchor {
+                    seq: c.seq,
+                    head_hash: c.head_hash.clone(),
+                });
+            }
+        }
+        Ok(self
+            .store
+            .verify_audit_with(&anchors)
+            .await?
+            .map(|entries| AuditReport {
+                entries,
+                checkpoints_in_store: stored.len(),
+                checkpoints_in_manifests: copies.len(),
+                latest_checkpoint: anchors.iter().map(|a| a.seq).max(),
+            }))
+    }
+}
