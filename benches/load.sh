@@ -70,8 +70,16 @@ for db in sqlite postgres; do
   }
   for phase in idle extracting; do
     if [ "$phase" = extracting ]; then
-      ( while true; do
-          curl -s -o /dev/null -X POST -H "Authorization: Bearer $olle" "$base/api/v1/permits/$permit/extractions"
+      # Each round opts a person out or back in first: the registry changes, so every
+      # extraction really runs (unchanged inputs would make it a no-op).
+      otto=$(HDAB_USER=otto "$hdab" users token --label load 2>/dev/null)
+      ( flag=true
+        while true; do
+          curl -s -o /dev/null -X POST -H "Authorization: Bearer $otto" -H 'Content-Type: application/json' \
+            --data "{\"lines\": \"19121212-1212\", \"opt_out\": $flag}" "$base/api/v1/optouts"
+          curl -s -o "$work/extract.json" -X POST -H "Authorization: Bearer $olle" "$base/api/v1/permits/$permit/extractions"
+          echo >> "$work/extractions.count"
+          if [ "$flag" = true ]; then flag=false; else flag=true; fi
         done ) &
       extractor=$!
       sleep 2
@@ -82,19 +90,25 @@ for db in sqlite postgres; do
     run "$db/$phase" /api/v1/queue --token "$olle"
     run "$db/$phase" /cases --cookie "$cookie"
     run "$db/$phase" "/applications/$case_id" --cookie "$cookie"
-    if [ -n "$extractor" ]; then kill "$extractor" 2>/dev/null || true; wait "$extractor" 2>/dev/null || true; extractor=""; fi
+    if [ -n "$extractor" ]; then
+      kill "$extractor" 2>/dev/null || true; wait "$extractor" 2>/dev/null || true; extractor=""
+      echo "  $(wc -l < "$work/extractions.count") extractions ran during the phase" | tee -a "$work/extractions.txt"
+      rm -f "$work/extractions.count"
+    fi
   done
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 done
 
-python3 - "$results" "$clients" "$seconds" "$persons" > benches/LOAD.md <<'PY'
+python3 - "$results" "$clients" "$seconds" "$persons" "$work/extractions.txt" > benches/LOAD.md <<'PY'
 import json, sys, platform, os, datetime
 rows = [json.loads(l) for l in open(sys.argv[1])]
 clients, seconds, persons = sys.argv[2], sys.argv[3], sys.argv[4]
+extractions = [l.split()[0] for l in open(sys.argv[5])] if os.path.exists(sys.argv[5]) else []
 print("# Load benchmark results\n")
 print(f"`benches/load.sh` on {datetime.date.today()}, {os.cpu_count()} cores ({platform.machine()}); "
       f"{clients} concurrent clients, {seconds} s per phase; server and load generator share the machine. "
-      f"*extracting*: extractions of a {int(persons):,}-person in-patient register run back to back during the phase. "
+      f"*extracting*: extractions of a {int(persons):,}-person in-patient register run back to back during the phase "
+      f"(each after an opt-out change, so none is a no-op; {' and '.join(extractions) or 'unknown'} extractions ran, SQLite then PostgreSQL). "
       "The queue holds 200 submitted cases.\n")
 print("Capacity: every client sends its next request when the previous one returns. "
       "Fixed rate: 70% of that capacity, scheduled; latency counts from the scheduled start (no coordinated omission).\n")
