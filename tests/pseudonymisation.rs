@@ -331,3 +331,67 @@ fn no_key_material_appears_in_logs_database_manifests_or_deliveries() {
         assert!(!log.contains(&canonical[2..]), "an identifier in the log");
     }
 }
+
+#[test]
+fn concurrent_extractions_of_one_permit_leave_exactly_one_complete_delivery() {
+    let hdab = Hdab::demo();
+    // A changed registry makes the next run a real one, not a no-op.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("optout.txt");
+    std::fs::write(&file, "19121212-1212\n").unwrap_or_else(|e| panic!("{e}"));
+    hdab.ok_as(
+        "otto",
+        &[
+            "optout",
+            "register",
+            "--file",
+            file.to_str().unwrap_or_default(),
+        ],
+    );
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| hdab.ok_as("olle", &["extract", PERMIT])))
+            .collect();
+        for r in runs {
+            r.join()
+                .unwrap_or_else(|_| panic!("a concurrent extraction failed"));
+        }
+    });
+    let permit_dir = hdab.spe().join(PERMIT);
+    let mut names: Vec<String> = std::fs::read_dir(&permit_dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["lakemedel", "slutenvard"],
+        "no staging or previous folders left"
+    );
+    for dataset in ["lakemedel", "slutenvard"] {
+        let delivery = read_delivery(&permit_dir.join(dataset));
+        let files = delivery.manifest["files"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(!files.is_empty());
+        for f in files {
+            let name = f["name"].as_str().unwrap_or_default();
+            let bytes = std::fs::read(permit_dir.join(dataset).join(name)).unwrap_or_default();
+            assert_eq!(
+                f["sha256"].as_str().unwrap_or_default(),
+                hex_sha256(&bytes),
+                "{dataset}/{name} is the file its manifest describes"
+            );
+        }
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1188,6 +1188,9 @@ impl App {
                 .derive(&permit_context(&permit.id, permit.key_version));
             let registry_key = registry_key(&keyring);
             drop(keyring);
+            // One run per permit at a time, across processes: a second run waits, then
+            // finds the first one's delivery (a no-op) or makes the next one whole.
+            let _turn = self.permit_lock(&permit.id).await?;
             let mut deliveries = Vec::new();
             for request in &permit.spec.datasets {
                 let mut attempts = 0;
@@ -1286,6 +1289,27 @@ impl App {
     }
 
     // ---- data requests (Art. 69) ----------------------------------------------------------
+
+    /// An exclusive lock on the permit's extractions (a file lock under the data folder,
+    /// released when the returned file is dropped).
+    async fn permit_lock(&self, permit_id: &str) -> Result<std::fs::File, AppError> {
+        let dir = self.settings.data_dir.join("locks");
+        let path = dir.join(format!("{permit_id}.lock"));
+        let shown = path.display().to_string();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| AppError::Io(shown.clone(), std::io::Error::other(e.to_string())))?
+        .map_err(|e| AppError::Io(format!("locking {shown}"), e))
+    }
 
     /// A requester asks for statistics; the request is checked against the catalogue.
     pub async fn submit_data_request(
