@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod boundary;
 pub mod keyfile;
 pub mod views;
 
@@ -30,6 +31,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub spe_root: PathBuf,
     pub key_file: PathBuf,
+    /// Check uploads in a bounded child process (see [`boundary`]); `None`: in process.
+    pub upload_boundary: Option<boundary::UploadBoundary>,
 }
 
 impl Settings {
@@ -40,6 +43,7 @@ impl Settings {
             data_dir: data_dir.to_path_buf(),
             spe_root: data_dir.join("spe"),
             key_file: data_dir.join("master.key"),
+            upload_boundary: None,
         }
     }
 }
@@ -596,15 +600,17 @@ impl App {
                 }
             };
             let reference = reference_date.unwrap_or_else(|| Utc::now().date_naive());
-            let report =
-                match hdab_pipeline::check_upload(&incoming, &current.description, reference).await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&incoming);
-                        return Err(e.into());
-                    }
-                };
+            let report = match self
+                .check_upload_bounded(&incoming, &current.description, reference)
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    // Quarantined files were moved away; anything else is removed.
+                    let _ = std::fs::remove_file(&incoming);
+                    return Err(e);
+                }
+            };
             let file_name = format!("{id}.{ext}");
             let stored = dir.join(&file_name);
             std::fs::rename(&incoming, &stored)

@@ -35,6 +35,21 @@ pub struct Cli {
     /// The user this command acts as.
     #[arg(long = "as", env = "HDAB_USER", global = true, value_name = "USER")]
     pub acting_user: Option<String>,
+    /// Memory cap (MiB) and time cap (s) for reading an upload in its child process.
+    #[arg(
+        long,
+        env = "HDAB_UPLOAD_MEMORY_MIB",
+        default_value_t = 2048,
+        global = true
+    )]
+    pub upload_memory_mib: u64,
+    #[arg(
+        long,
+        env = "HDAB_UPLOAD_SECONDS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub upload_seconds: u64,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -116,6 +131,14 @@ pub enum Command {
         /// The largest upload accepted over HTTP, in MiB.
         #[arg(long, default_value_t = 65536)]
         max_upload_mib: u64,
+    },
+    /// (Internal) Check one upload against a description and print the outcome as JSON;
+    /// run by hdab itself in a child process under memory and time caps.
+    #[command(hide = true)]
+    InternalCheckUpload {
+        description: PathBuf,
+        file: PathBuf,
+        reference: NaiveDate,
     },
     /// Generate synthetic registers of any size (for benchmarks and tests).
     Synth {

@@ -57,6 +57,15 @@ fn settings(cli: &Cli) -> Settings {
     if let Some(k) = &cli.key_file {
         s.key_file = k.clone();
     }
+    // Uploads are read by this same binary in a bounded child process.
+    s.upload_boundary =
+        std::env::current_exe()
+            .ok()
+            .map(|checker| hdab_app::boundary::UploadBoundary {
+                checker,
+                memory_mib: cli.upload_memory_mib,
+                seconds: cli.upload_seconds,
+            });
     s
 }
 
@@ -84,6 +93,15 @@ fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
 async fn run(cli: Cli) -> Result<()> {
     let settings = settings(&cli);
     match &cli.command {
+        Command::InternalCheckUpload {
+            description,
+            file,
+            reference,
+        } => {
+            let outcome = hdab_app::boundary::check_in_child(description, file, *reference).await;
+            println!("{}", serde_json::to_string(&outcome)?);
+            return Ok(());
+        }
         Command::Demo { dir, source } => {
             return demo::run(dir, source.as_deref(), cli.database_url.as_deref()).await;
         }
@@ -724,6 +742,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Demo { .. }
+        | Command::InternalCheckUpload { .. }
         | Command::Synth { .. }
         | Command::Scan { .. }
         | Command::Catalog(CatalogCmd::Profile { .. }) => {}

@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What the holder is told about an accepted upload.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct UploadReport {
     pub n_rows: u64,
     pub n_valid_identifiers: u64,
     /// Invalid identifiers by reason; such rows are set aside at extraction, never delivered.
-    pub invalid_identifiers: BTreeMap<&'static str, u64>,
+    pub invalid_identifiers: BTreeMap<String, u64>,
     /// Empty values per variable.
     pub n_empty: BTreeMap<String, u64>,
 }
@@ -46,7 +46,10 @@ pub async fn check_upload(
     let mut report = UploadReport {
         n_rows: 0,
         n_valid_identifiers: 0,
-        invalid_identifiers: IdRejection::ALL.iter().map(|r| (r.as_str(), 0)).collect(),
+        invalid_identifiers: IdRejection::ALL
+            .iter()
+            .map(|r| (r.as_str().to_string(), 0))
+            .collect(),
         n_empty: variables.iter().map(|v| (v.name.clone(), 0)).collect(),
     };
     let mut problems: BTreeMap<String, ColumnProblems> = BTreeMap::new();
@@ -74,7 +77,10 @@ pub async fn check_upload(
                         match p {
                             Ok(_) => report.n_valid_identifiers += 1,
                             Err(r) => {
-                                *report.invalid_identifiers.entry(r.as_str()).or_default() += 1
+                                *report
+                                    .invalid_identifiers
+                                    .entry(r.as_str().to_string())
+                                    .or_default() += 1
                             }
                         }
                     }
