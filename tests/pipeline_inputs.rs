@@ -326,7 +326,25 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
         })
     };
     assert!(complete(&folder));
-    for delay_ms in [5u64, 20, 40, 80, 120, 200, 300] {
+    // Each run must do real work: an unchanged re-run is a no-op, so the opt-out registry
+    // changes before every run (one person opted out, then back in).
+    let optout = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let optout_file = optout.path().join("one.txt");
+    std::fs::write(&optout_file, "19121212-1212\n").unwrap_or_else(|e| panic!("{e}"));
+    let optout_file = optout_file.to_str().unwrap_or_default().to_string();
+    // Seven fixed instants and twenty pseudo-random ones (a seeded LCG: same in every run).
+    let mut seed = 20_291_001u64;
+    let random = (0..20).map(|_| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        5 + (seed >> 33) % 600
+    });
+    let delays: Vec<u64> = [5u64, 20, 40, 80, 120, 200, 300]
+        .into_iter()
+        .chain(random)
+        .collect();
+    for (i, delay_ms) in delays.iter().copied().enumerate() {
+        let verb = if i % 2 == 0 { "register" } else { "withdraw" };
+        hdab.ok_as("otto", &["optout", verb, "--file", &optout_file]);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
             .env("HDAB_DATA_DIR", hdab.dir())
             .args(["--as", "olle", "extract", "P-2026-0001"])
@@ -346,6 +364,10 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
             );
         }
     }
+    println!(
+        "{} kills (7 fixed, 20 random instants up to 600 ms): 0 partial deliveries seen",
+        delays.len()
+    );
     // The next run sweeps what the killed ones left and delivers again.
     hdab.ok_as("olle", &["extract", "P-2026-0001"]);
     let leftovers: Vec<String> = std::fs::read_dir(hdab.spe().join("P-2026-0001"))
