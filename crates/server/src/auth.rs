@@ -16,21 +16,12 @@ use hdab_permits::User;
 /// The cookie holding the session secret.
 pub const SESSION_COOKIE: &str = "hdab_session";
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Anonymous,
-    Session,
-    Token,
-}
-
 /// The identified caller, put on every request by [`identify`].
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: Option<User>,
-    /// The session's form token (for rendering forms).
+    /// The session's form token (for rendering forms; empty without a session).
     pub csrf: String,
-    pub via: Via,
 }
 
 impl Caller {
@@ -118,12 +109,12 @@ const FORM_LIMIT: usize = 2 * 1024 * 1024;
 /// Identifies the caller and guards session forms against cross-site requests.
 pub async fn identify(State(state): State<ServerState>, req: Request, next: Next) -> Response {
     match identify_inner(&state, req).await {
-        Ok((req, _)) => next.run(req).await,
+        Ok(req) => next.run(req).await,
         Err(e) => e.into_response(),
     }
 }
 
-async fn identify_inner(state: &ServerState, req: Request) -> Result<(Request, ()), WebError> {
+async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, WebError> {
     let is_api = req.uri().path().starts_with("/api/");
     let flavour = |e: WebError| if is_api { e } else { e.html() };
     let (mut parts, body) = req.into_parts();
@@ -142,9 +133,8 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<(Request, (
         parts.extensions.insert(Caller {
             user: Some(user),
             csrf: String::new(),
-            via: Via::Token,
         });
-        return Ok((Request::from_parts(parts, body), ()));
+        return Ok(Request::from_parts(parts, body));
     }
     let session = match cookie(&parts.headers, SESSION_COOKIE) {
         Some(secret) => state
@@ -195,16 +185,14 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<(Request, (
         Some(s) => Caller {
             user: Some(s.user),
             csrf: s.csrf,
-            via: Via::Session,
         },
         None => Caller {
             user: None,
             csrf: String::new(),
-            via: Via::Anonymous,
         },
     };
     parts.extensions.insert(caller);
-    Ok((Request::from_parts(parts, body), ()))
+    Ok(Request::from_parts(parts, body))
 }
 
 /// One field of an urlencoded body.
