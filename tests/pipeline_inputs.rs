@@ -308,24 +308,7 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
 fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one() {
     let hdab = Hdab::demo();
     let folder = hdab.spe().join("P-2026-0001").join("lakemedel");
-    let complete = |f: &std::path::Path| {
-        // Complete: a manifest, and every file it names with its checksum.
-        let Ok(text) = std::fs::read_to_string(f.join("manifest.json")) else {
-            return false;
-        };
-        let m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        m["files"].as_array().is_some_and(|files| {
-            files.iter().all(|file| {
-                let path = f.join(file["name"].as_str().unwrap_or_default());
-                std::fs::read(&path).is_ok_and(|bytes| {
-                    use sha2::Digest;
-                    hex::encode(sha2::Sha256::digest(&bytes))
-                        == file["sha256"].as_str().unwrap_or_default()
-                })
-            })
-        })
-    };
-    assert!(complete(&folder));
+    assert!(support::complete(&folder));
     // Each run must do real work: an unchanged re-run is a no-op, so the opt-out registry
     // changes before every run (one person opted out, then back in).
     let optout = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -359,7 +342,7 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
         for dataset in ["slutenvard", "lakemedel"] {
             let f = hdab.spe().join("P-2026-0001").join(dataset);
             assert!(
-                !f.exists() || complete(&f),
+                !f.exists() || support::complete(&f),
                 "{dataset} after a kill at {delay_ms} ms"
             );
         }
@@ -376,7 +359,7 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
-    assert!(complete(&folder));
+    assert!(support::complete(&folder));
     hdab.ok(&["audit", "verify"]);
 }
 

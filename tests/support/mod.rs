@@ -62,6 +62,20 @@ impl Hdab {
         &self.dir
     }
 
+    /// A copy of this installation (database, keys, uploads, deliveries) in a new folder.
+    pub fn copy(&self) -> Hdab {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tmp.path().join("demo");
+        let ok = Command::new("cp")
+            .arg("-a")
+            .arg(&self.dir)
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "copying {}", self.dir.display());
+        Hdab { _tmp: tmp, dir }
+    }
+
     pub fn spe(&self) -> PathBuf {
         self.dir.join("spe")
     }
@@ -230,4 +244,63 @@ pub fn read_delivery(folder: &Path) -> Delivery {
         }
     }
     d
+}
+
+/// True if `folder` holds a complete delivery: a manifest, and every file it names with the
+/// checksum it names.
+pub fn complete(folder: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(folder.join("manifest.json")) else {
+        return false;
+    };
+    let m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    m["files"].as_array().is_some_and(|files| {
+        files.iter().all(|file| {
+            let path = folder.join(file["name"].as_str().unwrap_or_default());
+            std::fs::read(&path).is_ok_and(|bytes| {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(&bytes))
+                    == file["sha256"].as_str().unwrap_or_default()
+            })
+        })
+    })
+}
+
+/// What decides a delivery's bytes: its manifest without the audit checkpoint (which
+/// records when it was made) and each file's SHA-256 as read from disk.
+pub fn fingerprint(folder: &Path) -> (serde_json::Value, Vec<(String, String)>) {
+    let text = std::fs::read_to_string(folder.join("manifest.json")).unwrap_or_default();
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if let Some(m) = manifest.as_object_mut() {
+        m.remove("audit_checkpoint");
+    }
+    let mut files: Vec<(String, String)> = std::fs::read_dir(folder)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_name() != "manifest.json")
+                .map(|e| {
+                    use sha2::Digest;
+                    let bytes = std::fs::read(e.path()).unwrap_or_default();
+                    (
+                        e.file_name().to_string_lossy().to_string(),
+                        hex::encode(sha2::Sha256::digest(&bytes)),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    (manifest, files)
+}
+
+/// The names in a folder, sorted (hidden ones included).
+pub fn names_in(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
 }

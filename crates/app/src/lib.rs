@@ -1247,6 +1247,24 @@ impl App {
                         .filter(|m| m.run_id == run_id)
                     {
                         tracing::info!(permit = %permit.id, dataset = %request.dataset_id, "unchanged inputs: the delivery stands");
+                        // A run killed between its commit and its record left the delivery
+                        // unrecorded: record it now, so every delivery on disk is traceable.
+                        let recorded = self.store.latest_deliveries(&permit.id).await?.iter().any(|m| {
+                            m["dataset_id"] == request.dataset_id.as_str() && m["run_id"] == run_id.as_str()
+                        });
+                        if !recorded {
+                            tracing::warn!(permit = %permit.id, dataset = %request.dataset_id, "a delivery on disk was not recorded (an earlier run died after committing it): recording it now");
+                            self.store
+                                .record_extraction(
+                                    &uuid::Uuid::new_v4().to_string(),
+                                    &permit.id,
+                                    &request.dataset_id,
+                                    &upload.id,
+                                    Utc::now(),
+                                    &serde_json::to_value(&existing).unwrap_or_default(),
+                                )
+                                .await?;
+                        }
                         break Delivery {
                             dataset_id: request.dataset_id.clone(),
                             folder,
@@ -1264,6 +1282,7 @@ impl App {
                     let checkpoint = self.audit_checkpoint().await?;
                     staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
                     let manifest = staged.commit()?;
+                    hdab_pipeline::crash_point("delivered-not-recorded");
                     tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
                     self.store
                         .record_extraction(
@@ -1275,6 +1294,7 @@ impl App {
                             &serde_json::to_value(&manifest).unwrap_or_default(),
                         )
                         .await?;
+                    hdab_pipeline::crash_point("recorded-not-audited");
                     break Delivery {
                         dataset_id: request.dataset_id.clone(),
                         folder: self.settings.spe_root.join(&permit.id).join(&request.dataset_id),
@@ -1295,6 +1315,58 @@ impl App {
     }
 
     // ---- data requests (Art. 69) ----------------------------------------------------------
+
+    /// Start-up recovery: puts every permit's SPE folder right after runs that died (staging
+    /// folders removed, moved-aside deliveries restored or removed). A permit whose lock is
+    /// held by a live run is left to that run, which recovers its folder itself.
+    pub async fn recover_deliveries(&self) -> Result<hdab_pipeline::Recovered, AppError> {
+        let spe = self.settings.spe_root.clone();
+        let locks = self.settings.data_dir.join("locks");
+        let shown = spe.display().to_string();
+        let total = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            let mut total = hdab_pipeline::Recovered::default();
+            let entries = match std::fs::read_dir(&spe) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(total),
+                Err(e) => return Err(e),
+            };
+            std::fs::create_dir_all(&locks)?;
+            for entry in entries.flatten() {
+                let Some(permit) = entry.file_name().to_str().map(str::to_string) else {
+                    continue;
+                };
+                if permit.starts_with('.') || !entry.path().is_dir() {
+                    continue;
+                }
+                let lock = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(locks.join(format!("{permit}.lock")))?;
+                if lock.try_lock().is_err() {
+                    continue;
+                }
+                let r = hdab_pipeline::recover_permit_folder(&entry.path())
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                total.staging_removed += r.staging_removed;
+                total.previous_restored += r.previous_restored;
+                total.previous_removed += r.previous_removed;
+            }
+            Ok(total)
+        })
+        .await
+        .map_err(|e| AppError::Io(shown.clone(), std::io::Error::other(e.to_string())))?
+        .map_err(|e| AppError::Io(shown, e))?;
+        if total != hdab_pipeline::Recovered::default() {
+            tracing::warn!(
+                staging_removed = total.staging_removed,
+                previous_restored = total.previous_restored,
+                previous_removed = total.previous_removed,
+                "recovered the SPE folders after runs that died"
+            );
+        }
+        Ok(total)
+    }
 
     /// An exclusive lock on the permit's extractions (a file lock under the data folder,
     /// released when the returned file is dropped).

@@ -251,6 +251,8 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             max_upload_mib,
         } => {
+            // Runs that died with the last server left staging folders: put them right first.
+            app.recover_deliveries().await?;
             let mut state = hdab_server::ServerState::new(app.clone());
             state.max_upload_bytes = max_upload_mib.saturating_mul(1 << 20);
             let shutdown = async {
@@ -613,6 +615,7 @@ async fn run(cli: Cli) -> Result<()> {
             compression,
         } => {
             eprintln!("extracting permit {permit} …");
+            app.recover_deliveries().await?;
             let progress = std::sync::Arc::new(hdab_app::Progress::default());
             let display = progress_bar(progress.clone());
             let result = app

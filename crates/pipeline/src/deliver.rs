@@ -135,6 +135,54 @@ fn fsync_dir(path: &Path) -> Result<(), PipelineError> {
         .map_err(|e| PipelineError::io(path, e))
 }
 
+/// What [`recover_permit_folder`] found and put right.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Recovered {
+    /// Staging folders of runs that died before their commit, removed.
+    pub staging_removed: u64,
+    /// Earlier deliveries moved aside by a run that died before renaming its own into place,
+    /// put back.
+    pub previous_restored: u64,
+    /// Earlier deliveries left aside by a run that died after its own was in place, removed.
+    pub previous_removed: u64,
+}
+
+/// Puts a permit's SPE folder right after crashed runs: removes leftover staging folders,
+/// restores a moved-aside delivery whose successor never arrived and removes one whose
+/// successor did. The caller holds the permit's extraction lock, so no live run is touched.
+pub fn recover_permit_folder(permit_dir: &Path) -> Result<Recovered, PipelineError> {
+    let mut r = Recovered::default();
+    let entries = match std::fs::read_dir(permit_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(r),
+        Err(e) => return Err(PipelineError::io(permit_dir, e)),
+    };
+    let names: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    for name in &names {
+        let path = permit_dir.join(name);
+        if name.starts_with(".staging-") {
+            std::fs::remove_dir_all(&path).map_err(|e| PipelineError::io(&path, e))?;
+            r.staging_removed += 1;
+        } else if let Some(dataset) = name.strip_prefix(".previous-") {
+            let target = permit_dir.join(dataset);
+            if target.exists() {
+                std::fs::remove_dir_all(&path).map_err(|e| PipelineError::io(&path, e))?;
+                r.previous_removed += 1;
+            } else {
+                std::fs::rename(&path, &target).map_err(|e| PipelineError::io(&target, e))?;
+                r.previous_restored += 1;
+            }
+        }
+    }
+    if r != Recovered::default() {
+        fsync_dir(permit_dir)?;
+    }
+    Ok(r)
+}
+
 /// A delivery written into staging, not yet visible to researchers.
 #[derive(Debug)]
 pub struct StagedDelivery {
@@ -154,22 +202,8 @@ impl StagedDelivery {
         std::fs::create_dir_all(&permit_dir).map_err(|e| PipelineError::io(&permit_dir, e))?;
         let target = permit_dir.join(dataset_id);
         let previous = permit_dir.join(format!(".previous-{dataset_id}"));
-        // A crash between the two renames of an earlier commit: put the old delivery back.
-        if previous.exists() && !target.exists() {
-            std::fs::rename(&previous, &target).map_err(|e| PipelineError::io(&target, e))?;
-        }
-        // Leftover staging folders of crashed runs hold nothing anyone may read.
-        if let Ok(entries) = std::fs::read_dir(&permit_dir) {
-            for e in entries.flatten() {
-                let name = e.file_name();
-                if name
-                    .to_str()
-                    .is_some_and(|n| n.starts_with(&format!(".staging-{dataset_id}-")))
-                {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
-            }
-        }
+        // What crashed runs left behind (the caller holds the permit's extraction lock).
+        recover_permit_folder(&permit_dir)?;
         let staging = permit_dir.join(format!(".staging-{dataset_id}-{}", std::process::id()));
         std::fs::create_dir_all(&staging).map_err(|e| PipelineError::io(&staging, e))?;
         Ok(StagedDelivery {
@@ -226,6 +260,7 @@ impl StagedDelivery {
                 f.sync_all().map_err(|e| PipelineError::io(&path, e))?;
             }
             fsync_dir(&self.staging)?;
+            crate::crash_point("manifest-synced");
             // Last line of defence: nothing that reads as an identifier may leave.
             let findings = crate::scan::scan_delivery(&self.staging)?;
             if !findings.is_empty() {
@@ -240,9 +275,11 @@ impl StagedDelivery {
                 }
                 std::fs::rename(&self.target, &self.previous)
                     .map_err(|e| PipelineError::io(&self.target, e))?;
+                crate::crash_point("previous-moved-aside");
             }
             std::fs::rename(&self.staging, &self.target)
                 .map_err(|e| PipelineError::io(&self.target, e))?;
+            crate::crash_point("renamed-into-place");
             if let Some(parent) = self.target.parent() {
                 fsync_dir(parent)?;
             }

@@ -241,6 +241,7 @@ pub async fn stage_extraction(
             "row accounting does not balance; nothing was delivered".into(),
         ));
     }
+    crate::crash_point("parts-synced");
     staging.with_manifest(manifest)
 }
 
@@ -422,7 +423,8 @@ async fn run_partition(
     progress: Option<&std::sync::atomic::AtomicU64>,
 ) -> Result<PartitionCounts, PipelineError> {
     let file = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
-    let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))?;
+    let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))
+        .map_err(|e| PipelineError::writing(path, e))?;
     let mut counts = PartitionCounts::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
@@ -479,9 +481,14 @@ async fn run_partition(
             }
         }
         tracing::debug!(file = %path.display(), rows_in = n, delivered = kept_ids.len(), "batch written");
-        writer.write(&RecordBatch::try_new(cx.out_schema.clone(), out)?)?;
+        writer
+            .write(&RecordBatch::try_new(cx.out_schema.clone(), out)?)
+            .map_err(|e| PipelineError::writing(path, e))?;
+        crate::crash_point("writing-part");
     }
-    let file = writer.into_inner()?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| PipelineError::writing(path, e))?;
     file.sync_all().map_err(|e| PipelineError::io(path, e))?;
     Ok(counts)
 }

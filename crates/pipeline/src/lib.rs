@@ -16,6 +16,7 @@
 mod aggregate;
 mod check;
 mod cohort;
+pub mod crash;
 mod deliver;
 mod extract;
 mod profile;
@@ -25,7 +26,10 @@ pub mod values;
 
 pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
-pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, run_id};
+pub use crash::{CRASH_POINTS, crash_point};
+pub use deliver::{
+    Manifest, ManifestFile, Recovered, RowAccounting, StagedDelivery, recover_permit_folder, run_id,
+};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
 pub use profile::profile;
 pub use scan::{Finding, scan_delivery};
@@ -44,6 +48,10 @@ pub enum PipelineError {
     Rejected(Vec<String>),
     #[error("the permit's request cannot run on this dataset:\n{}", bullet(.0))]
     InvalidRequest(Vec<String>),
+    #[error(
+        "no space left on the disk of {path}: nothing was delivered and the previous delivery stands; free space on that volume (or move the SPE root) and run the extraction again"
+    )]
+    DiskFull { path: PathBuf },
     #[error("reading the data failed: {0}")]
     Engine(#[from] datafusion::error::DataFusionError),
     #[error("processing a batch failed: {0}")]
@@ -58,10 +66,31 @@ pub enum PipelineError {
 
 impl PipelineError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> PipelineError {
+        if source.kind() == std::io::ErrorKind::StorageFull {
+            return PipelineError::DiskFull {
+                path: path.to_path_buf(),
+            };
+        }
         PipelineError::Io {
             path: path.to_path_buf(),
             source,
         }
+    }
+
+    /// A Parquet writer's error, told apart when what failed underneath was a full disk.
+    pub(crate) fn writing(path: &Path, e: datafusion::parquet::errors::ParquetError) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::StorageFull
+            {
+                return PipelineError::DiskFull {
+                    path: path.to_path_buf(),
+                };
+            }
+            cause = c.source();
+        }
+        PipelineError::Parquet(e)
     }
 }
 

@@ -1055,7 +1055,7 @@ pub struct DeliveryOut {
 /// Runs the extraction of a permit into its SPE folder (case officers).
 #[utoipa::path(post, path = "/api/v1/permits/{permit_id}/extractions", tag = "permits",
     params(("permit_id" = String, Path), ExtractParams),
-    responses((status = 400, description = "a query parameter is malformed"), (status = 201, body = [DeliveryOut]), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 400, description = "a query parameter is malformed"), (status = 201, body = [DeliveryOut]), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422), (status = 507, description = "no space left on the SPE volume; nothing was delivered")))]
 async fn extract(
     State(s): State<ServerState>,
     caller: Caller,

@@ -86,6 +86,14 @@ impl From<AppError> for WebError {
             AppError::Store(StoreError::Open(_) | StoreError::Database(_)) => {
                 return WebError::unavailable(&e);
             }
+            AppError::Pipeline(PipelineError::DiskFull { .. }) => {
+                // The message names a server path: log it, tell the officer what to do.
+                tracing::error!(error = %e, "an extraction ran out of disk space");
+                return WebError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "no space left on the SPE volume: nothing was delivered and the previous delivery stands; ask the operators to free space, then run the extraction again",
+                );
+            }
             _ => return WebError::internal(&e),
         };
         WebError::new(status, e.to_string())
