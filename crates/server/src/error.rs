@@ -105,15 +105,31 @@ impl WebError {
         let mut w = WebError::internal(e);
         w.status = StatusCode::SERVICE_UNAVAILABLE;
         w.message = format!(
-            "the database is not reachable just now; nothing was changed. Try again in a minute ({})",
+            "the database is not reachable just now. Try again in a minute; if you were changing something, check first whether the change was made ({})",
             w.message.rsplit_once("reference ").map_or("", |(_, r)| r)
         );
         w
     }
 }
 
+/// Marks a response that failed because the database was out of reach (see
+/// `retry_reads` in the router: a read so answered is tried once more).
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnavailable;
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        let unavailable = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let mut response = self.render();
+        if unavailable {
+            response.extensions_mut().insert(DatabaseUnavailable);
+        }
+        response
+    }
+}
+
+impl WebError {
+    fn render(self) -> Response {
         match self.flavour {
             Flavour::Json => (
                 self.status,

@@ -59,8 +59,30 @@ pub fn router(state: ServerState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .layer(from_fn_with_state(state.clone(), auth::identify))
+        .layer(from_fn(retry_reads))
         .layer(from_fn(security_headers))
         .with_state(state)
+}
+
+/// A read (GET or HEAD: idempotent, no body) that found the database out of reach is tried
+/// once more — the pool then waits up to its acquire timeout for the database to return.
+/// Writes are never retried: whether a failed write was committed is for the caller to check.
+async fn retry_reads(req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let again = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    let first = next.clone().run(Request::from_parts(parts, body)).await;
+    if first
+        .extensions()
+        .get::<error::DatabaseUnavailable>()
+        .is_none()
+    {
+        return first;
+    }
+    tracing::warn!("a read found the database out of reach; trying it once more");
+    next.run(again).await
 }
 
 /// Headers every response carries: no framing, no sniffing, no inline scripts, no caching of
