@@ -18,6 +18,8 @@ pub enum CheckOutcome {
     Accepted(UploadReport),
     Rejected(Vec<String>),
     Failed(String),
+    /// The reader panicked on the file (a defect upstream, caught here): quarantined.
+    ReaderPanicked,
 }
 
 /// Where and how uploads are checked.
@@ -43,10 +45,16 @@ pub async fn check_in_child(
         Some(d) => d,
         None => return CheckOutcome::Failed("the description could not be read".into()),
     };
-    match hdab_pipeline::check_upload(file, &d, reference).await {
-        Ok(r) => CheckOutcome::Accepted(r),
-        Err(PipelineError::Rejected(p)) => CheckOutcome::Rejected(p),
-        Err(e) => CheckOutcome::Failed(e.to_string()),
+    // On a task of its own, so that a panic in the readers is caught as the task's end
+    // (its message is not passed on: it may quote bytes of the file).
+    let file = file.to_path_buf();
+    let task = tokio::spawn(async move { hdab_pipeline::check_upload(&file, &d, reference).await });
+    match task.await {
+        Ok(Ok(r)) => CheckOutcome::Accepted(r),
+        Ok(Err(PipelineError::Rejected(p))) => CheckOutcome::Rejected(p),
+        Ok(Err(e)) => CheckOutcome::Failed(e.to_string()),
+        Err(e) if e.is_panic() => CheckOutcome::ReaderPanicked,
+        Err(_) => CheckOutcome::Failed("the check was cancelled".into()),
     }
 }
 
@@ -112,6 +120,9 @@ impl App {
                         return Err(AppError::Invalid(format!(
                             "the file could not be read: {m}"
                         )));
+                    }
+                    Ok(CheckOutcome::ReaderPanicked) if out.status.success() => {
+                        "the reader crashed on it (a defect in the Parquet or CSV reader that this file triggers; the file is kept for analysis)".to_string()
                     }
                     _ => describe_exit(&out.status, &out.stderr, b.memory_mib),
                 },

@@ -24,7 +24,10 @@ pub fn detect_format(path: &Path) -> Result<(Format, Vec<String>), PipelineError
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("parquet") => Ok((Format::Parquet, Vec::new())),
+        Some("parquet") => {
+            check_parquet_frame(path)?;
+            Ok((Format::Parquet, Vec::new()))
+        }
         Some("csv") | Some("txt") => {
             let file = std::fs::File::open(path).map_err(|e| PipelineError::io(path, e))?;
             let mut first = Vec::new();
@@ -55,6 +58,45 @@ pub fn detect_format(path: &Path) -> Result<(Format, Vec<String>), PipelineError
             "unknown file type: send CSV (.csv) or Parquet (.parquet)".into(),
         ])),
     }
+}
+
+/// The frame of a Parquet file — magic at both ends, and a footer length that fits in the
+/// file — checked before any reader sees it: the parquet crate's metadata decoder panics
+/// ("attempt to subtract with overflow") on a footer that claims more than the file holds.
+fn check_parquet_frame(path: &Path) -> Result<(), PipelineError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let damaged = |what: String| {
+        PipelineError::Rejected(vec![format!(
+            "the Parquet file is damaged or cut off ({what}); export it again and upload the whole file"
+        )])
+    };
+    let mut file = std::fs::File::open(path).map_err(|e| PipelineError::io(path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| PipelineError::io(path, e))?
+        .len();
+    if len < 12 {
+        return Err(damaged(format!(
+            "{len} bytes; a Parquet file has at least 12"
+        )));
+    }
+    let mut head = [0u8; 4];
+    file.read_exact(&mut head)
+        .map_err(|e| PipelineError::io(path, e))?;
+    let mut tail = [0u8; 8];
+    file.seek(SeekFrom::End(-8))
+        .and_then(|_| file.read_exact(&mut tail))
+        .map_err(|e| PipelineError::io(path, e))?;
+    if &head != b"PAR1" || &tail[4..] != b"PAR1" {
+        return Err(damaged("it does not begin and end with PAR1".into()));
+    }
+    let footer = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if footer + 12 > len {
+        return Err(damaged(format!(
+            "its footer claims {footer} bytes of metadata in a file of {len} bytes"
+        )));
+    }
+    Ok(())
 }
 
 /// How many partitions (parallel streams, and part files) an extraction uses. Fixed, not
