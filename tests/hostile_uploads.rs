@@ -117,3 +117,66 @@ fn mutated_parquet_files_are_rejected_with_a_reason_and_never_crash_the_caller()
     );
     assert_eq!(uploads_count(&hdab), before);
 }
+
+#[test]
+fn compressed_uploads_are_inflated_within_bounds_and_a_bomb_is_refused() {
+    use std::io::Write;
+    let hdab = Hdab::demo();
+    let before = uploads_count(&hdab);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = std::fs::read(support::repo().join("sample-data/slutenvard.csv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The sample register gzipped and zstd-compressed: both accepted as the plain file is.
+    let gz = dir.path().join("slutenvard.csv.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&csv).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&gz, e.finish().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let zst = dir.path().join("slutenvard.csv.zst");
+    std::fs::write(&zst, zstd::encode_all(&csv[..], 3).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for file in [&gz, &zst] {
+        let (code, err) = upload(&hdab, file, "512");
+        assert_eq!(code, Some(0), "{}: {err}", file.display());
+    }
+    assert_eq!(uploads_count(&hdab), before + 2);
+    let stored: Vec<_> = std::fs::read_dir(hdab.dir().join("uploads"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.len() == csv.len() as u64))
+        .collect();
+    assert!(
+        stored.len() >= 2,
+        "stored inflated, byte for byte the plain size"
+    );
+
+    // 1 GiB of zeros in a zstd frame of a few kilobytes: refused, nothing kept.
+    let bomb = dir.path().join("bomb.csv.zst");
+    let mut z = zstd::stream::write::Encoder::new(
+        std::fs::File::create(&bomb).unwrap_or_else(|e| panic!("{e}")),
+        3,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..1024 {
+        z.write_all(&zeros).unwrap_or_else(|e| panic!("{e}"));
+    }
+    z.finish().unwrap_or_else(|e| panic!("{e}"));
+    let compressed = std::fs::metadata(&bomb).map(|m| m.len()).unwrap_or(0);
+    let (code, err) = upload(&hdab, &bomb, "512");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("decompression bomb"), "{err}");
+    assert_eq!(
+        uploads_count(&hdab),
+        before + 2,
+        "nothing more was accepted"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(hdab.dir().join("uploads"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".incoming-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    println!(
+        "compressed uploads: gzip and zstd of the sample accepted; a {compressed}-byte zstd bomb of 1 GiB refused after at most 64 MiB inflated, nothing kept"
+    );
+}

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod boundary;
+pub mod inflate;
 pub mod keyfile;
 pub mod views;
 
@@ -33,6 +34,8 @@ pub struct Settings {
     pub key_file: PathBuf,
     /// Check uploads in a bounded child process (see [`boundary`]); `None`: in process.
     pub upload_boundary: Option<boundary::UploadBoundary>,
+    /// Bounds on what a compressed upload may expand to (see [`inflate`]).
+    pub inflate: inflate::InflateLimits,
 }
 
 impl Settings {
@@ -44,6 +47,7 @@ impl Settings {
             spe_root: data_dir.join("spe"),
             key_file: data_dir.join("master.key"),
             upload_boundary: None,
+            inflate: inflate::InflateLimits::default(),
         }
     }
 }
@@ -566,15 +570,19 @@ impl App {
                     current.description.holder
                 )));
             }
+            // Compressed uploads are told by their content and inflated, within bounds,
+            // as they are stored.
+            let packing = inflate::Packing::sniff(file)?;
             let ext = match file
                 .extension()
                 .and_then(|e| e.to_str())
                 .map(str::to_ascii_lowercase)
             {
                 Some(e) if e == "csv" || e == "txt" || e == "parquet" => e,
+                _ if packing != inflate::Packing::Plain => "csv".to_string(),
                 _ => {
                     return Err(AppError::Invalid(
-                        "send CSV (.csv, .txt) or Parquet (.parquet)".into(),
+                        "send CSV (.csv, .txt) or Parquet (.parquet), plain or compressed with gzip (.gz) or zstd (.zst)".into(),
                     ));
                 }
             };
@@ -585,8 +593,33 @@ impl App {
             let dir = self.settings.data_dir.join("uploads");
             std::fs::create_dir_all(&dir)
                 .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
-            let incoming = dir.join(format!(".incoming-{id}.{ext}"));
-            let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
+            let (incoming, ext, sha256, bytes) = if packing == inflate::Packing::Plain {
+                let incoming = dir.join(format!(".incoming-{id}.{ext}"));
+                let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
+                (incoming, ext, sha256, bytes)
+            } else {
+                let inflated = dir.join(format!(".incoming-{id}.inflating"));
+                let (sha256, bytes) =
+                    inflate::inflate_with_sha256(file, &inflated, packing, self.settings.inflate)?;
+                // What was inside: Parquet by its magic bytes, else text.
+                let mut head = [0u8; 4];
+                let ext = match std::fs::File::open(&inflated)
+                    .and_then(|mut f| f.read(&mut head).map(|n| &head[..n]))
+                {
+                    Ok(b"PAR1") => "parquet".to_string(),
+                    Ok(_) => "csv".to_string(),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&inflated);
+                        return Err(AppError::Io(inflated.display().to_string(), e));
+                    }
+                };
+                let incoming = dir.join(format!(".incoming-{id}.{ext}"));
+                if let Err(e) = std::fs::rename(&inflated, &incoming) {
+                    let _ = std::fs::remove_file(&inflated);
+                    return Err(AppError::Io(incoming.display().to_string(), e));
+                }
+                (incoming, ext, sha256, bytes)
+            };
             // Holders' exports are UTF-8 or Windows-1252; the pipeline reads UTF-8.
             let encoding = if ext == "parquet" {
                 "parquet"
