@@ -54,7 +54,7 @@ PY
   "$CARGO_TARGET_DIR/debug/hdab" demo --dir "$work/demo" >/dev/null
   cp "$work/demo/spe/P-2026-0001/slutenvard/manifest.json" "$seeds/documents/manifest.json"
   cat > "$seeds/documents/permit.json" <<'JSON'
-{"id":"P-2026-0001","application_id":"A-2026-0001","spec":{"pseudonymised":true,"datasets":[{"dataset_id":"slutenvard","variables":["KON","HDIA"],"cohort":{"conditions":[{"kind":"year_between","variable":"INDATUM","from":2016,"to":2020}]}}]},"spec_digest":"ab","spe_users":["anna"],"conditions":[],"granted_at":"2026-01-01T00:00:00Z","valid_until":"2027-01-01","key_id":"k","key_version":1,"revoked_at":null}
+{"id":"P-2026-0001","application_id":"A-2026-0001","spec":{"pseudonymised":true,"datasets":[{"dataset_id":"slutenvard","variables":["KON","HDIA"],"cohort":{"conditions":[{"kind":"code_prefix","columns":["HDIA"],"prefixes":["I21"]},{"kind":"date_range","column":"INDATUM","from":"2016-01-01","to":null},{"kind":"age_range","min":18,"max":null,"at":"2024-01-01"}]}}]},"spec_digest":"ab","spe_users":["anna"],"conditions":[],"granted_at":"2026-01-01T00:00:00Z","valid_until":"2027-01-01","key_id":"k","key_version":1,"revoked_at":null}
 JSON
   limits=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=30 -print_final_stats=1)
   fuzz() { # crate-dir target-dir target runs sanitizer seeds…
