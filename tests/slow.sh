@@ -60,16 +60,22 @@ JSON
   fuzz() { # crate-dir target-dir target runs sanitizer seeds…
     local crate="$1" tdir="$2" target="$3" runs="$4" sanitizer="$5"; shift 5
     local corpus="$work/corpus-$target" log="$CARGO_TARGET_DIR/fuzz-$target.log"
+    local panics="$CARGO_TARGET_DIR/fuzz-$target.panics"
     mkdir -p "$corpus"
+    : > "$panics"
     local budget=(-runs="$runs")
     [ -z "${HDAB_FUZZ_SECONDS:-}" ] || budget+=(-max_total_time="$HDAB_FUZZ_SECONDS")
     step "fuzz $target"
     local started=$SECONDS
-    if (cd "$crate" && RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/$tdir" \
+    if (cd "$crate" && HDAB_FUZZ_PANIC_LOG="$panics" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/$tdir" \
         cargo fuzz run -s "$sanitizer" "$target" "$corpus" "$@" -- "${budget[@]}" "${limits[@]}") >"$log" 2>&1; then
       local n
       n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
-      note "- fuzz $target: ${n:-?} executions in $((SECONDS - started)) s, 0 crashes, 0 timeouts, 0 out-of-memory (sanitizer: $sanitizer)"
+      local contained sites
+      contained=$(wc -l < "$panics")
+      sites=$(sed 's|.*/registry/src/[^/]*/||' "$panics" | sort | uniq -c | sort -rn | head -n 5 \
+        | awk '{printf "%s%s ×%s", (NR>1?", ":""), $2, $1}')
+      note "- fuzz $target: ${n:-?} executions in $((SECONDS - started)) s: 0 panics escaping the boundary, 0 timeouts, 0 out-of-memory; $contained reader panics caught inside it${sites:+ ($sites)} (sanitizer: $sanitizer)"
     else
       tail -n 40 "$log"
       note "- fuzz $target: FAILED (input saved under $crate/fuzz/artifacts/$target/)"

@@ -1,7 +1,11 @@
-//! The upload check as the boundary child runs it: the bytes are written to a file with the
-//! given suffix and checked against the in-patient register's description. Any outcome but a
-//! panic is fine; libFuzzer's `-rss_limit_mb`/`-malloc_limit_mb`/`-timeout` stand for the
-//! boundary's memory and time caps (see `fuzz/run.sh`).
+//! The upload check as the boundary's child runs it (`hdab_app::boundary::check_in_child`):
+//! the bytes are written to a file with the given suffix and checked against the in-patient
+//! register's description on a task of its own, so that a panic in the readers ends the task
+//! and is caught, as in the child. Such contained panics are appended to
+//! `$HDAB_FUZZ_PANIC_LOG` (their source location, one line each) and counted by
+//! `tests/slow.sh`; a panic anywhere else escapes and libFuzzer reports a crash.
+//! libFuzzer's `-rss_limit_mb`/`-malloc_limit_mb`/`-timeout` stand for the boundary's memory
+//! and time caps.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -20,6 +24,22 @@ fn harness() -> &'static Harness {
             .unwrap_or_else(|e| panic!("the sample description must parse: {e}"));
         let dir = std::env::temp_dir().join(format!("hdab-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        // Replaces libfuzzer-sys's aborting hook: inside the checker's task a panic is caught
+        // (as in the boundary's child); outside it, the panic still reaches libfuzzer-sys's
+        // catch_unwind, which aborts.
+        let log = std::env::var_os("HDAB_FUZZ_PANIC_LOG");
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(log) = &log {
+                use std::io::Write;
+                let at = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+                    let _ = writeln!(f, "{at}");
+                }
+            }
+        }));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap_or_else(|e| panic!("{e}"));
@@ -38,7 +58,10 @@ pub fn check(data: &[u8], suffix: &str) {
         return;
     }
     let reference = chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default();
-    let _ = h
-        .runtime
-        .block_on(hdab_pipeline::check_upload(&path, &h.description, reference));
+    let description = h.description.clone();
+    let task = h.runtime.spawn(async move {
+        let _ = hdab_pipeline::check_upload(&path, &description, reference).await;
+    });
+    // A panic inside the task comes back as the task's error: contained, as in the child.
+    let _ = h.runtime.block_on(task);
 }
