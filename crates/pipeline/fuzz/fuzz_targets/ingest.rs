@@ -35,7 +35,11 @@ fn harness() -> &'static Harness {
                     .location()
                     .map(|l| format!("{}:{}", l.file(), l.line()))
                     .unwrap_or_default();
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                {
                     let _ = writeln!(f, "{at}");
                 }
             }
