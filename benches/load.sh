@@ -15,11 +15,11 @@ profile="${HDAB_LOAD_PROFILE:-release}"
 out="${HDAB_LOAD_OUT:-benches/LOAD.md}"
 # HDAB_LOAD_NO_BUILD=1 uses the binaries already in the target directory.
 if [ "${HDAB_LOAD_NO_BUILD:-}" != 1 ]; then
-  if [ "$profile" = release ]; then
-    cargo build --release -p hdab -p hdab-loadgen --locked
-  else
-    cargo build -p hdab -p hdab-loadgen --locked
-  fi
+  # One package per build: built together, the two would unify features differently from
+  # every other build and rebuild DataFusion.
+  release=$([ "$profile" = release ] && echo --release || true)
+  cargo build $release -p hdab --locked
+  cargo build $release -p hdab-loadgen --locked
 fi
 dir_of_profile=$([ "$profile" = release ] && echo release || echo debug)
 hdab="$CARGO_TARGET_DIR/$dir_of_profile/hdab"
@@ -116,7 +116,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 clients, seconds, persons = sys.argv[2], sys.argv[3], sys.argv[4]
 extractions = [l.split()[0] for l in open(sys.argv[5])] if os.path.exists(sys.argv[5]) else []
 print("# Load benchmark results\n")
-print(f"`benches/load.sh` ({sys.argv[6]} build) on {datetime.date.today()}, {os.cpu_count()} cores ({platform.machine()}); ""
+print(f"`benches/load.sh` ({sys.argv[6]} build) on {datetime.date.today()}, {os.cpu_count()} cores ({platform.machine()}); "
       f"{clients} concurrent clients, {seconds} s per phase; server and load generator share the machine. "
       f"*extracting*: extractions of a {int(persons):,}-person in-patient register run back to back during the phase "
       f"(each after an opt-out change, so none is a no-op; {' and '.join(extractions) or 'unknown'} extractions ran, SQLite then PostgreSQL). "

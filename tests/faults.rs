@@ -134,21 +134,9 @@ fn start_up_recovery_sweeps_staging_and_restores_a_delivery_moved_aside() {
     std::fs::create_dir_all(folder.join(".staging-slutenvard-999999"))
         .unwrap_or_else(|e| panic!("{e}"));
     // Starting the server recovers before it listens.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env("HDAB_DATA_DIR", hdab.dir())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut line = String::new();
-    if let Some(out) = server.stdout.as_mut() {
-        use std::io::BufRead;
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
-    }
+    let (mut server, _) = support::serve(&[("HDAB_DATA_DIR", hdab.dir().as_os_str())]);
     let _ = server.kill();
     let _ = server.wait();
-    assert!(line.contains("listening"), "{line}");
     assert_eq!(names_in(&folder), DATASETS);
     for dataset in DATASETS {
         assert!(complete(&folder.join(dataset)), "{dataset}");

@@ -56,46 +56,39 @@ impl Cluster {
         }
     }
 
-    fn pg_ctl(&self, args: &str) {
+    /// Runs `pg_ctl` as the postgres user; true on success.
+    fn pg_ctl(&self, args: &str) -> bool {
         let cmd = format!(
             "{}/pg_ctl -D {} {args}",
             self.bin.display(),
             self.data.display()
         );
-        let ok = Command::new("su")
+        Command::new("su")
             .args(["postgres", "-c", &cmd])
             .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "pg_ctl {args}");
+            .is_ok_and(|s| s.success())
     }
 
     /// An immediate shutdown: every backend killed, as when the database server crashes.
     fn crash(&self) {
-        self.pg_ctl("-m immediate stop");
+        assert!(self.pg_ctl("-m immediate stop"), "stopping PostgreSQL");
     }
 
     fn start_again(&self) {
-        self.pg_ctl(&format!(
+        let started = self.pg_ctl(&format!(
             "-o '-p {} -k /tmp -c listen_addresses=127.0.0.1' -l {}/server.log -w start",
             self.port,
             self.data.display()
         ));
+        assert!(started, "starting PostgreSQL again");
     }
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        let cmd = format!(
-            "{}/pg_ctl -D {} -m immediate stop",
-            self.bin.display(),
-            self.data.display()
-        );
-        let _ = Command::new("su")
-            .args(["postgres", "-c", &cmd])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        let _ = self.pg_ctl("-m immediate stop");
         let _ = std::fs::remove_dir_all(&self.data);
     }
 }
@@ -205,27 +198,11 @@ fn postgres_crashing_mid_request_and_mid_run_loses_no_acknowledged_command() {
     )
     .trim()
     .to_string();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env("HDAB_DATA_DIR", &dir)
-        .env("HDAB_DATABASE_URL", &cluster.url)
-        .env("HDAB_LOG", "error")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut line = String::new();
-    if let Some(out) = server.stdout.as_mut() {
-        use std::io::BufRead;
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
-    }
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_default()
-        .to_string();
-    assert!(!addr.is_empty(), "the server did not start: {line}");
+    let (mut server, addr) = support::serve(&[
+        ("HDAB_DATA_DIR", dir.as_os_str()),
+        ("HDAB_DATABASE_URL", std::ffi::OsStr::new(&cluster.url)),
+        ("HDAB_LOG", std::ffi::OsStr::new("error")),
+    ]);
 
     // A writer opting out one new person after another, a reader reading the catalogue.
     let stop = Arc::new(AtomicBool::new(false));

@@ -75,7 +75,7 @@ JSON
       contained=$(wc -l < "$panics")
       sites=$(sed 's|.*/registry/src/[^/]*/||' "$panics" | sort | uniq -c | sort -rn | head -n 5 \
         | awk '{printf "%s%s ×%s", (NR>1?", ":""), $2, $1}')
-      note "- fuzz $target: ${n:-?} executions in $((SECONDS - started)) s: 0 panics escaping the boundary, 0 timeouts, 0 out-of-memory; $contained reader panics caught inside it${sites:+ ($sites)} (sanitizer: $sanitizer)"
+      note "- fuzz $target: ${n:-?} executions in $((SECONDS - started)) s: 0 crashes (no panic escaped), 0 timeouts, 0 out-of-memory${sites:+; $contained reader panics caught inside the boundary ($sites)} (sanitizer: $sanitizer)"
     else
       tail -n 40 "$log"
       note "- fuzz $target: FAILED (input saved under $crate/fuzz/artifacts/$target/)"

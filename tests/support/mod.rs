@@ -304,3 +304,31 @@ pub fn names_in(folder: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// `hdab serve` on a free loopback port with `env`: the child and its address, once it
+/// listens (the server puts the SPE folders right before it does).
+pub fn serve(env: &[(&str, &std::ffi::OsStr)]) -> (std::process::Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut server = cmd
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    if let Some(out) = server.stdout.as_mut() {
+        use std::io::BufRead;
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(!addr.is_empty(), "the server did not start: {line}");
+    (server, addr)
+}

@@ -1287,16 +1287,7 @@ impl App {
                         });
                         if !recorded {
                             tracing::warn!(permit = %permit.id, dataset = %request.dataset_id, "a delivery on disk was not recorded (an earlier run died after committing it): recording it now");
-                            self.store
-                                .record_extraction(
-                                    &uuid::Uuid::new_v4().to_string(),
-                                    &permit.id,
-                                    &request.dataset_id,
-                                    &upload.id,
-                                    Utc::now(),
-                                    &serde_json::to_value(&existing).unwrap_or_default(),
-                                )
-                                .await?;
+                            self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &existing).await?;
                         }
                         break Delivery {
                             dataset_id: request.dataset_id.clone(),
@@ -1317,16 +1308,7 @@ impl App {
                     let manifest = staged.commit()?;
                     hdab_pipeline::crash_point("delivered-not-recorded");
                     tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
-                    self.store
-                        .record_extraction(
-                            &uuid::Uuid::new_v4().to_string(),
-                            &permit.id,
-                            &request.dataset_id,
-                            &upload.id,
-                            Utc::now(),
-                            &serde_json::to_value(&manifest).unwrap_or_default(),
-                        )
-                        .await?;
+                    self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &manifest).await?;
                     hdab_pipeline::crash_point("recorded-not-audited");
                     break Delivery {
                         dataset_id: request.dataset_id.clone(),
@@ -1348,6 +1330,27 @@ impl App {
     }
 
     // ---- data requests (Art. 69) ----------------------------------------------------------
+
+    /// Records a delivery that is on disk (its manifest) in the store.
+    async fn record_delivery(
+        &self,
+        permit_id: &str,
+        dataset_id: &str,
+        upload_id: &str,
+        manifest: &Manifest,
+    ) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .record_extraction(
+                &uuid::Uuid::new_v4().to_string(),
+                permit_id,
+                dataset_id,
+                upload_id,
+                Utc::now(),
+                &serde_json::to_value(manifest).unwrap_or_default(),
+            )
+            .await?)
+    }
 
     /// Start-up recovery: puts every permit's SPE folder right after runs that died (staging
     /// folders removed, moved-aside deliveries restored or removed). A permit whose lock is
