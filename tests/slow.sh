@@ -89,9 +89,9 @@ JSON
 fi
 
 if wants corpus; then
-  step "mutation corpus (every ${HDAB_MUTATION_STRIDE:-1}th mutation)"
+  step "mutation corpus (stride ${HDAB_MUTATION_STRIDE:-1})"
   HDAB_MUTATION_STRIDE="${HDAB_MUTATION_STRIDE:-1}" cargo test -q -p hdab --locked --test mutation_corpus -- --nocapture 2>&1 \
-    | tee "$work/corpus.log" | grep -E "^mutation corpus" | sed 's/^/- /' | tee -a "$figures"
+    | tee "$work/corpus.log" | grep -oE "mutation corpus:.*" | sed 's/^/- /' | tee -a "$figures"
   grep -q "test result: ok" "$work/corpus.log"
 fi
 
@@ -101,7 +101,7 @@ if wants faults; then
   HDAB_FAULT_TESTS=1 HDAB_PG_OUTAGES="${HDAB_PG_OUTAGES:-5,60}" cargo test -q -p hdab --locked \
     --test faults --test pg_outage --test pipeline_inputs -- --nocapture --test-threads 1 2>&1 \
     | tee "$work/faults.log" \
-    | grep -E "^(killed at|[0-9]+ named steps|disk full|outage|[0-9]+ writes|extraction with|[0-9]+ kills)" \
+    | grep -oE "(killed at|[0-9]+ named steps|disk full|outage [0-9]|[0-9]+ writes ack|extraction with|[0-9]+ kills).*" \
     | sed 's/^/- /' | tee -a "$figures"
   ! grep -q "test result: FAILED" "$work/faults.log"
 fi
