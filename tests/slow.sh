@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The slow suite, outside the default test run, from one command:
-#   bash tests/slow.sh                 # everything (about two hours on 2 cores)
+#   bash tests/slow.sh                 # everything (about three hours on 2 cores)
 #   bash tests/slow.sh fuzz load       # only some parts: fuzz corpus faults tamper load
 # Parts and their full sizes:
 #   fuzz    cargo-fuzz: the identifier parser 10M executions (HDAB_FUZZ_ID_RUNS), CSV ingest,
