@@ -11,7 +11,8 @@ use crate::{App, AppError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{Duration, Utc};
-use hdab_permits::{Role, User};
+use hdab_permits::User;
+use hdab_permits::access::{self};
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
@@ -88,11 +89,7 @@ impl App {
     ) -> Result<(), AppError> {
         let result = async {
             let acting = self.user(actor).await?;
-            if acting.id != user_id && !acting.has(Role::Admin) {
-                return Err(AppError::Refused(format!(
-                    "only an admin sets another user's password; '{actor}' is not one"
-                )));
-            }
+            access::may_set_password(&acting, user_id)?;
             self.user(user_id).await?;
             if password.chars().count() < MIN_PASSWORD_CHARS {
                 return Err(AppError::Invalid(format!(

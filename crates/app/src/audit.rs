@@ -8,6 +8,7 @@
 use crate::{App, AppError, keyfile};
 use chrono::Utc;
 use data_encoding::BASE64URL_NOPAD;
+use hdab_permits::access::{self, Duty};
 use hdab_store::{Anchor, AuditError, Checkpoint, checkpoint_message};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
@@ -144,5 +145,38 @@ impl App {
                 checkpoints_in_manifests: copies.len(),
                 latest_checkpoint: anchors.iter().map(|a| a.seq).max(),
             }))
+    }
+}
+
+impl App {
+    /// The audit log's entries and whether the chain is intact.
+    /// The audit check: the hash chain and every signed checkpoint (see [`audit`]).
+    pub async fn audit_verify(&self) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
+        Ok(self.audit_verify_report().await?.map(|r| r.entries))
+    }
+
+    /// The audit check as a named user (the API's): admins only.
+    pub async fn audit_verify_by(
+        &self,
+        actor: &str,
+    ) -> Result<Result<usize, hdab_store::AuditError>, AppError> {
+        let user = self.user(actor).await?;
+        access::require(&user, Duty::VerifyAudit)?;
+        self.audit_verify().await
+    }
+
+    /// The audit log's entries, for an administrator; reading it is itself audited.
+    pub async fn audit_entries(
+        &self,
+        actor: &str,
+    ) -> Result<Vec<hdab_store::AuditEntry>, AppError> {
+        let result = async {
+            access::require(&self.user(actor).await?, Duty::ReadAudit)?;
+            let entries = self.store.audit_entries().await?;
+            let detail = format!("{} entries", entries.len());
+            Ok((entries, detail))
+        }
+        .await;
+        self.audited(actor, "audit.show", "audit_log", result).await
     }
 }

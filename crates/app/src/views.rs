@@ -4,7 +4,8 @@
 
 use crate::{App, AppError};
 use chrono::{Months, Utc};
-use hdab_permits::{AppState, Deadline, Permit, Role, deadline, state_of};
+use hdab_permits::access::{self, Duty};
+use hdab_permits::{AppState, Deadline, Permit, deadline, state_of};
 use hdab_store::{DatasetVersion, Upload};
 
 /// One of my applications, as the applicant's list shows it.
@@ -84,13 +85,7 @@ impl App {
     /// Every permit (case officers, decision makers and admins).
     pub async fn all_permits(&self, actor: &str) -> Result<Vec<Permit>, AppError> {
         let user = self.user(actor).await?;
-        if !(user.has(Role::CaseOfficer) || user.has(Role::DecisionMaker) || user.has(Role::Admin))
-        {
-            return Err(AppError::Refused(format!(
-                "listing every permit needs the role case_officer; user '{}' does not have it",
-                user.id
-            )));
-        }
+        access::require(&user, Duty::ListEveryPermit)?;
         Ok(self.store.permits().await?)
     }
 
@@ -98,16 +93,11 @@ impl App {
     /// yearly confirmation due and the latest upload.
     pub async fn holder_datasets(&self, actor: &str) -> Result<Vec<HolderDataset>, AppError> {
         let user = self.user(actor).await?;
-        if !user.has(Role::DataHolder) && !user.has(Role::Admin) {
-            return Err(AppError::Refused(format!(
-                "a holder's datasets are shown to its data holders; user '{}' is not one",
-                user.id
-            )));
-        }
+        access::require(&user, Duty::ViewHolderDatasets)?;
         let now = Utc::now();
         let mut out = Vec::new();
         for d in self.store.datasets().await? {
-            if d.description.holder != user.organisation && !user.has(Role::Admin) {
+            if !access::acts_for_holder(&user, &d.description.holder) {
                 continue;
             }
             let confirmed = self.store.last_confirmation(&d.dataset_id).await?;
@@ -150,8 +140,7 @@ impl App {
     ) -> Result<Vec<Upload>, AppError> {
         let user = self.user(actor).await?;
         let d = self.dataset(dataset_id).await?;
-        let holder = user.has(Role::DataHolder) && d.description.holder == user.organisation;
-        if !holder && !user.has(Role::CaseOfficer) && !user.has(Role::Admin) {
+        if !access::may_read_uploads(&user, &d.description.holder) {
             return Err(AppError::Refused(format!(
                 "uploads of '{dataset_id}' are shown to its holder and case officers"
             )));

@@ -658,7 +658,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Audit(AuditCmd::Show) => {
-            for e in app.store.audit_entries().await? {
+            for e in app.audit_entries(&actor(&cli)?).await? {
                 println!(
                     "{:>5} {} {:<10} {:<20} {:<16} {:<8} {}",
                     e.seq,

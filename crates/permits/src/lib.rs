@@ -3,10 +3,14 @@
 //! Owns the rule "every change of a case is an allowed transition by an allowed actor":
 //! the current state of an application is derived from its events ([`state_of`]), and
 //! [`decide`] is the one place that says whether a user may run a command on a case in its
-//! current state. No I/O, no HTTP, no clock: times are passed in.
+//! current state; [`access`] is the rest of the role matrix (every other command, ownership
+//! of datasets, object-level reads, what the pages offer) and [`optout`] the EHDS rule of who
+//! is left out of a permit's delivery. No I/O, no HTTP, no clock: times are passed in.
 
+pub mod access;
 pub mod cohort;
 pub mod deadline;
+pub mod optout;
 pub mod workflow;
 
 pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};

@@ -153,6 +153,14 @@ impl CaseCommand {
     pub fn parse(s: &str) -> Option<CaseCommand> {
         CaseCommand::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// Commands that must give a reason (the comment): returning, extending, deciding.
+    pub fn needs_reason(self) -> bool {
+        matches!(
+            self,
+            CaseCommand::Return | CaseCommand::Extend | CaseCommand::Approve | CaseCommand::Reject
+        )
+    }
 }
 
 /// One recorded transition of a case. The state is the fold of these.

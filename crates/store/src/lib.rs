@@ -19,11 +19,11 @@ pub use audit::{
 
 use chrono::{DateTime, NaiveDate, Utc};
 use hdab_catalog::DatasetDescription;
+use hdab_permits::optout::OptOutFold;
 use hdab_permits::{ApplicationContent, CaseCommand, CaseEvent, Permit, Role, User};
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
-use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -908,21 +908,15 @@ impl Store {
         Ok(last.as_deref() == Some("opt_out"))
     }
 
-    /// Everyone to leave out of an extract built now for a permit granted at `granted_at`:
-    /// opted out when the permit was granted (EHDS Art. 71) or opted out now (the more
-    /// protective reading). Returns the set and the registry state it reflects.
-    pub async fn optouts_for_extract(
-        &self,
-        granted_at: DateTime<Utc>,
-    ) -> Result<(HashSet<[u8; 32]>, RegistryState)> {
+    /// Feeds every opt-out registry event, in order, into `fold` (the rule of who is left
+    /// out lives in `hdab_permits::optout`) and returns the registry state it reflects.
+    pub async fn fold_optouts(&self, fold: &mut OptOutFold) -> Result<RegistryState> {
         // Streamed, one small entry per person: the registry grows with the population
         // (a national registry may hold hundreds of thousands of people), not with the data.
         use futures::TryStreamExt;
         let mut rows =
             sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
                 .fetch(&self.pool);
-        // person → (opted out now, opted out when the permit was granted)
-        let mut state = std::collections::HashMap::<[u8; 32], (bool, bool)>::new();
         let mut seq = 0i64;
         while let Some(r) = rows.try_next().await? {
             let hash_hex: String = r.try_get("person_hash")?;
@@ -931,19 +925,12 @@ impl Store {
             let out = r.try_get::<String, _>("kind")? == "opt_out";
             let at = parse_ts(&r.try_get::<String, _>("at")?)?;
             seq = r.try_get("seq")?;
-            let entry = state.entry(hash).or_insert((false, false));
-            entry.0 = out;
-            if at <= granted_at {
-                entry.1 = out;
-            }
+            fold.apply(hash, out, at);
         }
-        let set: HashSet<[u8; 32]> = state
-            .iter()
-            .filter(|(_, (now, at_grant))| *now || *at_grant)
-            .map(|(h, _)| *h)
-            .collect();
-        let n_opted_out = state.values().filter(|(now, _)| *now).count();
-        Ok((set, RegistryState { seq, n_opted_out }))
+        Ok(RegistryState {
+            seq,
+            n_opted_out: fold.n_opted_out_now(),
+        })
     }
 
     /// The registry's current sequence number (to detect opt-outs during a run).

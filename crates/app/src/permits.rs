@@ -1,0 +1,155 @@
+//! Permits after the decision: revocation, amendment of who has SPE access, and the state
+//! of each dataset's delivery.
+
+use chrono::Utc;
+use hdab_permits::Permit;
+
+use crate::{App, AppError};
+use hdab_permits::access::{self, Duty};
+
+/// A permit and the state of its deliveries.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PermitStatus {
+    pub permit: Permit,
+    pub registry_seq: i64,
+    pub datasets: Vec<DatasetStatus>,
+    /// The manifest of each dataset's latest delivery.
+    pub manifests: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DatasetStatus {
+    pub dataset_id: String,
+    pub delivered_key_version: Option<u64>,
+    pub delivered_registry_seq: Option<i64>,
+    pub redelivery_due: bool,
+}
+
+impl App {
+    /// Revokes a permit (decision makers), with a reason; it can no longer be extracted.
+    pub async fn revoke_permit(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        self.permit_event(actor, permit_id, reason, None).await
+    }
+
+    /// Amends who has SPE access (decision makers). The data never changes by amendment.
+    pub async fn amend_permit(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        reason: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>, AppError> {
+        self.permit_event(actor, permit_id, reason, Some((add, remove)))
+            .await?;
+        Ok(self.store.permit(permit_id).await?.spe_users)
+    }
+
+    pub(crate) async fn permit_event(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        reason: &str,
+        amend: Option<(&[String], &[String])>,
+    ) -> Result<(), AppError> {
+        let (action, duty) = if amend.is_some() {
+            ("permit.amend", Duty::AmendPermit)
+        } else {
+            ("permit.revoke", Duty::RevokePermit)
+        };
+        let result = async {
+            access::require(&self.user(actor).await?, duty)?;
+            if reason.trim().is_empty() {
+                return Err(AppError::Invalid(format!("{action} needs a reason")));
+            }
+            let permit = self.store.permit(permit_id).await?;
+            if permit.revoked_at.is_some() {
+                return Err(AppError::Refused(format!(
+                    "permit {permit_id} is already revoked"
+                )));
+            }
+            let mut users = permit.spe_users.clone();
+            let kind = match amend {
+                None => "revoke",
+                Some((add, remove)) => {
+                    for u in add {
+                        self.user(u).await?;
+                        if !users.contains(u) {
+                            users.push(u.clone());
+                        }
+                    }
+                    users.retain(|u| !remove.contains(u));
+                    if users.is_empty() {
+                        return Err(AppError::Invalid(
+                            "a permit must name at least one person; revoke it instead".into(),
+                        ));
+                    }
+                    "amend"
+                }
+            };
+            let event = hdab_store::PermitEvent {
+                kind: kind.into(),
+                actor: actor.into(),
+                at: Utc::now(),
+                reason: reason.into(),
+                spe_users: users.clone(),
+            };
+            self.store.append_permit_event(permit_id, &event).await?;
+            Ok(((), format!("{kind}; SPE users now {}", users.len())))
+        }
+        .await;
+        self.audited(actor, action, permit_id, result).await
+    }
+
+    /// A permit and, per dataset, its latest delivery and whether it must be delivered again
+    /// (its key version or opt-out registry is behind).
+    pub async fn permit_status(
+        &self,
+        actor: &str,
+        permit_id: &str,
+    ) -> Result<PermitStatus, AppError> {
+        let result = async {
+            let user = self.user(actor).await?;
+            let permit = self.store.permit(permit_id).await?;
+            access::require_permit_reader(&user, &permit)?;
+            let registry_seq = self.store.optout_seq().await?;
+            let delivered = self.store.latest_deliveries(permit_id).await?;
+            let datasets = permit
+                .spec
+                .datasets
+                .iter()
+                .map(|d| {
+                    let last = delivered
+                        .iter()
+                        .find(|m| m["dataset_id"] == d.dataset_id.as_str());
+                    let key_version = last.and_then(|m| m["key_version"].as_u64());
+                    let seq = last.and_then(|m| m["optout_registry_seq"].as_i64());
+                    DatasetStatus {
+                        dataset_id: d.dataset_id.clone(),
+                        delivered_key_version: key_version,
+                        delivered_registry_seq: seq,
+                        redelivery_due: key_version
+                            .is_some_and(|v| v < u64::from(permit.key_version))
+                            || seq.is_some_and(|s| s < registry_seq),
+                    }
+                })
+                .collect();
+            Ok((
+                PermitStatus {
+                    permit,
+                    registry_seq,
+                    datasets,
+                    manifests: delivered,
+                },
+                String::new(),
+            ))
+        }
+        .await;
+        self.audited(actor, "permit.show", permit_id, result).await
+    }
+}

@@ -1,0 +1,81 @@
+//! The EHDS Art. 71 rule for a permit's delivery: a person is left out when they had opted
+//! out at the moment the permit was granted, or have opted out now. (Opting back in after a
+//! grant does not bring a person back into that permit; a new opt-out always takes them out.)
+//!
+//! The registry's events are folded here in order, one person at a time; the store only
+//! reads them. Persons are keyed hashes: this module never sees an identifier.
+
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, HashSet};
+
+/// The registry's events folded for one permit (or one data request, granted now).
+#[derive(Debug, Clone)]
+pub struct OptOutFold {
+    granted_at: DateTime<Utc>,
+    /// person → (opted out now, opted out when the permit was granted)
+    persons: HashMap<[u8; 32], (bool, bool)>,
+}
+
+impl OptOutFold {
+    pub fn new(granted_at: DateTime<Utc>) -> OptOutFold {
+        OptOutFold {
+            granted_at,
+            persons: HashMap::new(),
+        }
+    }
+
+    /// One registry event, in sequence order: `opted_out` true for an opt-out, false for an
+    /// opt-in back.
+    pub fn apply(&mut self, person: [u8; 32], opted_out: bool, at: DateTime<Utc>) {
+        let entry = self.persons.entry(person).or_insert((false, false));
+        entry.0 = opted_out;
+        if at <= self.granted_at {
+            entry.1 = opted_out;
+        }
+    }
+
+    /// Everyone the delivery must leave out.
+    pub fn excluded(&self) -> HashSet<[u8; 32]> {
+        self.persons
+            .iter()
+            .filter(|(_, (now, at_grant))| *now || *at_grant)
+            .map(|(h, _)| *h)
+            .collect()
+    }
+
+    /// How many persons are opted out now (what the registry's state reports).
+    pub fn n_opted_out_now(&self) -> usize {
+        self.persons.values().filter(|(now, _)| *now).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_person_opted_out_at_grant_or_now_is_left_out() {
+        let grant = at(10);
+        let mut fold = OptOutFold::new(grant);
+        // out before the grant, back in after: still out of this permit
+        fold.apply([1; 32], true, at(1));
+        fold.apply([1; 32], false, at(12));
+        // out after the grant: out now
+        fold.apply([2; 32], true, at(15));
+        // out and back in before the grant: delivered
+        fold.apply([3; 32], true, at(2));
+        fold.apply([3; 32], false, at(3));
+        let excluded = fold.excluded();
+        assert!(excluded.contains(&[1; 32]));
+        assert!(excluded.contains(&[2; 32]));
+        assert!(!excluded.contains(&[3; 32]));
+        assert_eq!(fold.n_opted_out_now(), 1);
+    }
+}

@@ -1,0 +1,173 @@
+//! The JSON API under `/api/v1`: every command of the CLI that makes sense over the network,
+//! each a thin call of one `hdab-app` use case. The OpenAPI document is generated from these
+//! handlers' annotations and served at `/api/openapi.json`.
+
+mod admin;
+mod applications;
+mod catalog;
+mod data_requests;
+mod optouts;
+mod permits;
+mod users;
+
+use crate::ServerState;
+use crate::error::WebError;
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::OpenApi;
+
+use admin::{add_key, latest_checkpoint, rotate_keys, verify_audit};
+use applications::{
+    case_command, create_application, my_applications, queue, register, show_application,
+    update_application,
+};
+use catalog::{
+    confirm_dataset, dataset_diff, dataset_versions, export_catalog, list_uploads, overdue,
+    register_dataset, search_catalog, show_dataset, upload,
+};
+use data_requests::{answer_data_request, show_data_request, submit_data_request};
+use optouts::{optout_status, record_optouts};
+use permits::{amend_permit, extract, list_permits, revoke_permit, show_permit};
+use users::{add_user, create_token, list_users, me};
+
+type ApiResult<T> = Result<T, WebError>;
+
+pub fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/users", get(list_users).post(add_user))
+        .route("/api/v1/tokens", post(create_token))
+        .route(
+            "/api/v1/catalog",
+            get(search_catalog).post(register_dataset),
+        )
+        .route("/api/v1/catalog/export", get(export_catalog))
+        .route("/api/v1/catalog/overdue", get(overdue))
+        .route("/api/v1/catalog/{dataset_id}", get(show_dataset))
+        .route(
+            "/api/v1/catalog/{dataset_id}/versions",
+            get(dataset_versions),
+        )
+        .route("/api/v1/catalog/{dataset_id}/diff", get(dataset_diff))
+        .route(
+            "/api/v1/catalog/{dataset_id}/confirm",
+            post(confirm_dataset),
+        )
+        .route(
+            "/api/v1/catalog/{dataset_id}/uploads",
+            get(list_uploads)
+                .put(upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/applications",
+            get(my_applications).post(create_application),
+        )
+        .route(
+            "/api/v1/applications/{application_id}",
+            get(show_application).put(update_application),
+        )
+        .route(
+            "/api/v1/applications/{application_id}/commands",
+            post(case_command),
+        )
+        .route("/api/v1/queue", get(queue))
+        .route("/api/v1/register", get(register))
+        .route("/api/v1/permits", get(list_permits))
+        .route("/api/v1/permits/{permit_id}", get(show_permit))
+        .route("/api/v1/permits/{permit_id}/revoke", post(revoke_permit))
+        .route("/api/v1/permits/{permit_id}/amend", post(amend_permit))
+        .route("/api/v1/permits/{permit_id}/extractions", post(extract))
+        .route("/api/v1/optouts", post(record_optouts))
+        .route("/api/v1/optouts/status", post(optout_status))
+        .route("/api/v1/data-requests", post(submit_data_request))
+        .route("/api/v1/data-requests/{request_id}", get(show_data_request))
+        .route(
+            "/api/v1/data-requests/{request_id}/answer",
+            post(answer_data_request),
+        )
+        .route("/api/v1/keys", post(add_key))
+        .route("/api/v1/keys/rotate", post(rotate_keys))
+        .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/audit/checkpoint", get(latest_checkpoint))
+        .route("/api/openapi.json", get(openapi_json))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hdab",
+        description = "Health data access body API: catalogue, permits, opt-outs, extraction. Authenticate with `Authorization: Bearer <token>` (create one with POST /api/v1/tokens from a session, or `hdab users token`).",
+        license(name = "EUPL-1.2")
+    ),
+    paths(
+        users::me, users::list_users, users::add_user, users::create_token, catalog::search_catalog, catalog::register_dataset, catalog::export_catalog,
+        catalog::overdue, catalog::show_dataset, catalog::dataset_versions, catalog::dataset_diff, catalog::confirm_dataset, catalog::list_uploads,
+        catalog::upload, applications::my_applications, applications::create_application, applications::show_application, applications::update_application,
+        applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
+        permits::extract, optouts::record_optouts, optouts::optout_status, data_requests::submit_data_request, data_requests::show_data_request,
+        data_requests::answer_data_request, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "catalogue", description = "Dataset descriptions, versions, confirmations, uploads"),
+        (name = "applications", description = "Data access applications and their case work"),
+        (name = "permits", description = "Permits, their deliveries and extraction"),
+        (name = "optouts", description = "The opt-out registry"),
+        (name = "data-requests", description = "Requests for anonymised statistics (Art. 69)"),
+        (name = "admin", description = "Users, tokens, keys and the audit log"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::new("token", Vec::<String>::new()),
+            utoipa::openapi::security::SecurityRequirement::default(),
+        ]);
+    }
+}
+
+async fn openapi_json() -> Response {
+    match ApiDoc::openapi().to_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(e) => WebError::internal(&e).into_response(),
+    }
+}
+
+/// A JSON body that failed to parse gets a 400 that says where, never a 500.
+#[derive(Debug)]
+pub struct Body422<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body422<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, WebError> {
+        match <Json<T> as axum::extract::FromRequest<S>>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body422(v)),
+            Err(rejection) => Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the request body: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> ApiResult<Value> {
+    serde_json::to_value(value).map_err(|e| WebError::internal(&e))
+}

@@ -1,0 +1,418 @@
+//! Applicants' pages: their applications and the application form (new and edit).
+
+use super::frame::{Chrome, day, render, see_other};
+use crate::ServerState;
+use crate::auth::Caller;
+use crate::error::{PageResult, WebError};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use hdab_app::CatalogQuery;
+use hdab_permits::{ApplicationContent, Cohort, Condition, DatasetRequest, Purpose};
+
+pub(super) struct ApplicationListRow {
+    id: String,
+    title: String,
+    state: String,
+    due: String,
+    permit: String,
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+pub(super) struct ApplicationsPage {
+    chrome: Chrome,
+    rows: Vec<ApplicationListRow>,
+}
+
+pub(super) fn deadline_text(d: &hdab_permits::Deadline) -> String {
+    match (d.due, d.days_left, d.paused, d.stopped) {
+        (_, _, _, Some(at)) => format!("decided {}", day(at)),
+        (Some(due), _, true, _) => format!(
+            "paused while with the applicant (due {} if completed now)",
+            day(due)
+        ),
+        (Some(due), Some(left), _, _) if left < 0 => {
+            format!("overdue since {} ({} days)", day(due), -left)
+        }
+        (Some(due), Some(left), _, _) => format!(
+            "decision due {} ({left} days left){}",
+            day(due),
+            if d.extended { ", extended" } else { "" }
+        ),
+        _ => "not submitted".into(),
+    }
+}
+
+pub(super) async fn applications_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> PageResult<Response> {
+    let rows = s
+        .app
+        .my_applications(caller.id()?)
+        .await?
+        .into_iter()
+        .map(|r| ApplicationListRow {
+            due: deadline_text(&r.deadline),
+            id: r.id,
+            title: r.title,
+            state: r.state.to_string(),
+            permit: r.permit_id.unwrap_or_default(),
+        })
+        .collect();
+    Ok(render(&ApplicationsPage {
+        chrome: Chrome::of(&caller),
+        rows,
+    })?)
+}
+
+/// The application form's values (new: defaults; edit: the saved content).
+#[derive(Default)]
+pub(super) struct FormValues {
+    title: String,
+    organisation: String,
+    purpose: String,
+    intended_use: String,
+    expected_benefit: String,
+    spe_users: String,
+    pseudonymised: bool,
+    why_not_anonymised: String,
+    months_needed: String,
+    ethics_reference: String,
+    safeguards: String,
+}
+
+pub(super) struct DatasetChoice {
+    id: String,
+    title: String,
+    holder: String,
+    chosen: bool,
+    variables: Vec<(String, bool)>,
+    codes: String,
+    code_columns: String,
+    date_column: String,
+    date_from: String,
+    date_to: String,
+    age_min: String,
+    age_max: String,
+    age_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "application_form.html")]
+pub(super) struct ApplicationFormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    f: FormValues,
+    purposes: Vec<(String, String)>,
+    datasets: Vec<DatasetChoice>,
+}
+
+pub(super) const PURPOSES: [(Purpose, &str); 6] = [
+    (
+        Purpose::PublicHealth,
+        "(a) public interest in public and occupational health",
+    ),
+    (Purpose::PolicyMaking, "(b) policy making and regulation"),
+    (Purpose::OfficialStatistics, "(c) official statistics"),
+    (Purpose::Education, "(d) education and teaching"),
+    (Purpose::ScientificResearch, "(e) scientific research"),
+    (
+        Purpose::CareImprovement,
+        "(f) improvement of care and treatment",
+    ),
+];
+
+pub(super) fn purpose_key(p: Purpose) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub(super) async fn application_form(
+    s: &ServerState,
+    caller: &Caller,
+    heading: String,
+    action: String,
+    content: Option<&ApplicationContent>,
+) -> Result<Response, WebError> {
+    let user = caller.require()?;
+    let f = match content {
+        Some(c) => FormValues {
+            title: c.title.clone(),
+            organisation: c.organisation.clone(),
+            purpose: purpose_key(c.purpose),
+            intended_use: c.intended_use.clone(),
+            expected_benefit: c.expected_benefit.clone(),
+            spe_users: c.spe_users.join(", "),
+            pseudonymised: c.pseudonymised,
+            why_not_anonymised: c.why_not_anonymised.clone(),
+            months_needed: c.months_needed.to_string(),
+            ethics_reference: c.ethics_reference.clone().unwrap_or_default(),
+            safeguards: c.safeguards.clone(),
+        },
+        None => FormValues {
+            organisation: user.organisation.clone(),
+            purpose: purpose_key(Purpose::ScientificResearch),
+            spe_users: user.id.clone(),
+            pseudonymised: true,
+            months_needed: "36".into(),
+            ..FormValues::default()
+        },
+    };
+    let datasets = s
+        .app
+        .catalog_search(&CatalogQuery::default())
+        .await?
+        .into_iter()
+        .map(|d| {
+            let asked =
+                content.and_then(|c| c.datasets.iter().find(|r| r.dataset_id == d.dataset_id));
+            let mut choice = DatasetChoice {
+                id: d.dataset_id.clone(),
+                title: d.description.title.en.clone(),
+                holder: d.description.holder_name.clone(),
+                chosen: asked.is_some(),
+                variables: d
+                    .description
+                    .variables
+                    .iter()
+                    .filter(|v| !matches!(v.variable_type, hdab_catalog::VariableType::PersonId))
+                    .map(|v| {
+                        (
+                            v.name.clone(),
+                            asked.is_some_and(|a| a.variables.contains(&v.name)),
+                        )
+                    })
+                    .collect(),
+                code_columns: d
+                    .description
+                    .variables
+                    .iter()
+                    .filter(|v| v.code_system.is_some())
+                    .map(|v| v.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                codes: String::new(),
+                date_column: String::new(),
+                date_from: String::new(),
+                date_to: String::new(),
+                age_min: String::new(),
+                age_max: String::new(),
+                age_at: String::new(),
+            };
+            for c in asked
+                .map(|a| a.cohort.conditions.as_slice())
+                .unwrap_or_default()
+            {
+                match c {
+                    Condition::CodePrefix { columns, prefixes } => {
+                        choice.codes = prefixes.join(", ");
+                        choice.code_columns = columns.join(", ");
+                    }
+                    Condition::DateRange { column, from, to } => {
+                        choice.date_column = column.clone();
+                        choice.date_from = from.map(|d| d.to_string()).unwrap_or_default();
+                        choice.date_to = to.map(|d| d.to_string()).unwrap_or_default();
+                    }
+                    Condition::AgeRange { min, max, at } => {
+                        choice.age_min = min.map(|d| d.to_string()).unwrap_or_default();
+                        choice.age_max = max.map(|d| d.to_string()).unwrap_or_default();
+                        choice.age_at = at.to_string();
+                    }
+                }
+            }
+            choice
+        })
+        .collect();
+    render(&ApplicationFormPage {
+        chrome: Chrome::of(caller),
+        heading,
+        action,
+        f,
+        purposes: PURPOSES
+            .iter()
+            .map(|(p, l)| (purpose_key(*p), l.to_string()))
+            .collect(),
+        datasets,
+    })
+}
+
+pub(super) async fn application_new(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> PageResult<Response> {
+    Ok(application_form(
+        &s,
+        &caller,
+        "New application for access to health data".into(),
+        "/applications".into(),
+        None,
+    )
+    .await?)
+}
+
+pub(super) async fn application_edit(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(application_id): Path<String>,
+) -> PageResult<Response> {
+    let (a, _) = s
+        .app
+        .show_application(caller.id()?, &application_id)
+        .await?;
+    Ok(application_form(
+        &s,
+        &caller,
+        format!("Change application {application_id}"),
+        format!("/applications/{application_id}"),
+        Some(&a.content),
+    )
+    .await?)
+}
+
+/// Repeated form fields, in order.
+pub(super) struct Fields(pub(super) Vec<(String, String)>);
+
+impl Fields {
+    pub(super) fn get(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+            .collect()
+    }
+}
+
+pub(super) fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub(super) fn optional<T: std::str::FromStr>(
+    f: &Fields,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>, WebError> {
+    let v = f.get(name);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse().map(Some).map_err(|_| {
+        WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{what}: '{v}' is not valid"),
+        )
+    })
+}
+
+/// The application as the form describes it. Generalisations set through the API are kept
+/// for the datasets still asked for (the form does not show them).
+pub(super) fn content_of_form(
+    f: &Fields,
+    previous: Option<&ApplicationContent>,
+) -> Result<ApplicationContent, WebError> {
+    let purpose = PURPOSES
+        .iter()
+        .find(|(p, _)| purpose_key(*p) == f.get("purpose"))
+        .map(|(p, _)| *p)
+        .ok_or_else(|| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "choose a purpose"))?;
+    let mut datasets = Vec::new();
+    for id in f.all("ds") {
+        let mut conditions = Vec::new();
+        let codes = list(&f.get(&format!("codes_{id}")));
+        if !codes.is_empty() {
+            conditions.push(Condition::CodePrefix {
+                columns: list(&f.get(&format!("code_columns_{id}"))),
+                prefixes: codes,
+            });
+        }
+        let date_column = f.get(&format!("date_column_{id}"));
+        let from = optional(f, &format!("date_from_{id}"), "the cohort's start date")?;
+        let to = optional(f, &format!("date_to_{id}"), "the cohort's end date")?;
+        if !date_column.is_empty() || from.is_some() || to.is_some() {
+            conditions.push(Condition::DateRange {
+                column: date_column,
+                from,
+                to,
+            });
+        }
+        let min = optional(f, &format!("age_min_{id}"), "the lowest age")?;
+        let max = optional(f, &format!("age_max_{id}"), "the highest age")?;
+        if min.is_some() || max.is_some() {
+            let at =
+                optional(f, &format!("age_at_{id}"), "the date of the age")?.ok_or_else(|| {
+                    WebError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("{id}: an age range needs the date on which the age is counted"),
+                    )
+                })?;
+            conditions.push(Condition::AgeRange { min, max, at });
+        }
+        datasets.push(DatasetRequest {
+            variables: f.all(&format!("var_{id}")),
+            cohort: Cohort { conditions },
+            generalisations: previous
+                .and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id))
+                .map(|d| d.generalisations.clone())
+                .unwrap_or_default(),
+            dataset_id: id,
+        });
+    }
+    Ok(ApplicationContent {
+        title: f.get("title"),
+        organisation: f.get("organisation"),
+        purpose,
+        intended_use: f.get("intended_use"),
+        expected_benefit: f.get("expected_benefit"),
+        spe_users: list(&f.get("spe_users")),
+        datasets,
+        pseudonymised: f.get("pseudonymised") != "false",
+        why_not_anonymised: f.get("why_not_anonymised"),
+        months_needed: optional(f, "months_needed", "months needed")?.unwrap_or(0),
+        ethics_reference: Some(f.get("ethics_reference")).filter(|s| !s.is_empty()),
+        safeguards: f.get("safeguards"),
+    })
+}
+
+pub(super) async fn application_create(
+    State(s): State<ServerState>,
+    caller: Caller,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let actor = caller.id()?;
+    let content = content_of_form(&Fields(pairs), None)?;
+    let id = s.app.create_application_content(actor, content).await?;
+    Ok(see_other(format!("/applications/{id}?notice=saved")))
+}
+
+pub(super) async fn application_update(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(application_id): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let actor = caller.id()?;
+    let (previous, _) = s.app.show_application(actor, &application_id).await?;
+    let content = content_of_form(&Fields(pairs), Some(&previous.content))?;
+    s.app
+        .update_application_content(actor, &application_id, content)
+        .await?;
+    Ok(see_other(format!(
+        "/applications/{application_id}?notice=saved"
+    )))
+}

@@ -1,0 +1,294 @@
+//! A case and the case queue: the commands the permission matrix offers the viewer now.
+
+use super::applications::{Fields, deadline_text, optional};
+use super::frame::{Chrome, NoticeQuery, label, render, see_other};
+use crate::ServerState;
+use crate::auth::Caller;
+use crate::error::{PageResult, WebError};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use hdab_app::CaseOptions;
+use hdab_permits::{AppState, CaseCommand, Cohort, Condition, ExtractionSpec};
+
+/// What the case page's button for a command says.
+fn command_label(command: CaseCommand) -> &'static str {
+    match command {
+        CaseCommand::Submit => "Submit the application",
+        CaseCommand::Take => "Take the case",
+        CaseCommand::Assign => "Give the case to an officer",
+        CaseCommand::Return => "Return to the applicant as incomplete",
+        CaseCommand::Extend => "Extend the deadline (once)",
+        CaseCommand::Approve => "Approve",
+        CaseCommand::Reject => "Reject",
+        CaseCommand::Withdraw => "Withdraw the application",
+    }
+}
+
+pub(super) struct Action {
+    command: String,
+    label: String,
+    needs_reason: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+pub(super) struct CasePage {
+    chrome: Chrome,
+    id: String,
+    title: String,
+    state: String,
+    assignee: String,
+    deadline: String,
+    permit: String,
+    applicant: String,
+    organisation: String,
+    purpose: String,
+    intended_use: String,
+    expected_benefit: String,
+    spe_users: String,
+    form: String,
+    months: u32,
+    ethics: String,
+    safeguards: String,
+    requested: Vec<(String, String, String)>,
+    problems: Vec<String>,
+    can_edit: bool,
+    actions: Vec<Action>,
+    officers: Vec<String>,
+    narrowable: Vec<(String, Vec<String>)>,
+    events: Vec<(String, String, String, String)>,
+}
+
+pub(super) fn cohort_text(c: &Cohort) -> String {
+    if c.conditions.is_empty() {
+        return "everyone in the dataset".into();
+    }
+    c.conditions
+        .iter()
+        .map(|c| match c {
+            Condition::CodePrefix { columns, prefixes } => {
+                format!(
+                    "{} starts with {}",
+                    columns.join("/"),
+                    prefixes.join(" or ")
+                )
+            }
+            Condition::DateRange { column, from, to } => format!(
+                "{column} from {} to {}",
+                from.map_or("any".into(), |d| d.to_string()),
+                to.map_or("any".into(), |d| d.to_string())
+            ),
+            Condition::AgeRange { min, max, at } => format!(
+                "age {}–{} on {at}",
+                min.map_or(String::new(), |v| v.to_string()),
+                max.map_or(String::new(), |v| v.to_string())
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub(super) async fn case_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(application_id): Path<String>,
+    Query(n): Query<NoticeQuery>,
+) -> PageResult<Response> {
+    let user = caller.require()?.clone();
+    let (a, d) = s.app.show_application(&user.id, &application_id).await?;
+    let state = hdab_permits::state_of(&a.events);
+    let view = hdab_permits::CaseView {
+        applicant: &a.applicant,
+        events: &a.events,
+    };
+    // Offer exactly the commands the permission matrix allows this user now.
+    let actions = hdab_permits::access::offered_commands(&user, view)
+        .into_iter()
+        .map(|o| Action {
+            command: o.command.as_str().to_string(),
+            label: command_label(o.command).to_string(),
+            needs_reason: o.needs_reason,
+        })
+        .collect::<Vec<_>>();
+    let officers = if actions.iter().any(|a| a.command == "assign") {
+        s.app
+            .users()
+            .await?
+            .into_iter()
+            .filter(hdab_permits::access::may_be_assigned)
+            .map(|u| u.id)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let problems = if matches!(state, AppState::Draft | AppState::Incomplete) {
+        s.app.application_problems(&a.content).await?
+    } else {
+        Vec::new()
+    };
+    let c = &a.content;
+    Ok(render(&CasePage {
+        chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
+        id: a.id.clone(),
+        title: c.title.clone(),
+        state: state.to_string(),
+        assignee: hdab_permits::assignee_of(&a.events)
+            .unwrap_or_default()
+            .to_string(),
+        deadline: deadline_text(&d),
+        permit: s
+            .app
+            .permit_of_application(&a.id)
+            .await?
+            .unwrap_or_default(),
+        applicant: a.applicant.clone(),
+        organisation: c.organisation.clone(),
+        purpose: label(&c.purpose),
+        intended_use: c.intended_use.clone(),
+        expected_benefit: c.expected_benefit.clone(),
+        spe_users: c.spe_users.join(", "),
+        form: if c.pseudonymised {
+            format!("pseudonymised — {}", c.why_not_anonymised)
+        } else {
+            "anonymised".into()
+        },
+        months: c.months_needed,
+        ethics: c.ethics_reference.clone().unwrap_or_default(),
+        safeguards: c.safeguards.clone(),
+        requested: c
+            .datasets
+            .iter()
+            .map(|r| {
+                (
+                    r.dataset_id.clone(),
+                    r.variables.join(", "),
+                    cohort_text(&r.cohort),
+                )
+            })
+            .collect(),
+        problems,
+        can_edit: a.applicant == user.id && matches!(state, AppState::Draft | AppState::Incomplete),
+        actions,
+        officers,
+        narrowable: c
+            .datasets
+            .iter()
+            .map(|r| (r.dataset_id.clone(), r.variables.clone()))
+            .collect(),
+        events: a
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    e.command.as_str().to_string(),
+                    e.actor.clone(),
+                    e.at.format("%Y-%m-%d %H:%M").to_string(),
+                    match &e.assignee {
+                        Some(to) if e.comment.is_empty() => format!("to {to}"),
+                        Some(to) => format!("to {to}: {}", e.comment),
+                        None => e.comment.clone(),
+                    },
+                )
+            })
+            .collect(),
+    })?)
+}
+
+pub(super) async fn case_command(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(application_id): Path<String>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    let actor = caller.id()?;
+    let f = Fields(pairs);
+    let command = CaseCommand::parse(&f.get("command"))
+        .ok_or_else(|| WebError::bad_request("unknown case command"))?;
+    let mut options = CaseOptions::default();
+    if command == CaseCommand::Assign {
+        options.assign_to = Some(f.get("assign_to")).filter(|s| !s.is_empty());
+    }
+    if command == CaseCommand::Approve {
+        let (a, _) = s.app.show_application(actor, &application_id).await?;
+        let asked = ExtractionSpec {
+            pseudonymised: a.content.pseudonymised,
+            datasets: a.content.datasets.clone(),
+        };
+        let mut narrowed = asked.clone();
+        for d in &mut narrowed.datasets {
+            let keep = f.all(&format!("keep_{}", d.dataset_id));
+            d.variables.retain(|v| keep.contains(v));
+        }
+        if narrowed != asked {
+            options.narrowed = Some(narrowed);
+        }
+        options.conditions = f
+            .get("conditions")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        options.valid_months = optional(&f, "valid_months", "months of validity")?;
+    }
+    let (_, permit) = s
+        .app
+        .case_command(actor, &application_id, command, &f.get("comment"), options)
+        .await?;
+    Ok(match permit {
+        Some(p) => see_other(format!("/permits/{p}?notice=done")),
+        None => see_other(format!("/applications/{application_id}?notice=done")),
+    })
+}
+
+pub(super) struct QueueLine {
+    id: String,
+    title: String,
+    organisation: String,
+    state: String,
+    assignee: String,
+    days: String,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+pub(super) struct QueuePage {
+    chrome: Chrome,
+    rows: Vec<QueueLine>,
+}
+
+pub(super) async fn queue_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> PageResult<Response> {
+    let rows = s
+        .app
+        .queue(caller.id()?)
+        .await?
+        .into_iter()
+        .map(|r| QueueLine {
+            overdue: r.deadline.days_left.is_some_and(|d| d < 0),
+            days: r.deadline.days_left.map_or_else(
+                || {
+                    if r.deadline.paused {
+                        "paused".into()
+                    } else {
+                        String::new()
+                    }
+                },
+                |d| d.to_string(),
+            ),
+            id: r.id,
+            title: r.title,
+            organisation: r.organisation,
+            state: r.state.to_string(),
+            assignee: r.assignee.unwrap_or_default(),
+        })
+        .collect();
+    Ok(render(&QueuePage {
+        chrome: Chrome::of(&caller),
+        rows,
+    })?)
+}

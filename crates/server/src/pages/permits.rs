@@ -1,0 +1,200 @@
+//! Permits: the lists (own and every), one permit with its deliveries, and starting an
+//! extraction.
+
+use super::frame::{Chrome, NoticeQuery, day, render, see_other};
+use crate::ServerState;
+use crate::auth::Caller;
+use crate::error::PageResult;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::Utc;
+use hdab_pipeline::Compression;
+use serde::Deserialize;
+
+pub(super) struct PermitLine {
+    id: String,
+    application: String,
+    datasets: String,
+    valid_until: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "permits.html")]
+pub(super) struct PermitsPage {
+    chrome: Chrome,
+    heading: String,
+    rows: Vec<PermitLine>,
+}
+
+pub(super) fn permit_status(p: &hdab_permits::Permit) -> String {
+    if let Some(at) = p.revoked_at {
+        format!("revoked {}", day(at))
+    } else if p.valid_until < Utc::now().date_naive() {
+        "expired".into()
+    } else {
+        "valid".into()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AllQuery {
+    all: Option<bool>,
+}
+
+pub(super) async fn permits_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Query(q): Query<AllQuery>,
+) -> PageResult<Response> {
+    let actor = caller.id()?;
+    let (heading, permits) = if q.all == Some(true) {
+        ("Every permit", s.app.all_permits(actor).await?)
+    } else {
+        ("My permits", s.app.my_permits(actor).await?)
+    };
+    Ok(render(&PermitsPage {
+        chrome: Chrome::of(&caller),
+        heading: heading.into(),
+        rows: permits
+            .iter()
+            .map(|p| PermitLine {
+                id: p.id.clone(),
+                application: p.application_id.clone(),
+                datasets: p
+                    .spec
+                    .datasets
+                    .iter()
+                    .map(|d| d.dataset_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                valid_until: p.valid_until.to_string(),
+                status: permit_status(p),
+            })
+            .collect(),
+    })?)
+}
+
+pub(super) struct DeliveryView {
+    dataset: String,
+    dataset_version: i64,
+    folder: String,
+    key: String,
+    registry: i64,
+    rows_in: u64,
+    rows_out: u64,
+    outside: u64,
+    opted_out: u64,
+    invalid: u64,
+    files: Vec<(String, u64, u64, String)>,
+    columns: String,
+}
+
+#[derive(Template)]
+#[template(path = "permit.html")]
+pub(super) struct PermitPage {
+    chrome: Chrome,
+    id: String,
+    application: String,
+    granted: String,
+    valid_until: String,
+    status: String,
+    spe_users: String,
+    conditions: String,
+    form: String,
+    datasets: Vec<(String, String, String)>,
+    can_extract: bool,
+    deliveries: Vec<DeliveryView>,
+}
+
+pub(super) async fn permit_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(permit_id): Path<String>,
+    Query(n): Query<NoticeQuery>,
+) -> PageResult<Response> {
+    let user = caller.require()?.clone();
+    let st = s.app.permit_status(&user.id, &permit_id).await?;
+    let p = &st.permit;
+    let deliveries = st
+        .manifests
+        .iter()
+        .filter_map(|m| serde_json::from_value::<hdab_pipeline::Manifest>(m.clone()).ok())
+        .map(|m| DeliveryView {
+            folder: format!("spe/{}/{}/", m.permit_id, m.dataset_id),
+            dataset: m.dataset_id,
+            dataset_version: m.dataset_version,
+            key: format!("{} v{}", m.key_id, m.key_version),
+            registry: m.optout_registry_seq,
+            rows_in: m.rows.rows_in,
+            rows_out: m.rows.delivered,
+            outside: m.rows.outside_cohort,
+            opted_out: m.rows.opted_out,
+            invalid: m.rows.invalid_identifier,
+            files: m
+                .files
+                .iter()
+                .map(|f| {
+                    (
+                        f.name.clone(),
+                        f.rows,
+                        f.bytes,
+                        f.sha256.chars().take(16).collect(),
+                    )
+                })
+                .collect(),
+            columns: m
+                .columns
+                .iter()
+                .map(|(n, t)| format!("{n} ({t})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    Ok(render(&PermitPage {
+        chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
+        id: p.id.clone(),
+        application: p.application_id.clone(),
+        granted: day(p.granted_at),
+        valid_until: p.valid_until.to_string(),
+        status: permit_status(p),
+        spe_users: p.spe_users.join(", "),
+        conditions: if p.conditions.is_empty() {
+            "none".into()
+        } else {
+            p.conditions.join("; ")
+        },
+        form: if p.spec.pseudonymised {
+            "pseudonymised".into()
+        } else {
+            "anonymised".into()
+        },
+        datasets: p
+            .spec
+            .datasets
+            .iter()
+            .map(|d| {
+                let status = st.datasets.iter().find(|x| x.dataset_id == d.dataset_id);
+                let delivered = match status {
+                    Some(x) if x.redelivery_due => "delivered; re-delivery due".to_string(),
+                    Some(x) if x.delivered_key_version.is_some() => "delivered".to_string(),
+                    _ => "not yet".to_string(),
+                };
+                (d.dataset_id.clone(), d.variables.join(", "), delivered)
+            })
+            .collect(),
+        can_extract: hdab_permits::access::may_extract(&user, p),
+        deliveries,
+    })?)
+}
+
+pub(super) async fn permit_extract(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(permit_id): Path<String>,
+) -> PageResult<Response> {
+    s.extract(caller.id()?, &permit_id, Compression::Zstd)
+        .await?;
+    Ok(see_other(format!("/permits/{permit_id}?notice=extracted")))
+}

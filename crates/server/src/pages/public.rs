@@ -1,0 +1,337 @@
+//! Pages for everyone: home, sign-in, the catalogue and a dataset's description, the public
+//! register, and what opting out means.
+
+use super::frame::{Chrome, day, label, render};
+use crate::ServerState;
+use crate::auth::{self, Caller};
+use crate::error::PageResult;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use hdab_app::CatalogQuery;
+use hdab_catalog::DatasetDescription;
+use hdab_permits::access::Home;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(super) struct HomePage {
+    chrome: Chrome,
+    n_datasets: usize,
+    n_decisions: usize,
+}
+
+pub(super) async fn home(State(s): State<ServerState>, caller: Caller) -> PageResult<Response> {
+    let n_datasets = s.app.catalog_search(&CatalogQuery::default()).await?.len();
+    let n_decisions = s
+        .app
+        .public_register()
+        .await?
+        .iter()
+        .filter(|r| r.decision.is_some())
+        .count();
+    Ok(render(&HomePage {
+        chrome: Chrome::of(&caller),
+        n_datasets,
+        n_decisions,
+    })?)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(super) struct LoginPage {
+    chrome: Chrome,
+    problem: String,
+}
+
+pub(super) async fn login_page(caller: Caller) -> PageResult<Response> {
+    Ok(render(&LoginPage {
+        chrome: Chrome::of(&caller),
+        problem: String::new(),
+    })?)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginForm {
+    user: String,
+    password: String,
+}
+
+pub(super) async fn login(
+    State(s): State<ServerState>,
+    caller: Caller,
+    axum::Form(f): axum::Form<LoginForm>,
+) -> PageResult<Response> {
+    match s.app.login(f.user.trim(), &f.password).await {
+        Ok(session) => {
+            let user = s.app.user(f.user.trim()).await?;
+            let to = match hdab_permits::access::home(&user) {
+                Home::Cases => "/cases",
+                Home::Holder => "/holder",
+                Home::Applications => "/applications",
+                Home::Start => "/",
+            };
+            let mut res = Redirect::to(to).into_response();
+            if let Ok(v) = auth::session_cookie(&session.secret).parse() {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(hdab_app::AppError::Refused(m)) => {
+            let mut res = render(&LoginPage {
+                chrome: Chrome::of(&caller),
+                problem: m,
+            })?;
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn logout(
+    State(s): State<ServerState>,
+    headers: axum::http::HeaderMap,
+) -> PageResult<Response> {
+    if let Some(secret) = auth::session_secret(&headers) {
+        s.app.logout(secret).await?;
+    }
+    let mut res = Redirect::to("/").into_response();
+    if let Ok(v) = auth::clear_cookie().parse() {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+pub(super) struct CatalogRow {
+    id: String,
+    title: String,
+    holder: String,
+    coverage: String,
+    coding: String,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+pub(super) struct CatalogPage {
+    chrome: Chrome,
+    text: String,
+    category: String,
+    holder: String,
+    coding_system: String,
+    rows: Vec<CatalogRow>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CatalogForm {
+    text: Option<String>,
+    category: Option<String>,
+    holder: Option<String>,
+    coding_system: Option<String>,
+}
+
+pub(super) fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+pub(super) fn coverage(d: &DatasetDescription) -> String {
+    let t = &d.temporal_coverage;
+    format!(
+        "{} – {}",
+        t.start,
+        t.end
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "ongoing".into())
+    )
+}
+
+pub(super) async fn catalog(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Query(f): Query<CatalogForm>,
+) -> PageResult<Response> {
+    let q = CatalogQuery {
+        text: nonempty(&f.text),
+        category: nonempty(&f.category),
+        holder: nonempty(&f.holder),
+        coding_system: nonempty(&f.coding_system),
+    };
+    let rows = s
+        .app
+        .catalog_search(&q)
+        .await?
+        .into_iter()
+        .map(|d| CatalogRow {
+            title: d.description.title.en.clone(),
+            holder: d.description.holder_name.clone(),
+            coverage: coverage(&d.description),
+            coding: d.description.coding_systems.join(", "),
+            version: d.version,
+            id: d.dataset_id,
+        })
+        .collect();
+    Ok(render(&CatalogPage {
+        chrome: Chrome::of(&caller),
+        text: f.text.unwrap_or_default(),
+        category: f.category.unwrap_or_default(),
+        holder: f.holder.unwrap_or_default(),
+        coding_system: f.coding_system.unwrap_or_default(),
+        rows,
+    })?)
+}
+
+pub(super) struct VariableRow {
+    name: String,
+    kind: String,
+    sensitivity: String,
+    code_system: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "dataset.html")]
+pub(super) struct DatasetPage {
+    chrome: Chrome,
+    id: String,
+    title: String,
+    title_sv: String,
+    description: String,
+    holder: String,
+    holder_name: String,
+    version: i64,
+    registered: String,
+    coverage: String,
+    records: String,
+    individuals: String,
+    coding: String,
+    categories: String,
+    legal_basis: String,
+    contact: String,
+    variables: Vec<VariableRow>,
+    versions: Vec<(i64, String, String)>,
+}
+
+pub(super) fn count(n: Option<u64>) -> String {
+    n.map_or_else(|| "not stated".into(), |n| n.to_string())
+}
+
+pub(super) async fn dataset_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(dataset_id): Path<String>,
+) -> PageResult<Response> {
+    let v = s.app.dataset(&dataset_id).await?;
+    let versions = s
+        .app
+        .catalog_versions(&dataset_id)
+        .await?
+        .into_iter()
+        .map(|v| (v.version, day(v.created_at), v.created_by))
+        .collect();
+    let d = &v.description;
+    Ok(render(&DatasetPage {
+        chrome: Chrome::of(&caller),
+        id: v.dataset_id.clone(),
+        title: d.title.en.clone(),
+        title_sv: d.title.sv.clone(),
+        description: d.description.en.clone(),
+        holder: d.holder.clone(),
+        holder_name: d.holder_name.clone(),
+        version: v.version,
+        registered: day(v.created_at),
+        coverage: coverage(d),
+        records: count(d.number_of_records),
+        individuals: count(d.number_of_unique_individuals),
+        coding: d.coding_systems.join(", "),
+        categories: d.health_categories.join(", "),
+        legal_basis: d.legal_basis.clone(),
+        contact: format!("{} <{}>", d.contact_point.name, d.contact_point.email),
+        variables: d
+            .variables
+            .iter()
+            .map(|x| VariableRow {
+                name: x.name.clone(),
+                kind: label(&x.variable_type),
+                sensitivity: label(&x.sensitivity),
+                code_system: x.code_system.clone().unwrap_or_default(),
+                description: x.description.clone(),
+            })
+            .collect(),
+        versions,
+    })?)
+}
+
+pub(super) struct RegisterRow {
+    id: String,
+    received: String,
+    organisation: String,
+    title: String,
+    purpose: String,
+    datasets: String,
+    state: String,
+    decision: String,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub(super) struct RegisterPage {
+    chrome: Chrome,
+    rows: Vec<RegisterRow>,
+    /// (entries, head hash, signed at, public key, signature) of the latest checkpoint.
+    checkpoint: Option<(i64, String, String, String, String)>,
+}
+
+pub(super) async fn register_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> PageResult<Response> {
+    let rows = s
+        .app
+        .public_register()
+        .await?
+        .into_iter()
+        .map(|r| RegisterRow {
+            id: r.id,
+            received: day(r.received),
+            organisation: r.organisation,
+            title: r.title,
+            purpose: label(&r.purpose),
+            datasets: r.datasets.join(", "),
+            state: r.state.to_string(),
+            decision: r
+                .decision
+                .map(|(d, at, why)| format!("{d} {}: {why}", day(at)))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let checkpoint = s.app.latest_checkpoint().await?.map(|c| {
+        (
+            c.seq,
+            c.head_hash,
+            c.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            c.public_key,
+            c.signature,
+        )
+    });
+    Ok(render(&RegisterPage {
+        chrome: Chrome::of(&caller),
+        rows,
+        checkpoint,
+    })?)
+}
+
+#[derive(Template)]
+#[template(path = "optout.html")]
+pub(super) struct OptoutPage {
+    chrome: Chrome,
+}
+
+pub(super) async fn optout_page(caller: Caller) -> PageResult<Response> {
+    Ok(render(&OptoutPage {
+        chrome: Chrome::of(&caller),
+    })?)
+}
