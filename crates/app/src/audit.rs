@@ -48,13 +48,13 @@ fn signature_ok(c: &Checkpoint, public_key: &[u8]) -> bool {
 impl App {
     /// The public key checkpoints are signed with (base64url), as the register publishes it.
     pub fn audit_public_key(&self) -> Result<String, AppError> {
-        let keyring = keyfile::load(&self.settings.key_file)?;
+        let keyring = self.settings.keyring()?;
         Ok(BASE64URL_NOPAD.encode(signing_key(&keyring)?.public_key().as_ref()))
     }
 
     /// Signs the log's current head and keeps the checkpoint.
     pub async fn audit_checkpoint(&self) -> Result<Checkpoint, AppError> {
-        let keyring = keyfile::load(&self.settings.key_file)?;
+        let keyring = self.settings.keyring()?;
         let key = signing_key(&keyring)?;
         let (seq, head_hash) = self.store.audit_head().await?;
         let checkpoint = Checkpoint {
@@ -76,35 +76,16 @@ impl App {
 
     /// Checkpoints copied into delivery manifests under the SPE root, with where each was.
     fn manifest_checkpoints(&self) -> Vec<(String, Checkpoint)> {
-        let mut out = Vec::new();
-        let Ok(permits) = std::fs::read_dir(&self.settings.spe_root) else {
-            return out;
-        };
-        for permit in permits.flatten() {
-            let Ok(datasets) = std::fs::read_dir(permit.path()) else {
-                continue;
-            };
-            for dataset in datasets.flatten() {
-                let path = dataset.path().join("manifest.json");
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let Ok(value) = serde_json::from_str::<serde_json::Value>(&text) else {
-                    continue;
-                };
-                if let Ok(c) =
-                    serde_json::from_value::<Checkpoint>(value["audit_checkpoint"].clone())
-                {
-                    let name = path
-                        .strip_prefix(&self.settings.spe_root)
-                        .unwrap_or(&path)
-                        .display()
-                        .to_string();
-                    out.push((format!("spe/{name}"), c));
-                }
-            }
-        }
-        out
+        self.settings
+            .spe()
+            .manifests()
+            .into_iter()
+            .filter_map(|(place, manifest)| {
+                serde_json::from_value::<Checkpoint>(manifest["audit_checkpoint"].clone())
+                    .ok()
+                    .map(|c| (format!("spe/{place}"), c))
+            })
+            .collect()
     }
 
     /// Verifies the audit log: the hash chain, and every signed checkpoint found in the store
@@ -115,7 +96,7 @@ impl App {
         let copies = self.manifest_checkpoints();
         let mut anchors = Vec::new();
         if !stored.is_empty() || !copies.is_empty() {
-            let keyring = keyfile::load(&self.settings.key_file)?;
+            let keyring = self.settings.keyring()?;
             let key = signing_key(&keyring)?;
             let public = key.public_key().as_ref().to_vec();
             let all = stored

@@ -8,7 +8,7 @@ use hdab_permits::{
     Permit, assignee_of, deadline, decide, may_read, state_of,
 };
 
-use crate::{App, AppError, keyfile};
+use crate::{App, AppError};
 use hdab_permits::access::{self, Duty};
 
 /// What some case commands need beyond a comment.
@@ -202,7 +202,7 @@ impl App {
                         .valid_months
                         .unwrap_or(app.content.months_needed)
                         .min(120);
-                    let key_id = keyfile::load(&self.settings.key_file)?.current().key_id();
+                    let key_id = self.settings.keyring()?.current().key_id();
                     let n = self.store.count_permits().await?;
                     permit = Some(Permit {
                         id: format!("P-{}-{:04}", now.format("%Y"), n + 1),

@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use crate::optouts::registry_key;
-use crate::{App, AppError, keyfile};
+use crate::{App, AppError};
 use hdab_permits::access::{self, Duty};
 
 impl App {
@@ -106,7 +106,7 @@ impl App {
                         content.dataset_id
                     ))
                 })?;
-            let keyring = keyfile::load(&self.settings.key_file)?;
+            let keyring = self.settings.keyring()?;
             let registry_key = registry_key(&keyring);
             drop(keyring);
             let (optouts, registry) = self.optouts_for(Utc::now()).await?;

@@ -2,13 +2,15 @@
 //! one run per permit at a time, unchanged inputs a no-op, every delivery recorded.
 
 use chrono::Utc;
-use hdab_pipeline::{Compression, ExtractionInput, Manifest};
+use hdab_permits::{DatasetRequest, Permit};
+use hdab_pipeline::{Compression, ExtractionInput, Manifest, PermitLock};
+use hdab_pseudonymise::DerivedKey;
 use hdab_pseudonymise::permit_context;
 use hdab_store::StoreError;
 use std::path::PathBuf;
 
 use crate::optouts::registry_key;
-use crate::{App, AppError, keyfile};
+use crate::{App, AppError};
 use hdab_permits::access::{self, Duty};
 
 /// Progress of an extraction, read by a display while the run goes on.
@@ -65,124 +67,36 @@ impl App {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::RunExtraction)?;
-            let permit = match self.store.permit(permit_id).await {
-                Ok(p) => p,
-                Err(StoreError::NotFound { .. }) => {
-                    return Err(AppError::Refused(format!(
-                        "there is no approved permit '{permit_id}'; only an approved application yields a permit"
-                    )))
-                }
-                Err(e) => return Err(e.into()),
+            let permit = self.usable_permit(permit_id).await?;
+            let keyring = self.settings.keyring()?;
+            let keys = RunKeys {
+                pseudonym: keyring
+                    .by_id(&permit.key_id)?
+                    .derive(&permit_context(&permit.id, permit.key_version)),
+                registry: registry_key(&keyring),
             };
-            permit
-                .check_usable(Utc::now().date_naive())
-                .map_err(|e| AppError::Refused(e.to_string()))?;
-            if !permit.spec.pseudonymised {
-                return Err(AppError::Refused(
-                    "anonymised extracts are not produced by this version; ask for aggregate statistics instead".into(),
-                ));
-            }
-            let keyring = keyfile::load(&self.settings.key_file)?;
-            let key_id = permit.key_id.clone();
-            let pseudonym_key = keyring
-                .by_id(&permit.key_id)?
-                .derive(&permit_context(&permit.id, permit.key_version));
-            let registry_key = registry_key(&keyring);
             drop(keyring);
             // One run per permit at a time, across processes: a second run waits, then
             // finds the first one's delivery (a no-op) or makes the next one whole.
             let _turn = self.permit_lock(&permit.id).await?;
+            let run = PermitRun {
+                permit: &permit,
+                keys: &keys,
+                compression,
+                progress,
+            };
             let mut deliveries = Vec::new();
             for request in &permit.spec.datasets {
-                let mut attempts = 0;
-                let delivery = loop {
-                    attempts += 1;
-                    let (optouts, registry) = self.optouts_for(permit.granted_at).await?;
-                    let version = self
-                        .store
-                        .current_dataset(&request.dataset_id)
-                        .await?
-                        .ok_or_else(|| AppError::NotFound(format!("dataset '{}'", request.dataset_id)))?;
-                    let upload = self.store.latest_upload(&request.dataset_id).await?.ok_or_else(|| {
-                        AppError::Refused(format!(
-                            "dataset '{}' has no accepted upload yet; ask its holder to upload the data",
-                            request.dataset_id
-                        ))
-                    })?;
-                    let upload_path = self.settings.data_dir.join("uploads").join(&upload.file_name);
-                    if let Some(p) = progress {
-                        p.start(&request.dataset_id, upload.n_rows as u64, upload.bytes as u64);
-                    }
-                    let input = ExtractionInput {
-                        permit_id: &permit.id,
-                        spec_digest: &permit.spec_digest,
-                        key_id: &key_id,
-                        key_version: permit.key_version,
-                        request,
-                        description: &version.description,
-                        dataset_version: upload.dataset_version,
-                        upload_id: &upload.id,
-                        upload_path: &upload_path,
-                        upload_sha256: &upload.sha256,
-                        reference_date: upload.reference_date,
-                        pseudonym_key: &pseudonym_key,
-                        registry_key: &registry_key,
-                        optouts: &optouts,
-                        optout_registry_seq: registry.seq,
-                        spe_root: &self.settings.spe_root,
-                        compression,
-                        progress: progress.map(|p| &p.rows_done),
-                    };
-                    // The same inputs were delivered already: the delivery stands as it is.
-                    let folder = self.settings.spe_root.join(&permit.id).join(&request.dataset_id);
-                    let run_id = hdab_pipeline::run_id(&input);
-                    if let Some(existing) = std::fs::read(folder.join("manifest.json"))
-                        .ok()
-                        .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
-                        .filter(|m| m.run_id == run_id)
-                    {
-                        tracing::info!(permit = %permit.id, dataset = %request.dataset_id, "unchanged inputs: the delivery stands");
-                        // A run killed between its commit and its record left the delivery
-                        // unrecorded: record it now, so every delivery on disk is traceable.
-                        let recorded = self.store.latest_deliveries(&permit.id).await?.iter().any(|m| {
-                            m["dataset_id"] == request.dataset_id.as_str() && m["run_id"] == run_id.as_str()
-                        });
-                        if !recorded {
-                            tracing::warn!(permit = %permit.id, dataset = %request.dataset_id, "a delivery on disk was not recorded (an earlier run died after committing it): recording it now");
-                            self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &existing).await?;
-                        }
-                        break Delivery {
-                            dataset_id: request.dataset_id.clone(),
-                            folder,
-                            manifest: existing,
-                        };
-                    }
-                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
-                    let mut staged = hdab_pipeline::stage_extraction(&input).await?;
-                    // Someone opted out while we ran: build again rather than deliver them.
-                    if self.store.optout_seq().await? != registry.seq && attempts < 5 {
-                        staged.abort();
-                        continue;
-                    }
-                    // A signed checkpoint of the audit log travels with the delivery.
-                    let checkpoint = self.audit_checkpoint().await?;
-                    staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
-                    let manifest = staged.commit()?;
-                    hdab_pipeline::crash_point("delivered-not-recorded");
-                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
-                    self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &manifest).await?;
-                    hdab_pipeline::crash_point("recorded-not-audited");
-                    break Delivery {
-                        dataset_id: request.dataset_id.clone(),
-                        folder: self.settings.spe_root.join(&permit.id).join(&request.dataset_id),
-                        manifest,
-                    };
-                };
-                deliveries.push(delivery);
+                deliveries.push(self.deliver_dataset(&run, request).await?);
             }
             let detail = deliveries
                 .iter()
-                .map(|d| format!("{}: in {} delivered {}", d.dataset_id, d.manifest.rows.rows_in, d.manifest.rows.delivered))
+                .map(|d| {
+                    format!(
+                        "{}: in {} delivered {}",
+                        d.dataset_id, d.manifest.rows.rows_in, d.manifest.rows.delivered
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             Ok((deliveries, detail))
@@ -191,8 +105,151 @@ impl App {
         self.audited(actor, "extract", permit_id, result).await
     }
 
+    /// The permit, if it exists and may be extracted today.
+    async fn usable_permit(&self, permit_id: &str) -> Result<Permit, AppError> {
+        let permit = match self.store.permit(permit_id).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(AppError::Refused(format!(
+                    "there is no approved permit '{permit_id}'; only an approved application yields a permit"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        permit
+            .check_usable(Utc::now().date_naive())
+            .map_err(|e| AppError::Refused(e.to_string()))?;
+        if !permit.spec.pseudonymised {
+            return Err(AppError::Refused(
+                "anonymised extracts are not produced by this version; ask for aggregate statistics instead".into(),
+            ));
+        }
+        Ok(permit)
+    }
+
+    /// One dataset of a permit into its SPE folder. Unchanged inputs leave the delivery as it
+    /// is; an opt-out registry that changed during the run makes it run again.
+    async fn deliver_dataset(
+        &self,
+        run: &PermitRun<'_>,
+        request: &DatasetRequest,
+    ) -> Result<Delivery, AppError> {
+        let permit = run.permit;
+        let spe = self.settings.spe();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (optouts, registry) = self.optouts_for(permit.granted_at).await?;
+            let version = self
+                .store
+                .current_dataset(&request.dataset_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("dataset '{}'", request.dataset_id)))?;
+            let upload = self.store.latest_upload(&request.dataset_id).await?.ok_or_else(|| {
+                AppError::Refused(format!(
+                    "dataset '{}' has no accepted upload yet; ask its holder to upload the data",
+                    request.dataset_id
+                ))
+            })?;
+            let upload_path = self
+                .settings
+                .data_dir
+                .join("uploads")
+                .join(&upload.file_name);
+            if let Some(p) = run.progress {
+                p.start(
+                    &request.dataset_id,
+                    upload.n_rows as u64,
+                    upload.bytes as u64,
+                );
+            }
+            let input = ExtractionInput {
+                permit_id: &permit.id,
+                spec_digest: &permit.spec_digest,
+                key_id: &permit.key_id,
+                key_version: permit.key_version,
+                request,
+                description: &version.description,
+                dataset_version: upload.dataset_version,
+                upload_id: &upload.id,
+                upload_path: &upload_path,
+                upload_sha256: &upload.sha256,
+                reference_date: upload.reference_date,
+                pseudonym_key: &run.keys.pseudonym,
+                registry_key: &run.keys.registry,
+                optouts: &optouts,
+                optout_registry_seq: registry.seq,
+                spe: &spe,
+                partitions: self.settings.partitions,
+                compression: run.compression,
+                progress: run.progress.map(|p| &p.rows_done),
+            };
+            let folder = spe.delivery(&permit.id, &request.dataset_id);
+            // The same inputs were delivered already: the delivery stands as it is.
+            let run_id = hdab_pipeline::run_id(&input);
+            if let Some(existing) = spe
+                .manifest(&permit.id, &request.dataset_id)
+                .filter(|m| m.run_id == run_id)
+            {
+                tracing::info!(permit = %permit.id, dataset = %request.dataset_id, "unchanged inputs: the delivery stands");
+                self.record_if_unrecorded(&permit.id, &upload.id, &existing)
+                    .await?;
+                return Ok(Delivery {
+                    dataset_id: request.dataset_id.clone(),
+                    folder,
+                    manifest: existing,
+                });
+            }
+            tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
+            let mut staged = hdab_pipeline::stage_extraction(&input).await?;
+            // Someone opted out while we ran: build again rather than deliver them.
+            if self.store.optout_seq().await? != registry.seq && attempts < 5 {
+                staged.abort();
+                continue;
+            }
+            // A signed checkpoint of the audit log travels with the delivery.
+            let checkpoint = self.audit_checkpoint().await?;
+            staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
+            let manifest = staged.commit()?;
+            hdab_pipeline::crash_point("delivered-not-recorded");
+            tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
+            self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &manifest)
+                .await?;
+            hdab_pipeline::crash_point("recorded-not-audited");
+            return Ok(Delivery {
+                dataset_id: request.dataset_id.clone(),
+                folder,
+                manifest,
+            });
+        }
+    }
+
+    /// A run killed between its commit and its record left the delivery unrecorded: record
+    /// it now, so every delivery on disk is traceable.
+    async fn record_if_unrecorded(
+        &self,
+        permit_id: &str,
+        upload_id: &str,
+        manifest: &Manifest,
+    ) -> Result<(), AppError> {
+        let recorded = self
+            .store
+            .latest_deliveries(permit_id)
+            .await?
+            .iter()
+            .any(|d| {
+                d.dataset_id == manifest.dataset_id && d.run_id.as_deref() == Some(&manifest.run_id)
+            });
+        if !recorded {
+            tracing::warn!(permit = %permit_id, dataset = %manifest.dataset_id, "a delivery on disk was not recorded (an earlier run died after committing it): recording it now");
+            self.record_delivery(permit_id, &manifest.dataset_id, upload_id, manifest)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Records a delivery that is on disk (its manifest) in the store.
-    pub(crate) async fn record_delivery(
+    async fn record_delivery(
         &self,
         permit_id: &str,
         dataset_id: &str,
@@ -216,43 +273,15 @@ impl App {
     /// folders removed, moved-aside deliveries restored or removed). A permit whose lock is
     /// held by a live run is left to that run, which recovers its folder itself.
     pub async fn recover_deliveries(&self) -> Result<hdab_pipeline::Recovered, AppError> {
-        let spe = self.settings.spe_root.clone();
-        let locks = self.settings.data_dir.join("locks");
-        let shown = spe.display().to_string();
-        let total = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
-            let mut total = hdab_pipeline::Recovered::default();
-            let entries = match std::fs::read_dir(&spe) {
-                Ok(e) => e,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(total),
-                Err(e) => return Err(e),
-            };
-            std::fs::create_dir_all(&locks)?;
-            for entry in entries.flatten() {
-                let Some(permit) = entry.file_name().to_str().map(str::to_string) else {
-                    continue;
-                };
-                if permit.starts_with('.') || !entry.path().is_dir() {
-                    continue;
-                }
-                let lock = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(locks.join(format!("{permit}.lock")))?;
-                if lock.try_lock().is_err() {
-                    continue;
-                }
-                let r = hdab_pipeline::recover_permit_folder(&entry.path())
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                total.staging_removed += r.staging_removed;
-                total.previous_restored += r.previous_restored;
-                total.previous_removed += r.previous_removed;
-            }
-            Ok(total)
-        })
-        .await
-        .map_err(|e| AppError::Io(shown.clone(), std::io::Error::other(e.to_string())))?
-        .map_err(|e| AppError::Io(shown, e))?;
+        let spe = self.settings.spe();
+        let total = tokio::task::spawn_blocking(move || spe.recover())
+            .await
+            .map_err(|e| {
+                AppError::Io(
+                    "the SPE folder".into(),
+                    std::io::Error::other(e.to_string()),
+                )
+            })??;
         if total != hdab_pipeline::Recovered::default() {
             tracing::warn!(
                 staging_removed = total.staging_removed,
@@ -264,24 +293,31 @@ impl App {
         Ok(total)
     }
 
-    /// An exclusive lock on the permit's extractions (a file lock under the data folder,
-    /// released when the returned file is dropped).
-    pub(crate) async fn permit_lock(&self, permit_id: &str) -> Result<std::fs::File, AppError> {
-        let dir = self.settings.data_dir.join("locks");
-        let path = dir.join(format!("{permit_id}.lock"));
-        let shown = path.display().to_string();
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)?;
-            file.lock()?;
-            Ok(file)
-        })
-        .await
-        .map_err(|e| AppError::Io(shown.clone(), std::io::Error::other(e.to_string())))?
-        .map_err(|e| AppError::Io(format!("locking {shown}"), e))
+    /// An exclusive lock on the permit's extractions, released when dropped.
+    async fn permit_lock(&self, permit_id: &str) -> Result<PermitLock, AppError> {
+        let spe = self.settings.spe();
+        let permit_id = permit_id.to_string();
+        Ok(tokio::task::spawn_blocking(move || spe.lock(&permit_id))
+            .await
+            .map_err(|e| {
+                AppError::Io(
+                    "the permit lock".into(),
+                    std::io::Error::other(e.to_string()),
+                )
+            })??)
     }
+}
+
+/// The keys of one permit's run, derived once.
+struct RunKeys {
+    pseudonym: DerivedKey,
+    registry: DerivedKey,
+}
+
+/// What every dataset of one permit's run shares.
+struct PermitRun<'a> {
+    permit: &'a Permit,
+    keys: &'a RunKeys,
+    compression: Compression,
+    progress: Option<&'a Progress>,
 }

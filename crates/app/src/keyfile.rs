@@ -68,11 +68,28 @@ impl Keyring {
     }
 }
 
-/// The keys from `HDAB_MASTER_KEY` if set, else from the key file, which must be readable by
-/// its owner only.
-pub fn load(key_file: &Path) -> Result<Keyring, AppError> {
-    if let Ok(text) = std::env::var(KEY_ENV) {
-        return Keyring::parse(&zeroize::Zeroizing::new(text), KEY_ENV);
+/// Master keys given as text (the binary reads `HDAB_MASTER_KEY` into it once); never
+/// printed.
+#[derive(Clone)]
+pub struct KeyText(std::sync::Arc<zeroize::Zeroizing<String>>);
+
+impl KeyText {
+    pub fn new(text: String) -> KeyText {
+        KeyText(std::sync::Arc::new(zeroize::Zeroizing::new(text)))
+    }
+}
+
+impl std::fmt::Debug for KeyText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyText([redacted])")
+    }
+}
+
+/// The keys given as text if any (what `HDAB_MASTER_KEY` held), else from the key file,
+/// which must be readable by its owner only.
+pub fn load(key_file: &Path, text: Option<&KeyText>) -> Result<Keyring, AppError> {
+    if let Some(text) = text {
+        return Keyring::parse(&text.0, KEY_ENV);
     }
     let meta = std::fs::metadata(key_file).map_err(|_| {
         AppError::Key(format!(
@@ -119,7 +136,7 @@ pub fn create(key_file: &Path) -> Result<String, AppError> {
 
 /// Appends a fresh key to an existing key file; it becomes the current key for new permits.
 pub fn add(key_file: &Path) -> Result<String, AppError> {
-    load(key_file)?;
+    load(key_file, None)?;
     let mut options = std::fs::OpenOptions::new();
     options.append(true);
     append_new_key(key_file, options)

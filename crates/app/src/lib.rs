@@ -39,6 +39,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub spe_root: PathBuf,
     pub key_file: PathBuf,
+    /// Master keys given as text instead of the key file (`HDAB_MASTER_KEY`, read by the
+    /// binary).
+    pub key_text: Option<keyfile::KeyText>,
+    /// Partitions of an extraction: parallel streams and part files. A setting, not the core
+    /// count, so the same inputs give the same files on any machine.
+    pub partitions: usize,
     /// Check uploads in a bounded child process (see [`boundary`]); `None`: in process.
     pub upload_boundary: Option<boundary::UploadBoundary>,
     /// Bounds on what a compressed upload may expand to (see [`inflate`]).
@@ -53,9 +59,21 @@ impl Settings {
             data_dir: data_dir.to_path_buf(),
             spe_root: data_dir.join("spe"),
             key_file: data_dir.join("master.key"),
+            key_text: None,
+            partitions: hdab_pipeline::DEFAULT_PARTITIONS,
             upload_boundary: None,
             inflate: inflate::InflateLimits::default(),
         }
+    }
+
+    /// The master keys, from the key text if given, else the key file.
+    pub fn keyring(&self) -> Result<keyfile::Keyring, AppError> {
+        keyfile::load(&self.key_file, self.key_text.as_ref())
+    }
+
+    /// The SPE folder tree, with the permits' extraction locks under the data folder.
+    pub fn spe(&self) -> hdab_pipeline::SpeFolder {
+        hdab_pipeline::SpeFolder::new(&self.spe_root, self.data_dir.join("locks"))
     }
 }
 

@@ -26,7 +26,7 @@ impl App {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::ChangeOptOuts)?;
-            let key = registry_key(&keyfile::load(&self.settings.key_file)?);
+            let key = registry_key(&self.settings.keyring()?);
             let today = written_on.unwrap_or_else(|| Utc::now().date_naive());
             let (mut changed, mut unchanged, mut rejected) = (0, 0, Vec::new());
             for (i, line) in text.lines().enumerate() {
@@ -67,7 +67,7 @@ impl App {
     ) -> Result<Vec<(usize, Result<bool, String>)>, AppError> {
         let result = async {
             access::require(&self.user(actor).await?, Duty::ReadOptOuts)?;
-            let key = registry_key(&keyfile::load(&self.settings.key_file)?);
+            let key = registry_key(&self.settings.keyring()?);
             let today = written_on.unwrap_or_else(|| Utc::now().date_naive());
             let mut out = Vec::new();
             for (i, line) in text.lines().enumerate() {

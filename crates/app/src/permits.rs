@@ -124,11 +124,9 @@ impl App {
                 .datasets
                 .iter()
                 .map(|d| {
-                    let last = delivered
-                        .iter()
-                        .find(|m| m["dataset_id"] == d.dataset_id.as_str());
-                    let key_version = last.and_then(|m| m["key_version"].as_u64());
-                    let seq = last.and_then(|m| m["optout_registry_seq"].as_i64());
+                    let last = delivered.iter().find(|r| r.dataset_id == d.dataset_id);
+                    let key_version = last.and_then(|r| r.key_version).map(u64::from);
+                    let seq = last.and_then(|r| r.optout_registry_seq);
                     DatasetStatus {
                         dataset_id: d.dataset_id.clone(),
                         delivered_key_version: key_version,
@@ -144,7 +142,7 @@ impl App {
                     permit,
                     registry_seq,
                     datasets,
-                    manifests: delivered,
+                    manifests: delivered.into_iter().map(|r| r.manifest).collect(),
                 },
                 String::new(),
             ))

@@ -165,10 +165,10 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
     let deliveries = app
         .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
         .await?;
-    println!();
-    crate::print_deliveries(&deliveries);
+    say!();
+    crate::output::print_deliveries(&deliveries);
     match app.audit_verify().await? {
-        Ok(n) => println!("audit log: {n} entries, hash chain intact"),
+        Ok(n) => say!("audit log: {n} entries, hash chain intact"),
         Err(e) => bail!("audit log broken: {e}"),
     }
     Ok(())

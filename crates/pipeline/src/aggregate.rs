@@ -140,7 +140,7 @@ pub async fn aggregate(input: &AggregateInput<'_>) -> Result<Aggregates, Pipelin
         input.description,
         input.cohort,
         input.reference_date,
-        crate::source::session(),
+        crate::source::session(crate::DEFAULT_PARTITIONS),
     )
     .await?;
     let index = |name: &str| {

@@ -1,5 +1,5 @@
-//! Named crash points for the fault tests. With `HDAB_CRASH_AT=<step>` in its environment the
-//! process kills itself with SIGKILL when it reaches that step of a delivery — no destructor,
+//! Named crash points for the fault tests. With `HDAB_CRASH_AT=<step>` in its environment (the
+//! binary arms the step with [`arm`]; this library reads no environment) the process kills itself with SIGKILL when it reaches that step of a delivery — no destructor,
 //! no flush, no cleanup runs, exactly as when the machine dies there. Without the variable a
 //! crash point does nothing. It gives nobody a power they lack: whoever sets a process's
 //! environment can kill it anyway.
@@ -24,11 +24,24 @@ pub const CRASH_POINTS: &[&str] = &[
     "recorded-not-audited",
 ];
 
-/// Kills this process if `HDAB_CRASH_AT` names `step`.
+static AT: OnceLock<String> = OnceLock::new();
+
+/// Arms the crash point named `step` for this process (the binary does, once, from
+/// `HDAB_CRASH_AT`). Unknown names are refused, so a typo cannot make a fault test pass.
+pub fn arm(step: &str) -> Result<(), String> {
+    if !CRASH_POINTS.contains(&step) {
+        return Err(format!(
+            "HDAB_CRASH_AT={step} is no crash point; the steps are {}",
+            CRASH_POINTS.join(", ")
+        ));
+    }
+    let _ = AT.set(step.to_string());
+    Ok(())
+}
+
+/// Kills this process if the armed crash point is `step`.
 pub fn crash_point(step: &'static str) {
-    static AT: OnceLock<Option<String>> = OnceLock::new();
-    let at = AT.get_or_init(|| std::env::var("HDAB_CRASH_AT").ok());
-    if at.as_deref() != Some(step) {
+    if AT.get().map(String::as_str) != Some(step) {
         return;
     }
     eprintln!("HDAB_CRASH_AT={step}: killing this process (fault test)");

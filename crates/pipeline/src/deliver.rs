@@ -105,7 +105,7 @@ pub fn run_id(input: &crate::ExtractionInput<'_>) -> String {
         input.key_id.to_string(),
         input.key_version.to_string(),
         format!("{:?}", input.compression),
-        crate::source::partitions().to_string(),
+        input.partitions.to_string(),
         env!("CARGO_PKG_VERSION").to_string(),
     ];
     for f in fields {
@@ -129,58 +129,10 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
     Ok(hex::encode(h.finalize()))
 }
 
-fn fsync_dir(path: &Path) -> Result<(), PipelineError> {
+pub(crate) fn fsync_dir(path: &Path) -> Result<(), PipelineError> {
     std::fs::File::open(path)
         .and_then(|d| d.sync_all())
         .map_err(|e| PipelineError::io(path, e))
-}
-
-/// What [`recover_permit_folder`] found and put right.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Recovered {
-    /// Staging folders of runs that died before their commit, removed.
-    pub staging_removed: u64,
-    /// Earlier deliveries moved aside by a run that died before renaming its own into place,
-    /// put back.
-    pub previous_restored: u64,
-    /// Earlier deliveries left aside by a run that died after its own was in place, removed.
-    pub previous_removed: u64,
-}
-
-/// Puts a permit's SPE folder right after crashed runs: removes leftover staging folders,
-/// restores a moved-aside delivery whose successor never arrived and removes one whose
-/// successor did. The caller holds the permit's extraction lock, so no live run is touched.
-pub fn recover_permit_folder(permit_dir: &Path) -> Result<Recovered, PipelineError> {
-    let mut r = Recovered::default();
-    let entries = match std::fs::read_dir(permit_dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(r),
-        Err(e) => return Err(PipelineError::io(permit_dir, e)),
-    };
-    let names: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .collect();
-    for name in &names {
-        let path = permit_dir.join(name);
-        if name.starts_with(".staging-") {
-            std::fs::remove_dir_all(&path).map_err(|e| PipelineError::io(&path, e))?;
-            r.staging_removed += 1;
-        } else if let Some(dataset) = name.strip_prefix(".previous-") {
-            let target = permit_dir.join(dataset);
-            if target.exists() {
-                std::fs::remove_dir_all(&path).map_err(|e| PipelineError::io(&path, e))?;
-                r.previous_removed += 1;
-            } else {
-                std::fs::rename(&path, &target).map_err(|e| PipelineError::io(&target, e))?;
-                r.previous_restored += 1;
-            }
-        }
-    }
-    if r != Recovered::default() {
-        fsync_dir(permit_dir)?;
-    }
-    Ok(r)
 }
 
 /// A delivery written into staging, not yet visible to researchers.
@@ -193,25 +145,15 @@ pub struct StagedDelivery {
 }
 
 impl StagedDelivery {
-    pub(crate) fn create(
-        spe_root: &Path,
-        permit_id: &str,
-        dataset_id: &str,
-    ) -> Result<StagedDelivery, PipelineError> {
-        let permit_dir = spe_root.join(permit_id);
-        std::fs::create_dir_all(&permit_dir).map_err(|e| PipelineError::io(&permit_dir, e))?;
-        let target = permit_dir.join(dataset_id);
-        let previous = permit_dir.join(format!(".previous-{dataset_id}"));
-        // What crashed runs left behind (the caller holds the permit's extraction lock).
-        recover_permit_folder(&permit_dir)?;
-        let staging = permit_dir.join(format!(".staging-{dataset_id}-{}", std::process::id()));
-        std::fs::create_dir_all(&staging).map_err(|e| PipelineError::io(&staging, e))?;
-        Ok(StagedDelivery {
+    /// A staging folder that commits to `target`, moving an earlier delivery aside to
+    /// `previous` first (the layout is [`crate::SpeFolder`]'s).
+    pub(crate) fn new(staging: PathBuf, target: PathBuf, previous: PathBuf) -> StagedDelivery {
+        StagedDelivery {
             staging,
             target,
             previous,
             manifest: None,
-        })
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -327,13 +269,14 @@ mod tests {
     #[test]
     fn a_delivery_holding_an_identifier_is_refused_and_leaves_the_previous_one() {
         let spe = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let good = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
+        let folder = crate::SpeFolder::new(spe.path(), spe.path().join(".locks"));
+        let good = folder.stage("P-1", "d").unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(good.path().join("notes.txt"), "nothing personal")
             .unwrap_or_else(|e| panic!("{e}"));
         good.with_manifest(manifest())
             .and_then(StagedDelivery::commit)
             .unwrap_or_else(|e| panic!("{e}"));
-        let bad = StagedDelivery::create(spe.path(), "P-1", "d").unwrap_or_else(|e| panic!("{e}"));
+        let bad = folder.stage("P-1", "d").unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(bad.path().join("notes.txt"), "patient 19121212-1212")
             .unwrap_or_else(|e| panic!("{e}"));
         let result = bad

@@ -53,7 +53,9 @@ pub struct ExtractionInput<'a> {
     pub registry_key: &'a DerivedKey,
     pub optouts: &'a HashSet<[u8; 32]>,
     pub optout_registry_seq: i64,
-    pub spe_root: &'a Path,
+    pub spe: &'a crate::SpeFolder,
+    /// Parallel streams and part files (see [`crate::DEFAULT_PARTITIONS`]).
+    pub partitions: usize,
     pub compression: Compression,
     /// Rows read so far, for a progress display (updated after every batch).
     pub progress: Option<&'a std::sync::atomic::AtomicU64>,
@@ -91,7 +93,7 @@ pub async fn stage_extraction(
         input.description,
         &input.request.cohort,
         input.reference_date,
-        session(),
+        session(input.partitions),
     )
     .await?;
     let typed_vars = &prepared.typed_vars;
@@ -136,7 +138,7 @@ pub async fn stage_extraction(
     }
     let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
 
-    let staging = StagedDelivery::create(input.spe_root, input.permit_id, &input.description.id)?;
+    let staging = input.spe.stage(input.permit_id, &input.description.id)?;
     let props = writer_properties(input)?;
     let shared = Arc::new(PartitionContext {
         prepared,
@@ -230,7 +232,7 @@ pub async fn stage_extraction(
             .map(|f| (f.name().clone(), f.data_type().to_string()))
             .collect(),
         files,
-        partitions: crate::source::partitions(),
+        partitions: input.partitions,
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
         run_id: crate::deliver::run_id(input),
         audit_checkpoint: None,

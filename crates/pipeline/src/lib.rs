@@ -22,17 +22,18 @@ mod extract;
 mod profile;
 pub mod scan;
 pub mod source;
+mod spe;
 pub mod values;
 
 pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use crash::{CRASH_POINTS, crash_point};
-pub use deliver::{
-    Manifest, ManifestFile, Recovered, RowAccounting, StagedDelivery, recover_permit_folder, run_id,
-};
+pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, run_id};
 pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
 pub use profile::profile;
 pub use scan::{Finding, scan_delivery};
+pub use source::{DEFAULT_PARTITIONS, PARTITIONS_RANGE};
+pub use spe::{PermitLock, Recovered, SpeFolder};
 
 use std::path::{Path, PathBuf};
 

@@ -99,21 +99,18 @@ fn check_parquet_frame(path: &Path) -> Result<(), PipelineError> {
     Ok(())
 }
 
-/// How many partitions (parallel streams, and part files) an extraction uses. Fixed, not
-/// the core count, so the same inputs give the same files on any machine; `HDAB_PARTITIONS`
-/// (1–64) overrides it and the manifest records it.
-pub fn partitions() -> usize {
-    std::env::var("HDAB_PARTITIONS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| (1..=64).contains(n))
-        .unwrap_or(2)
-}
+/// How many partitions (parallel streams, and part files) an extraction uses unless the
+/// settings say otherwise. Fixed, not the core count, so the same inputs give the same files
+/// on any machine; the manifest records it.
+pub const DEFAULT_PARTITIONS: usize = 2;
 
-/// A DataFusion session with [`partitions`] partitions.
-pub fn session() -> SessionContext {
+/// The partitions a setting may ask for.
+pub const PARTITIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=64;
+
+/// A DataFusion session with `partitions` partitions.
+pub fn session(partitions: usize) -> SessionContext {
     let config = SessionConfig::new()
-        .with_target_partitions(partitions())
+        .with_target_partitions(partitions.clamp(1, 64))
         .with_batch_size(8192)
         .with_information_schema(false);
     SessionContext::new_with_config(config)

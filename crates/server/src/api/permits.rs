@@ -143,6 +143,7 @@ pub(super) async fn extract(
         }
     };
     let deliveries = s.extract(caller.id()?, &permit_id, compression).await?;
+    let spe = s.app.settings.spe();
     Ok((
         StatusCode::CREATED,
         Json(
@@ -150,12 +151,7 @@ pub(super) async fn extract(
                 .into_iter()
                 .map(|d| {
                     Ok(DeliveryOut {
-                        folder: d
-                            .folder
-                            .strip_prefix(&s.app.settings.spe_root)
-                            .unwrap_or(&d.folder)
-                            .display()
-                            .to_string(),
+                        folder: spe.shown(&d.folder),
                         manifest: to_json(&d.manifest)?,
                         dataset_id: d.dataset_id,
                     })

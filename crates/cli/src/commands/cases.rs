@@ -1,0 +1,163 @@
+//! `hdab apply …` and `hdab case …`: applications and their case work.
+
+use crate::args::{ApplyCmd, CaseCmd, Cli, Command};
+use crate::output::describe_deadline;
+use crate::{actor, read_input};
+use anyhow::{Context, Result};
+use hdab_app::{App, CaseOptions};
+use hdab_permits::CaseCommand;
+
+pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Apply(ApplyCmd::Create { file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            let id = app.create_application(&actor(cli)?, &text).await?;
+            say!("{id}");
+            eprintln!("saved draft {id}; submit it with `hdab apply submit {id}`");
+        }
+        Command::Apply(ApplyCmd::Submit { id }) => {
+            let (state, _) = app
+                .case_command(
+                    &actor(cli)?,
+                    id,
+                    CaseCommand::Submit,
+                    "",
+                    CaseOptions::default(),
+                )
+                .await?;
+            say!("{id}: {state}");
+        }
+        Command::Apply(ApplyCmd::Update { id, file }) => {
+            let text = read_input(&Some(file.clone()))?;
+            app.update_application(&actor(cli)?, id, &text).await?;
+            say!("{id}: content updated");
+        }
+        Command::Apply(ApplyCmd::Withdraw { id, reason }) => {
+            let (state, _) = app
+                .case_command(
+                    &actor(cli)?,
+                    id,
+                    CaseCommand::Withdraw,
+                    reason,
+                    CaseOptions::default(),
+                )
+                .await?;
+            say!("{id}: {state}");
+        }
+        Command::Apply(ApplyCmd::Show { id }) => {
+            let (a, d) = app.show_application(&actor(cli)?, id).await?;
+            say!(
+                "{} — {} ({}, {})",
+                a.id,
+                a.content.title,
+                a.content.organisation,
+                a.applicant
+            );
+            say!("  state: {}", hdab_permits::state_of(&a.events));
+            say!("  deadline: {}", describe_deadline(&d));
+            for e in &a.events {
+                say!(
+                    "  {} {:<8} by {:<10}{} {}",
+                    e.at.format("%Y-%m-%d %H:%M"),
+                    e.command.as_str(),
+                    e.actor,
+                    e.assignee
+                        .as_deref()
+                        .map(|a| format!(" → {a}"))
+                        .unwrap_or_default(),
+                    e.comment
+                );
+            }
+        }
+        Command::Case(CaseCmd::Queue) => {
+            let rows = app.queue(&actor(cli)?).await?;
+            say!(
+                "{:<12} {:<13} {:<10} {:>9}  {:<24} title",
+                "case",
+                "state",
+                "officer",
+                "days left",
+                "organisation"
+            );
+            for r in rows {
+                let days = match (r.deadline.days_left, r.deadline.paused) {
+                    (_, true) => "paused".to_string(),
+                    (Some(d), _) => d.to_string(),
+                    (None, _) => "-".to_string(),
+                };
+                say!(
+                    "{:<12} {:<13} {:<10} {:>9}{} {:<24} {}",
+                    r.id,
+                    r.state.as_str(),
+                    r.assignee.as_deref().unwrap_or("-"),
+                    days,
+                    if r.deadline.overdue { "!" } else { " " },
+                    r.organisation,
+                    r.title
+                );
+            }
+        }
+        Command::Case(cmd) => {
+            let (id, command, comment, options) = match cmd {
+                CaseCmd::Take { id, comment } => {
+                    (id, CaseCommand::Take, comment, CaseOptions::default())
+                }
+                CaseCmd::Assign { id, to, comment } => (
+                    id,
+                    CaseCommand::Assign,
+                    comment,
+                    CaseOptions {
+                        assign_to: Some(to.clone()),
+                        ..CaseOptions::default()
+                    },
+                ),
+                CaseCmd::Return { id, reason } => {
+                    (id, CaseCommand::Return, reason, CaseOptions::default())
+                }
+                CaseCmd::Extend { id, reason } => {
+                    (id, CaseCommand::Extend, reason, CaseOptions::default())
+                }
+                CaseCmd::Approve {
+                    id,
+                    reason,
+                    narrow,
+                    conditions,
+                    valid_months,
+                } => {
+                    let narrowed = match narrow {
+                        Some(path) => Some(
+                            toml::from_str(&read_input(&Some(path.clone()))?).with_context(
+                                || format!("reading the narrowed spec {}", path.display()),
+                            )?,
+                        ),
+                        None => None,
+                    };
+                    (
+                        id,
+                        CaseCommand::Approve,
+                        reason,
+                        CaseOptions {
+                            narrowed,
+                            conditions: conditions.clone(),
+                            valid_months: *valid_months,
+                            ..CaseOptions::default()
+                        },
+                    )
+                }
+                CaseCmd::Reject { id, reason } => {
+                    (id, CaseCommand::Reject, reason, CaseOptions::default())
+                }
+                CaseCmd::Queue => return Ok(()), // handled by its own arm above
+            };
+            let (state, permit) = app
+                .case_command(&actor(cli)?, id, command, comment, options)
+                .await?;
+            match permit {
+                Some(p) => say!("{id}: {state}; permit {p}"),
+                None => say!("{id}: {state}"),
+            }
+        }
+        other => return Err(crate::commands::misrouted(other)),
+    }
+    Ok(())
+}

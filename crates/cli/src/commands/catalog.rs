@@ -1,0 +1,159 @@
+//! `hdab catalog …` and `hdab upload`.
+
+use crate::args;
+use crate::args::{CatalogCmd, Cli, Command};
+use crate::output::print_datasets;
+use crate::{actor, read_input};
+use anyhow::{Context, Result};
+use hdab_app::{App, CatalogQuery};
+
+pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Catalog(CatalogCmd::Register { file, data }) => {
+            let text = read_input(&Some(file.clone()))?;
+            let v = app
+                .register_dataset_checked(&actor(cli)?, &text, data.as_deref())
+                .await?;
+            say!(
+                "registered {} version {} ({} variables)",
+                v.dataset_id,
+                v.version,
+                v.description.variables.len()
+            );
+        }
+        Command::Catalog(CatalogCmd::List) => {
+            print_datasets(&app.catalog_search(&CatalogQuery::default()).await?);
+        }
+        Command::Catalog(CatalogCmd::Search {
+            text,
+            category,
+            holder,
+            coding_system,
+        }) => {
+            let q = CatalogQuery {
+                text: text.clone(),
+                category: category.clone(),
+                holder: holder.clone(),
+                coding_system: coding_system.clone(),
+            };
+            print_datasets(&app.catalog_search(&q).await?);
+        }
+        Command::Catalog(CatalogCmd::Show { id, version }) => {
+            let versions = app.catalog_versions(id).await?;
+            let v = match version {
+                Some(n) => versions
+                    .iter()
+                    .find(|v| v.version == *n)
+                    .with_context(|| format!("'{id}' has no version {n}"))?,
+                None => versions.last().context("no versions")?,
+            };
+            say!(
+                "# {id} version {} by {} at {}",
+                v.version,
+                v.created_by,
+                v.created_at.format("%Y-%m-%d %H:%M")
+            );
+            say_raw!("{}", toml::to_string_pretty(&v.description)?);
+        }
+        Command::Catalog(CatalogCmd::Versions { id }) => {
+            for v in app.catalog_versions(id).await? {
+                say!(
+                    "v{:<3} {} by {:<10} {}",
+                    v.version,
+                    v.created_at.format("%Y-%m-%d %H:%M"),
+                    v.created_by,
+                    &v.digest[..16]
+                );
+            }
+        }
+        Command::Catalog(CatalogCmd::Diff { id, from, to }) => {
+            let changes = app.catalog_diff(id, *from, *to).await?;
+            if changes.is_empty() {
+                say!("no differences");
+            }
+            for c in changes {
+                match (c.before, c.after) {
+                    (Some(b), Some(a)) => say!("~ {}: {b} → {a}", c.path),
+                    (None, Some(a)) => say!("+ {}: {a}", c.path),
+                    (Some(b), None) => say!("- {}: {b}", c.path),
+                    (None, None) => {}
+                }
+            }
+        }
+        Command::Catalog(CatalogCmd::Confirm { id }) => {
+            let v = app.confirm_dataset(&actor(cli)?, id).await?;
+            say!("{id} version {v} confirmed; next confirmation due within 12 months");
+        }
+        Command::Catalog(CatalogCmd::Overdue { as_of }) => {
+            let now = match as_of {
+                Some(d) => d
+                    .and_hms_opt(12, 0, 0)
+                    .map(|t| t.and_utc())
+                    .unwrap_or_else(chrono::Utc::now),
+                None => chrono::Utc::now(),
+            };
+            let overdue = app.catalog_overdue(now).await?;
+            if overdue.is_empty() {
+                say!("every description has been confirmed within the last 12 months");
+            }
+            let mut holder = String::new();
+            for o in overdue {
+                if o.holder != holder {
+                    say!("{}:", o.holder);
+                    holder = o.holder.clone();
+                }
+                say!(
+                    "  {:<14} last confirmed {} ({} days overdue)",
+                    o.dataset_id,
+                    o.last_confirmed.format("%Y-%m-%d"),
+                    o.days_overdue
+                );
+            }
+        }
+        Command::Catalog(CatalogCmd::Export {
+            dataset,
+            format,
+            out,
+        }) => {
+            let rdf = app
+                .catalog_export(
+                    dataset.as_deref(),
+                    matches!(format, args::RdfFormat::Jsonld),
+                )
+                .await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(path, rdf)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => say_raw!("{rdf}"),
+            }
+        }
+        Command::Upload {
+            dataset,
+            file,
+            extract_date,
+        } => {
+            let (upload, report) = app
+                .upload(&actor(cli)?, dataset, file, *extract_date)
+                .await?;
+            say!(
+                "accepted upload {} of {dataset}: {} rows, sha256 {}",
+                upload.id,
+                report.n_rows,
+                upload.sha256
+            );
+            let invalid: u64 = report.invalid_identifiers.values().sum();
+            say!(
+                "identifiers: {} valid, {invalid} invalid (set aside at extraction)",
+                report.n_valid_identifiers
+            );
+            for (reason, n) in report.invalid_identifiers.iter().filter(|(_, n)| **n > 0) {
+                say!("  {reason}: {n}");
+            }
+        }
+        other => return Err(crate::commands::misrouted(other)),
+    }
+    Ok(())
+}

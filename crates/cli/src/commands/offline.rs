@@ -1,0 +1,132 @@
+//! Commands that need no installation: the upload checker's child, the demo, the
+//! synthetic data generator, profiling a file and scanning a folder.
+
+use crate::args::{CatalogCmd, Cli, Command};
+use crate::demo;
+use anyhow::{Context, Result};
+
+/// Runs a command that needs no installation; `None` for every other command.
+pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
+    let result = async {
+        match &cli.command {
+        Command::InternalCheckUpload {
+            description,
+            file,
+            reference,
+        } => {
+            let outcome = hdab_app::boundary::check_in_child(description, file, *reference).await;
+            say!("{}", serde_json::to_string(&outcome)?);
+            Ok(true)
+        }
+        Command::Demo { dir, source } => {
+            demo::run(dir, source.as_deref(), cli.database_url.as_deref()).await?;
+                Ok(true)
+        }
+        Command::Synth { out, persons, seed } => {
+            let config = hdab_synth::Config {
+                persons: *persons,
+                seed: *seed,
+                ..hdab_synth::Config::default()
+            };
+            eprintln!("generating {persons} persons into {} …", out.display());
+            let c = hdab_synth::write_files(&config, out)
+                .with_context(|| format!("writing into {}", out.display()))?;
+            say!(
+                "slutenvard.csv: {} rows\nlakemedel.csv: {} rows\ndodsorsak.csv: {} rows\noptouts.txt: {} numbers",
+                c.inpatient, c.dispensings, c.deaths, c.optouts
+            );
+            Ok(true)
+        }
+        Command::Catalog(CatalogCmd::Profile {
+            file,
+            extract_date,
+            id,
+            holder,
+            draft,
+            html,
+            json,
+        }) => {
+            let reference = extract_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            eprintln!("profiling {} …", file.display());
+            let p = hdab_pipeline::profile(file, reference).await?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&p)?);
+            } else {
+                say!("{}: {} records", p.file_name, p.n_rows);
+                if let Some(n) = p.n_unique_individuals {
+                    say!(
+                        "unique individuals: {n} ({} records without a valid id)",
+                        p.n_invalid_identifiers
+                    );
+                }
+                if let Some((a, b)) = p.temporal {
+                    say!("temporal coverage: {a} – {b}");
+                }
+                for c in &p.columns {
+                    say!(
+                        "  {:<12} {:<9} {:<10} complete {:>5.1}%  valid {:>5.1}%  distinct {}{}",
+                        c.name,
+                        c.inferred_type.as_str(),
+                        c.code_system.as_deref().unwrap_or(""),
+                        c.completeness * 100.0,
+                        c.validity * 100.0,
+                        c.n_distinct,
+                        if c.distinct_capped { "+" } else { "" }
+                    );
+                }
+            }
+            if let Some(path) = draft {
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("dataset");
+                let id = id.clone().unwrap_or_else(|| {
+                    stem.to_lowercase()
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                        .collect()
+                });
+                let text = format!(
+                    "# Drafted by `hdab catalog profile` from {} on {}. Replace every TODO, then\n# register it with `hdab catalog register`.\n{}",
+                    p.file_name,
+                    reference,
+                    toml::to_string_pretty(&p.draft(&id, holder))?
+                );
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote the draft description {}", path.display());
+            }
+            if let Some(path) = html {
+                std::fs::write(path, hdab_report::profile_html(&p))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("wrote the report {}", path.display());
+            }
+            Ok(true)
+        }
+        Command::Scan { folder } => {
+            let findings = hdab_pipeline::scan_delivery(folder)?;
+            if findings.is_empty() {
+                say!(
+                    "{}: nothing reads as a personnummer or samordningsnummer",
+                    folder.display()
+                );
+                return Ok(true);
+            }
+            for f in &findings {
+                say!("found: {}", f.place);
+            }
+            anyhow::bail!(
+                "{} place(s) hold what reads as a person identifier",
+                findings.len()
+            );
+        }
+            _ => Ok(false),
+        }
+    }
+    .await;
+    match result {
+        Ok(false) => None,
+        Ok(true) => Some(Ok(())),
+        Err(e) => Some(Err(e)),
+    }
+}

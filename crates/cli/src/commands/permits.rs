@@ -1,0 +1,113 @@
+//! `hdab permit …`, `hdab extract` and `hdab register`.
+
+use crate::actor;
+use crate::args::{Cli, Command, PermitCmd};
+use crate::output::{print_deliveries, progress_bar};
+use anyhow::Result;
+use hdab_app::App;
+
+pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Permit(PermitCmd::Revoke { id, reason }) => {
+            app.revoke_permit(&actor(cli)?, id, reason).await?;
+            say!("{id}: revoked");
+        }
+        Command::Permit(PermitCmd::Amend {
+            id,
+            reason,
+            add,
+            remove,
+        }) => {
+            let users = app
+                .amend_permit(&actor(cli)?, id, reason, add, remove)
+                .await?;
+            say!("{id}: SPE users now {}", users.join(", "));
+        }
+        Command::Register { json } => {
+            let entries = app.public_register().await?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for e in entries {
+                    say!(
+                        "{}  received {}  {} — {} [{}] datasets: {}",
+                        e.id,
+                        e.received.format("%Y-%m-%d"),
+                        e.organisation,
+                        e.title,
+                        serde_json::to_value(e.purpose)?
+                            .as_str()
+                            .unwrap_or_default(),
+                        e.datasets.join(", ")
+                    );
+                    match e.decision {
+                        Some((d, at, reasons)) => {
+                            say!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
+                        }
+                        None => say!("    {}", e.state),
+                    }
+                }
+            }
+        }
+        Command::Extract {
+            permit,
+            compression,
+        } => {
+            eprintln!("extracting permit {permit} …");
+            app.recover_deliveries().await?;
+            let progress = std::sync::Arc::new(hdab_app::Progress::default());
+            let display = progress_bar(progress.clone());
+            let result = app
+                .extract_with_progress(&actor(cli)?, permit, compression.into(), Some(&progress))
+                .await;
+            if let Some((done, handle)) = display {
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = handle.join();
+            }
+            let deliveries = result?;
+            print_deliveries(&deliveries);
+        }
+        Command::Permit(PermitCmd::Show { id }) => {
+            let s = app.permit_status(&actor(cli)?, id).await?;
+            let p = &s.permit;
+            say!(
+                "{} (application {}): granted {}, valid until {}{}",
+                p.id,
+                p.application_id,
+                p.granted_at.format("%Y-%m-%d"),
+                p.valid_until,
+                if p.revoked_at.is_some() {
+                    ", REVOKED"
+                } else {
+                    ""
+                }
+            );
+            say!(
+                "  spec digest {}, key {} version {}",
+                p.spec_digest,
+                p.key_id,
+                p.key_version
+            );
+            say!("  SPE users: {}", p.spe_users.join(", "));
+            for d in &s.datasets {
+                let delivered = match (d.delivered_key_version, d.delivered_registry_seq) {
+                    (Some(k), Some(r)) => {
+                        format!("delivered with key version {k}, opt-out registry {r}")
+                    }
+                    _ => "not delivered yet".to_string(),
+                };
+                say!(
+                    "  {:<12} {delivered}{}",
+                    d.dataset_id,
+                    if d.redelivery_due {
+                        " — RE-DELIVERY DUE"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        other => return Err(crate::commands::misrouted(other)),
+    }
+    Ok(())
+}

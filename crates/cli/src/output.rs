@@ -1,0 +1,172 @@
+//! What the CLI prints: tables, deadlines, the progress bar, and every line of standard
+//! output through [`say!`], which treats a closed pipe (`hdab … | head`) as the reader
+//! having had enough rather than as an error.
+
+use std::io::Write;
+
+/// `println!` that ends the process quietly when standard output is a closed pipe.
+macro_rules! say {
+    () => {
+        $crate::output::write(format_args!("\n"))
+    };
+    ($($t:tt)*) => {
+        $crate::output::write(format_args!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// `print!` with the same rule as [`say!`].
+macro_rules! say_raw {
+    ($($t:tt)*) => {
+        $crate::output::write(format_args!($($t)*))
+    };
+}
+
+/// Writes to standard output; a closed pipe ends the process with success (the reader
+/// stopped reading), any other failure with an error.
+pub(crate) fn write(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// A progress bar on stderr for interactive runs (rows and bytes, rate, ETA); nothing when
+/// stderr is not a terminal or CI is set, so logs stay clean.
+pub(crate) fn progress_bar(
+    p: std::sync::Arc<hdab_app::Progress>,
+) -> Option<(
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    std::thread::JoinHandle<()>,
+)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) || std::env::var_os("CI").is_some() {
+        return None;
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let handle = std::thread::spawn(move || {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>12} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        while !stop.load(Relaxed) {
+            let (done_rows, total) = (p.rows_done.load(Relaxed), p.rows_total.load(Relaxed));
+            let bytes = p.bytes_total.load(Relaxed);
+            let dataset = p.dataset.lock().map(|d| d.clone()).unwrap_or_default();
+            if bar.length() != Some(total) {
+                bar.reset();
+                bar.set_length(total);
+            }
+            bar.set_position(done_rows.min(total));
+            let mib = |b: u64| b as f64 / (1 << 20) as f64;
+            let read = (bytes * done_rows.min(total))
+                .checked_div(total)
+                .unwrap_or(0);
+            bar.set_message(format!("{dataset} {:.0}/{:.0} MiB", mib(read), mib(bytes)));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        bar.finish_and_clear();
+    });
+    Some((done, handle))
+}
+
+pub(crate) fn print_datasets(datasets: &[hdab_store::DatasetVersion]) {
+    for d in datasets {
+        say!(
+            "{:<14} v{:<3} {:<18} {}",
+            d.dataset_id,
+            d.version,
+            d.description.holder,
+            d.description.title.en
+        );
+    }
+}
+
+pub(crate) fn print_table(t: &hdab_disclosure::ReleasedTable) {
+    let dims = t.dimensions.join(" / ");
+    let measure = t
+        .measure
+        .as_deref()
+        .map(|m| format!("mean {m}"))
+        .unwrap_or_default();
+    say!("{dims:<24} {:>9} {:>12}  note", "persons", measure);
+    for c in t
+        .cells
+        .iter()
+        .chain(std::iter::once(&t.total_of_released_cells))
+    {
+        let count = c.count.map_or("·".to_string(), |n| n.to_string());
+        let mean = c.mean.map_or(String::new(), |m| format!("{m:.1}"));
+        say!(
+            "{:<24} {count:>9} {mean:>12}  {}",
+            c.key.join(" / "),
+            c.reason.as_deref().unwrap_or_default()
+        );
+    }
+    say!(
+        "suppressed: {} below {} persons, {} dominated, {} to protect others",
+        t.n_suppressed(hdab_disclosure::Rule::MinimumCount),
+        t.rules.min_count,
+        t.n_suppressed(hdab_disclosure::Rule::Dominance),
+        t.n_suppressed(hdab_disclosure::Rule::Secondary)
+    );
+}
+
+pub(crate) fn describe_deadline(d: &hdab_permits::Deadline) -> String {
+    let Some(due) = d.due else {
+        return "not started (draft)".into();
+    };
+    let mut s = format!("decision due {}", due.format("%Y-%m-%d"));
+    if d.extended {
+        s.push_str(" (extended)");
+    }
+    if d.paused {
+        s.push_str(", clock paused while the applicant completes the application");
+    } else if let Some(days) = d.days_left {
+        s.push_str(&format!(", {days} day(s) left"));
+    }
+    if d.overdue {
+        s.push_str(", OVERDUE");
+    }
+    s
+}
+
+pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
+    say!(
+        "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+        "dataset",
+        "rows in",
+        "delivered",
+        "outside cohort",
+        "opted out",
+        "invalid identifier"
+    );
+    for d in deliveries {
+        let r = &d.manifest.rows;
+        say!(
+            "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+            d.dataset_id,
+            r.rows_in,
+            r.delivered,
+            r.outside_cohort,
+            r.opted_out,
+            r.invalid_identifier
+        );
+    }
+    for d in deliveries {
+        say!(
+            "{}: {} file(s) and manifest.json in {}",
+            d.dataset_id,
+            d.manifest.files.len(),
+            d.folder.display()
+        );
+    }
+}

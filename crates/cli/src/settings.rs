@@ -1,0 +1,54 @@
+//! The one place settings are resolved, before any work starts: defaults < environment <
+//! flags (clap reads each flag's environment variable, `HDAB_DATA_DIR` and the like, as its
+//! fallback). The libraries read no environment: what they need arrives here as settings.
+
+use crate::args::Cli;
+use anyhow::{Context, Result};
+use hdab_app::Settings;
+
+/// Settings for `cli`, from its flags and the environment.
+pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
+    let mut s = Settings::under(&cli.data_dir);
+    if let Some(url) = &cli.database_url {
+        s.database_url = url.clone();
+    }
+    if let Some(spe) = &cli.spe_root {
+        s.spe_root = spe.clone();
+    }
+    if let Some(k) = &cli.key_file {
+        s.key_file = k.clone();
+    }
+    // The master keys may come as text instead of a file (containers, tests).
+    if let Ok(text) = std::env::var(hdab_app::keyfile::KEY_ENV) {
+        s.key_text = Some(hdab_app::keyfile::KeyText::new(text));
+    }
+    if let Ok(n) = std::env::var("HDAB_PARTITIONS") {
+        let range = hdab_pipeline::PARTITIONS_RANGE;
+        s.partitions = n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .with_context(|| {
+                format!(
+                    "HDAB_PARTITIONS={n}: give a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            })?;
+    }
+    // The fault tests' crash points (see `hdab_pipeline::crash`).
+    if let Ok(step) = std::env::var("HDAB_CRASH_AT") {
+        hdab_pipeline::crash::arm(&step).map_err(anyhow::Error::msg)?;
+    }
+    // Uploads are read by this same binary in a bounded child process.
+    s.upload_boundary =
+        std::env::current_exe()
+            .ok()
+            .map(|checker| hdab_app::boundary::UploadBoundary {
+                checker,
+                memory_mib: cli.upload_memory_mib,
+                seconds: cli.upload_seconds,
+            });
+    Ok(s)
+}

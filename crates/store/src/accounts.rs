@@ -1,0 +1,125 @@
+//! Local accounts: password hashes, sessions and API tokens (only digests of secrets).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use crate::{Result, Store, parse_ts, ts};
+
+impl Store {
+    /// Sets (or replaces) a user's password hash.
+    pub async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM credentials WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO credentials (user_id, password_hash, updated_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(hash)
+        .bind(ts(at))
+        .execute(&mut *tx)
+        .await?;
+        // A new password ends every session opened with the old one.
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn password_hash(&self, user_id: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query("SELECT password_hash FROM credentials WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.try_get("password_hash"))
+                .transpose()?,
+        )
+    }
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        csrf: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id_hash)
+            .bind(user_id)
+            .bind(csrf)
+            .bind(ts(at))
+            .bind(ts(expires))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The (user id, CSRF token) of a session still valid at `now`.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>> {
+        let Some(row) =
+            sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
+                .bind(id_hash)
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let expires: String = row.try_get("expires_at")?;
+        if parse_ts(&expires)? <= now {
+            return Ok(None);
+        }
+        Ok(Some((row.try_get("user_id")?, row.try_get("csrf")?)))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_api_token(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        label: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(label)
+            .bind(ts(at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user of a token that has not been revoked.
+    pub async fn api_token_user(&self, token_hash: &str) -> Result<Option<String>> {
+        Ok(sqlx::query(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| r.try_get("user_id"))
+        .transpose()?)
+    }
+}
