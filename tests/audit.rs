@@ -2,9 +2,8 @@
 //! the signed checkpoints copied into delivery manifests, even when the database's own
 //! checkpoints were deleted with the tail.
 
-mod support;
 
-use support::Hdab;
+use crate::support::Hdab;
 
 fn sqlite(hdab: &Hdab, sql: &str) {
     let db = hdab.dir().join("hdab.db");

@@ -1,12 +1,12 @@
 //! The catalogue through the binary: profiles that match the data exactly, drafts, refusals
 //! that list every problem, versions and diffs, yearly confirmation, search.
 
-mod support;
+use crate::support;
 
+use crate::support::{Hdab, repo};
 use chrono::NaiveDate;
 use hdab_pseudonymise::PersonId;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use support::{Hdab, repo};
 
 fn path(p: &str) -> String {
     repo().join(p).display().to_string()

@@ -1,10 +1,10 @@
 //! The whole chain through the `hdab` binary, proven by reading the delivered Parquet back.
 
-mod support;
+use crate::support;
 
+use crate::support::{Hdab, person_ids_in, read_delivery};
 use hdab_pseudonymise::{MasterKey, PersonId, permit_context, pseudonym};
 use std::collections::{HashMap, HashSet};
-use support::{Hdab, person_ids_in, read_delivery};
 
 fn reference() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()

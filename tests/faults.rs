@@ -3,15 +3,15 @@
 //! complete delivery or none, the next run makes it whole with the same bytes, every
 //! delivery on disk is recorded, and the audit log verifies.
 //!
-//! Figures: `cargo test -p hdab --test faults -- --nocapture` (the disk test mounts a tmpfs,
+//! Figures: `cargo test -p hdab --test e2e -- faults:: --nocapture` (the disk test mounts a tmpfs,
 //! so it needs root and `HDAB_FAULT_TESTS=1`; CI sets both).
 
-mod support;
+use crate::support;
 
+use crate::support::{Hdab, complete, fingerprint, names_in};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Command;
-use support::{Hdab, complete, fingerprint, names_in};
 
 const PERMIT: &str = "P-2026-0001";
 const DATASETS: [&str; 2] = ["lakemedel", "slutenvard"];

@@ -2,11 +2,11 @@
 //! time caps): each gets a clear answer, a file that brings the reader down is quarantined
 //! with its reason, and the calling process never crashes.
 
-mod support;
+use crate::support;
 
+use crate::support::Hdab;
 use std::path::Path;
 use std::process::Command;
-use support::Hdab;
 
 /// Runs `hdab --as sara upload` and returns (exit code, standard error).
 fn upload(hdab: &Hdab, file: &Path, memory_mib: &str) -> (Option<i32>, String) {

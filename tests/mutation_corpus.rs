@@ -9,7 +9,7 @@
 //! `benches/slow.sh` runs all, stride 1). Figures: `cargo test -p hdab --test
 //! mutation_corpus -- --nocapture`.
 
-mod support;
+use crate::support;
 
 use arrow::array::{ArrayRef, RecordBatch, StringArray};
 use parquet::basic::{Compression, ZstdLevel};

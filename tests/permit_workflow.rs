@@ -1,12 +1,11 @@
 //! A full case through the binary: submit, return as incomplete, resubmit, assign, approve
 //! narrower, extract — and the extract holds exactly the narrowed variables and cohort.
 
-mod support;
 
+use crate::support::{Hdab, read_delivery, repo};
 use chrono::{Datelike, NaiveDate};
 use hdab_pseudonymise::{PersonId, permit_context, pseudonym};
 use std::collections::{BTreeSet, HashSet};
-use support::{Hdab, read_delivery, repo};
 
 fn reference() -> NaiveDate {
     NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()

@@ -6,9 +6,9 @@
 //! afterwards (target 0).
 //!
 //! Needs root (the throwaway cluster runs as the `postgres` user) and `HDAB_FAULT_TESTS=1`;
-//! CI sets it. `cargo test -p hdab --test pg_outage -- --nocapture` prints the figures.
+//! CI sets it. `cargo test -p hdab --test e2e -- pg_outage:: --nocapture` prints the figures.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

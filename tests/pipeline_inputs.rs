@@ -1,13 +1,13 @@
 //! Files as holders really send them: every CSV dialect, Windows-1252 and Parquet give the
 //! same delivered data; a killed extraction never leaves a partial delivery.
 
-mod support;
+use crate::support;
 
+use crate::support::{Hdab, read_delivery, repo};
 use arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 use hdab_pseudonymise::PersonId;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use support::{Hdab, read_delivery, repo};
 
 const DESCRIPTION: &str = r#"
 id = "kommunvard"

@@ -1,10 +1,10 @@
 //! Keys, rotation, re-delivery and opt-outs, proven on delivered files read back.
 
-mod support;
+use crate::support;
 
+use crate::support::{Hdab, read_delivery, repo};
 use hdab_pseudonymise::{MasterKey, PersonId, permit_context, pseudonym};
 use std::collections::HashSet;
-use support::{Hdab, read_delivery, repo};
 
 fn reference() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()

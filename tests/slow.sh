@@ -90,7 +90,7 @@ fi
 
 if wants corpus; then
   step "mutation corpus (stride ${HDAB_MUTATION_STRIDE:-1})"
-  HDAB_MUTATION_STRIDE="${HDAB_MUTATION_STRIDE:-1}" cargo test -q -p hdab --locked --test mutation_corpus -- --nocapture 2>&1 \
+  HDAB_MUTATION_STRIDE="${HDAB_MUTATION_STRIDE:-1}" cargo test -q -p hdab --locked --test e2e -- mutation_corpus:: --nocapture 2>&1 \
     | tee "$work/corpus.log" | grep -oE "mutation corpus:.*" | sed 's/^/- /' | tee -a "$figures"
   grep -q "test result: ok" "$work/corpus.log"
 fi
@@ -99,7 +99,7 @@ if wants faults; then
   step "faults: named-step kills, full disk, PostgreSQL down 5 s and 60 s, random kills"
   export HDAB_TEST_POSTGRES_URL="${HDAB_TEST_POSTGRES_URL:-$(bash .ci/postgres.sh)}"
   HDAB_FAULT_TESTS=1 HDAB_PG_OUTAGES="${HDAB_PG_OUTAGES:-5,60}" cargo test -q -p hdab --locked \
-    --test faults --test pg_outage --test pipeline_inputs -- --nocapture --test-threads 1 2>&1 \
+    --test e2e -- faults:: pg_outage:: pipeline_inputs:: --nocapture --test-threads 1 2>&1 \
     | tee "$work/faults.log" \
     | grep -oE "(killed at|[0-9]+ named steps|disk full|outage [0-9]|[0-9]+ writes ack|extraction with|[0-9]+ kills).*" \
     | sed 's/^/- /' | tee -a "$figures"

@@ -425,6 +425,21 @@ mod tests {
         Who::Registrar,
     ];
 
+    impl Who {
+        fn label(self) -> &'static str {
+            match self {
+                Who::TheApplicant => "the applicant",
+                Who::AnotherApplicant => "another applicant",
+                Who::TheAssignedOfficer => "the assigned officer",
+                Who::AnotherOfficer => "another officer",
+                Who::DecisionMaker => "decision maker",
+                Who::Admin => "admin",
+                Who::Holder => "holder",
+                Who::Registrar => "registrar",
+            }
+        }
+    }
+
     fn actor(who: Who) -> User {
         match who {
             Who::TheApplicant => user("anna", &[Role::Applicant]),
@@ -466,6 +481,72 @@ mod tests {
                 _ => false,
             },
             Approve | Reject => state == UnderReview && who == DecisionMaker,
+        }
+    }
+
+    /// What the case page offers each viewer in each state, written out as the page shows
+    /// it (the command, `*` where it asks for a reason), computed from `permits` alone.
+    #[test]
+    fn the_case_page_offers_exactly_these_commands_per_state_and_viewer() {
+        let expected = "\
+draft: the applicant: submit withdraw
+submitted: the applicant: withdraw | the assigned officer: take assign return* extend* | another officer: take assign return* extend* | admin: assign
+incomplete: the applicant: submit withdraw
+under_review: the applicant: withdraw | the assigned officer: assign return* extend* | decision maker: approve* reject* | admin: assign
+approved: -
+rejected: -
+withdrawn: -
+";
+        let mut table = String::new();
+        for state in AppState::ALL {
+            let events = history(state);
+            let case = CaseView {
+                applicant: "anna",
+                events: &events,
+            };
+            let cells: Vec<String> = EVERYONE
+                .iter()
+                .filter_map(|who| {
+                    let offered = crate::access::offered_commands(&actor(*who), case);
+                    (!offered.is_empty()).then(|| {
+                        let commands: Vec<String> = offered
+                            .iter()
+                            .map(|o| {
+                                format!(
+                                    "{}{}",
+                                    o.command.as_str(),
+                                    if o.needs_reason { "*" } else { "" }
+                                )
+                            })
+                            .collect();
+                        format!("{}: {}", who.label(), commands.join(" "))
+                    })
+                })
+                .collect();
+            let line = if cells.is_empty() {
+                "-".to_string()
+            } else {
+                cells.join(" | ")
+            };
+            table.push_str(&format!("{state}: {line}\n"));
+        }
+        assert_eq!(table, expected);
+        // And the page offers nothing the matrix refuses.
+        for state in AppState::ALL {
+            let events = history(state);
+            let case = CaseView {
+                applicant: "anna",
+                events: &events,
+            };
+            for who in EVERYONE {
+                for o in crate::access::offered_commands(&actor(who), case) {
+                    assert!(
+                        allowed(state, o.command, who),
+                        "{state} {who:?} {:?}",
+                        o.command
+                    );
+                }
+            }
         }
     }
 
