@@ -2,7 +2,6 @@
 //! the signed checkpoints copied into delivery manifests, even when the database's own
 //! checkpoints were deleted with the tail.
 
-
 use crate::support::Hdab;
 
 fn sqlite(hdab: &Hdab, sql: &str) {

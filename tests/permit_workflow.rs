@@ -1,7 +1,6 @@
 //! A full case through the binary: submit, return as incomplete, resubmit, assign, approve
 //! narrower, extract — and the extract holds exactly the narrowed variables and cohort.
 
-
 use crate::support::{Hdab, read_delivery, repo};
 use chrono::{Datelike, NaiveDate};
 use hdab_pseudonymise::{PersonId, permit_context, pseudonym};

@@ -441,96 +441,6 @@ impl DatasetDescription {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"
-id = "demo"
-holder = "region-x"
-holder_name = "Region X"
-title = { sv = "Demo", en = "Demo" }
-description = { sv = "En demo", en = "A demo" }
-health_categories = ["electronic-health-records"]
-contact_point = { name = "Registret", email = "reg@example.se" }
-access_rights = "non_public"
-temporal_coverage = { start = "2015-01-01" }
-spatial_coverage = "SE"
-legal_basis = "Lag (1998:543) om hälsodataregister"
-update_frequency = "annual"
-version = "1"
-
-[[variables]]
-name = "PNR"
-type = "person_id"
-description = "Personnummer"
-sensitivity = "direct_identifier"
-"#;
-
-    #[test]
-    fn a_complete_description_is_accepted() {
-        let d = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(d.applicable_legislation, vec![EHDS_ELI.to_string()]);
-        assert!(d.variable("pnr").is_some());
-    }
-
-    #[test]
-    fn every_problem_is_listed_at_once() {
-        let bad = GOOD
-            .replace(r#"sv = "Demo", "#, r#"sv = "", "#)
-            .replace("non_public", "secret")
-            .replace("electronic-health-records", "vibes")
-            .replace(
-                r#"sensitivity = "direct_identifier""#,
-                r#"sensitivity = "other""#,
-            );
-        let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
-            panic!("expected the description to be refused");
-        };
-        assert_eq!(problems.len(), 4, "{problems:#?}");
-    }
-
-    #[test]
-    fn a_diff_names_each_changed_field_and_variable() {
-        let old = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
-        let mut new = old.clone();
-        new.title.en = "Demo 2".into();
-        new.variables.push(Variable {
-            name: "KON".into(),
-            variable_type: VariableType::Code,
-            description: "Sex".into(),
-            code_system: Some("SCB".into()),
-            sensitivity: Sensitivity::QuasiIdentifier,
-            partial_dates: false,
-        });
-        new.variables[0].description = "Personnummer eller samordningsnummer".into();
-        let paths: Vec<String> = diff(&old, &new).into_iter().map(|c| c.path).collect();
-        assert_eq!(
-            paths,
-            ["title.en", "variables[PNR].description", "variables[KON]"]
-        );
-    }
-
-    #[test]
-    fn an_unknown_sensitivity_class_is_listed_with_the_other_problems() {
-        let bad = GOOD
-            .replace("direct_identifier", "very_secret")
-            .replace("holder_name = \"Region X\"\n", "")
-            .replace("temporal_coverage = { start = \"2015-01-01\" }\n", "");
-        let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
-            panic!("expected the description to be refused");
-        };
-        let text = problems.join("\n");
-        for needle in [
-            "variables[0] 'PNR': sensitivity must be one of",
-            "holder_name: must not be empty",
-            "temporal_coverage.start",
-        ] {
-            assert!(text.contains(needle), "{needle}: {text}");
-        }
-    }
-}
-
 fn collect_todo_paths(path: &str, v: &serde_json::Value, out: &mut Vec<String>) {
     match v {
         serde_json::Value::String(s) if s.starts_with("TODO") || s == "todo@example.invalid" => {
@@ -640,3 +550,6 @@ fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,6 +15,16 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// Row counts of one partition.
+#[derive(Debug, Default, Clone)]
+pub struct PartitionCounts {
+    pub rows_in: u64,
+    pub delivered: u64,
+    pub outside_cohort: u64,
+    pub opted_out: u64,
+    pub invalid: BTreeMap<&'static str, u64>,
+}
+
 /// Where every input row went: `rows_in = delivered + outside_cohort + opted_out +
 /// invalid_identifier`. Rows are classified in that order of precedence: an invalid
 /// identifier first, then the cohort, then the opt-out registry.
@@ -29,7 +39,7 @@ pub struct RowAccounting {
 }
 
 impl RowAccounting {
-    pub(crate) fn add(&mut self, p: &crate::extract::PartitionCounts) {
+    pub(crate) fn add(&mut self, p: &PartitionCounts) {
         self.rows_in += p.rows_in;
         self.delivered += p.delivered;
         self.outside_cohort += p.outside_cohort;
@@ -89,30 +99,6 @@ pub struct Manifest {
     /// database, so a cut-off log is detected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_checkpoint: Option<serde_json::Value>,
-}
-
-/// The run id of an extraction: SHA-256 over the permit, spec digest, dataset, upload
-/// checksum, opt-out registry state, key id and version, compression, partitions and
-/// software version — everything that decides the bytes delivered.
-pub fn run_id(input: &crate::ExtractionInput<'_>) -> String {
-    let mut h = Sha256::new();
-    let fields = [
-        input.permit_id.to_string(),
-        input.spec_digest.to_string(),
-        input.description.id.clone(),
-        input.upload_sha256.to_string(),
-        input.optout_registry_seq.to_string(),
-        input.key_id.to_string(),
-        input.key_version.to_string(),
-        format!("{:?}", input.compression),
-        input.partitions.to_string(),
-        env!("CARGO_PKG_VERSION").to_string(),
-    ];
-    for f in fields {
-        h.update((f.len() as u32).to_be_bytes());
-        h.update(f.as_bytes());
-    }
-    hex::encode(h.finalize())
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {

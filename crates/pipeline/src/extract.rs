@@ -2,7 +2,9 @@
 
 use crate::PipelineError;
 use crate::cohort::{BIRTH_DATE, CompiledCohort};
-use crate::deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery, sha256_file};
+use crate::deliver::{
+    Manifest, ManifestFile, PartitionCounts, RowAccounting, StagedDelivery, sha256_file,
+};
 use crate::source::{map_columns, open_streams, session};
 use crate::values::{as_text, date32, truncate_dates, type_column};
 use chrono::NaiveDate;
@@ -21,7 +23,8 @@ use hdab_permits::{DatasetRequest, Generalisation};
 use hdab_pseudonymise::{
     DerivedKey, IdRejection, PersonId, parse_id_column, pseudonymise_ids, registry_hash,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -234,7 +237,7 @@ pub async fn stage_extraction(
         files,
         partitions: input.partitions,
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
-        run_id: crate::deliver::run_id(input),
+        run_id: run_id(input),
         audit_checkpoint: None,
     };
     if !manifest.rows.balances() {
@@ -407,16 +410,6 @@ pub(crate) fn classify(
     })
 }
 
-/// Row counts of one partition.
-#[derive(Debug, Default, Clone)]
-pub struct PartitionCounts {
-    pub rows_in: u64,
-    pub delivered: u64,
-    pub outside_cohort: u64,
-    pub opted_out: u64,
-    pub invalid: BTreeMap<&'static str, u64>,
-}
-
 async fn run_partition(
     mut stream: SendableRecordBatchStream,
     cx: &PartitionContext,
@@ -493,4 +486,28 @@ async fn run_partition(
         .map_err(|e| PipelineError::writing(path, e))?;
     file.sync_all().map_err(|e| PipelineError::io(path, e))?;
     Ok(counts)
+}
+
+/// The run id of an extraction: SHA-256 over the permit, spec digest, dataset, upload
+/// checksum, opt-out registry state, key id and version, compression, partitions and
+/// software version — everything that decides the bytes delivered.
+pub fn run_id(input: &ExtractionInput<'_>) -> String {
+    let mut h = Sha256::new();
+    let fields = [
+        input.permit_id.to_string(),
+        input.spec_digest.to_string(),
+        input.description.id.clone(),
+        input.upload_sha256.to_string(),
+        input.optout_registry_seq.to_string(),
+        input.key_id.to_string(),
+        input.key_version.to_string(),
+        format!("{:?}", input.compression),
+        input.partitions.to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    ];
+    for f in fields {
+        h.update((f.len() as u32).to_be_bytes());
+        h.update(f.as_bytes());
+    }
+    hex::encode(h.finalize())
 }

@@ -143,7 +143,7 @@ impl WebError {
                 if self.status == StatusCode::UNAUTHORIZED {
                     return axum::response::Redirect::to("/login").into_response();
                 }
-                let page = crate::pages::error_page(self.status, &self.message);
+                let page = crate::pages::frame::error_page(self.status, &self.message);
                 (self.status, page).into_response()
             }
         }

@@ -1,6 +1,7 @@
 //! Applicants' pages: their applications and the application form (new and edit).
 
-use super::frame::{Chrome, day, render, see_other};
+use super::frame::{Chrome, day, see_other};
+use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
 use crate::error::{PageResult, WebError};

@@ -1,7 +1,8 @@
 //! A case and the case queue: the commands the permission matrix offers the viewer now.
 
 use super::applications::{Fields, deadline_text, optional};
-use super::frame::{Chrome, NoticeQuery, label, render, see_other};
+use super::frame::{Chrome, NoticeQuery, label, see_other};
+use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
 use crate::error::{PageResult, WebError};

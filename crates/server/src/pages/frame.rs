@@ -1,7 +1,6 @@
 //! The frame every page shares: who is signed in and what they may see (`Chrome`), the
 //! notices after a form, the error page, and small formatting helpers.
 
-use crate::error::WebError;
 use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -37,12 +36,6 @@ impl Chrome {
 #[derive(Debug, Deserialize, Default)]
 pub struct NoticeQuery {
     pub(super) notice: Option<String>,
-}
-
-pub(super) fn render(t: &impl Template) -> Result<Response, WebError> {
-    t.render()
-        .map(|html| Html(html).into_response())
-        .map_err(|e| WebError::internal(&e))
 }
 
 #[derive(Template)]

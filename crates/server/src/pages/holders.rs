@@ -1,7 +1,8 @@
 //! Data holders' pages: their datasets, descriptions (new, edit, confirm), uploads and the
 //! data profile of the latest upload.
 
-use super::frame::{Chrome, NoticeQuery, day, render, see_other};
+use super::frame::{Chrome, NoticeQuery, day, see_other};
+use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
 use crate::error::{PageError, PageResult, WebError};

@@ -5,7 +5,7 @@
 
 mod applications;
 mod cases;
-mod frame;
+pub(crate) mod frame;
 mod holders;
 mod permits;
 mod public;
@@ -89,4 +89,14 @@ impl Chrome {
             notice: String::new(),
         }
     }
+}
+
+/// A page, rendered; a template that fails to render is an internal error.
+pub(super) fn render(
+    t: &impl askama::Template,
+) -> Result<axum::response::Response, crate::error::WebError> {
+    use axum::response::IntoResponse;
+    t.render()
+        .map(|html| axum::response::Html(html).into_response())
+        .map_err(|e| crate::error::WebError::internal(&e))
 }

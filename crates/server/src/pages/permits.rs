@@ -1,7 +1,8 @@
 //! Permits: the lists (own and every), one permit with its deliveries, and starting an
 //! extraction.
 
-use super::frame::{Chrome, NoticeQuery, day, render, see_other};
+use super::frame::{Chrome, NoticeQuery, day, see_other};
+use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
 use crate::error::PageResult;

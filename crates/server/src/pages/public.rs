@@ -1,7 +1,8 @@
 //! Pages for everyone: home, sign-in, the catalogue and a dataset's description, the public
 //! register, and what opting out means.
 
-use super::frame::{Chrome, day, label, render};
+use super::frame::{Chrome, day, label};
+use super::render;
 use crate::ServerState;
 use crate::auth::{self, Caller};
 use crate::error::PageResult;

@@ -1,0 +1,88 @@
+//! Descriptions parsed, validated (every problem at once) and compared.
+
+use super::*;
+
+const GOOD: &str = r#"
+id = "demo"
+holder = "region-x"
+holder_name = "Region X"
+title = { sv = "Demo", en = "Demo" }
+description = { sv = "En demo", en = "A demo" }
+health_categories = ["electronic-health-records"]
+contact_point = { name = "Registret", email = "reg@example.se" }
+access_rights = "non_public"
+temporal_coverage = { start = "2015-01-01" }
+spatial_coverage = "SE"
+legal_basis = "Lag (1998:543) om hälsodataregister"
+update_frequency = "annual"
+version = "1"
+
+[[variables]]
+name = "PNR"
+type = "person_id"
+description = "Personnummer"
+sensitivity = "direct_identifier"
+"#;
+
+#[test]
+fn a_complete_description_is_accepted() {
+    let d = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(d.applicable_legislation, vec![EHDS_ELI.to_string()]);
+    assert!(d.variable("pnr").is_some());
+}
+
+#[test]
+fn every_problem_is_listed_at_once() {
+    let bad = GOOD
+        .replace(r#"sv = "Demo", "#, r#"sv = "", "#)
+        .replace("non_public", "secret")
+        .replace("electronic-health-records", "vibes")
+        .replace(
+            r#"sensitivity = "direct_identifier""#,
+            r#"sensitivity = "other""#,
+        );
+    let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
+        panic!("expected the description to be refused");
+    };
+    assert_eq!(problems.len(), 4, "{problems:#?}");
+}
+
+#[test]
+fn a_diff_names_each_changed_field_and_variable() {
+    let old = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    let mut new = old.clone();
+    new.title.en = "Demo 2".into();
+    new.variables.push(Variable {
+        name: "KON".into(),
+        variable_type: VariableType::Code,
+        description: "Sex".into(),
+        code_system: Some("SCB".into()),
+        sensitivity: Sensitivity::QuasiIdentifier,
+        partial_dates: false,
+    });
+    new.variables[0].description = "Personnummer eller samordningsnummer".into();
+    let paths: Vec<String> = diff(&old, &new).into_iter().map(|c| c.path).collect();
+    assert_eq!(
+        paths,
+        ["title.en", "variables[PNR].description", "variables[KON]"]
+    );
+}
+
+#[test]
+fn an_unknown_sensitivity_class_is_listed_with_the_other_problems() {
+    let bad = GOOD
+        .replace("direct_identifier", "very_secret")
+        .replace("holder_name = \"Region X\"\n", "")
+        .replace("temporal_coverage = { start = \"2015-01-01\" }\n", "");
+    let Err(CatalogError::Invalid(problems)) = DatasetDescription::from_toml(&bad) else {
+        panic!("expected the description to be refused");
+    };
+    let text = problems.join("\n");
+    for needle in [
+        "variables[0] 'PNR': sensitivity must be one of",
+        "holder_name: must not be empty",
+        "temporal_coverage.start",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+}
