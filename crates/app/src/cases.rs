@@ -134,23 +134,7 @@ impl App {
             };
             let mut permit = None;
             match command {
-                CaseCommand::Submit => {
-                    let all = self.store.datasets().await?;
-                    let problems = app
-                        .content
-                        .completeness_problems(&Self::catalogue_lookup(&all));
-                    if !problems.is_empty() {
-                        return Err(AppError::Invalid(format!(
-                            "the application is not complete ({} problem(s)):\n{}",
-                            problems.len(),
-                            problems
-                                .iter()
-                                .map(|p| format!("  - {p}"))
-                                .collect::<Vec<_>>()
-                                .join("\n")
-                        )));
-                    }
-                }
+                CaseCommand::Submit => self.check_complete(&app.content).await?,
                 CaseCommand::Take => event.assignee = Some(actor.to_string()),
                 CaseCommand::Assign => {
                     let target = options.assign_to.clone().unwrap_or_default();
@@ -162,65 +146,7 @@ impl App {
                     }
                     event.assignee = Some(target);
                 }
-                CaseCommand::Approve => {
-                    let asked = ExtractionSpec {
-                        pseudonymised: app.content.pseudonymised,
-                        datasets: app.content.datasets.clone(),
-                    };
-                    let spec = match options.narrowed {
-                        None => asked,
-                        Some(narrow) => {
-                            asked.is_narrowing(&narrow).map_err(|e| {
-                                AppError::Invalid(format!(
-                                    "the narrowed spec asks for more than the application: {e}"
-                                ))
-                            })?;
-                            let all = self.store.datasets().await?;
-                            let lookup = Self::catalogue_lookup(&all);
-                            let problems: Vec<String> = narrow
-                                .datasets
-                                .iter()
-                                .flat_map(|d| match lookup(&d.dataset_id) {
-                                    Some(desc) => d.problems_against(&desc),
-                                    None => vec![format!("no dataset '{}'", d.dataset_id)],
-                                })
-                                .collect();
-                            if !problems.is_empty() {
-                                return Err(AppError::Invalid(format!(
-                                    "the narrowed spec does not fit the catalogue:\n{}",
-                                    problems
-                                        .iter()
-                                        .map(|p| format!("  - {p}"))
-                                        .collect::<Vec<_>>()
-                                        .join("\n")
-                                )));
-                            }
-                            narrow
-                        }
-                    };
-                    let months = options
-                        .valid_months
-                        .unwrap_or(app.content.months_needed)
-                        .min(120);
-                    let key_id = self.settings.keyring()?.current().key_id();
-                    let n = self.store.count_permits().await?;
-                    permit = Some(Permit {
-                        id: format!("P-{}-{:04}", now.format("%Y"), n + 1),
-                        application_id: app.id.clone(),
-                        spec_digest: spec.digest(),
-                        spec,
-                        spe_users: app.content.spe_users.clone(),
-                        conditions: options.conditions.clone(),
-                        granted_at: now,
-                        valid_until: now
-                            .date_naive()
-                            .checked_add_months(Months::new(months))
-                            .unwrap_or(now.date_naive()),
-                        key_id,
-                        key_version: 1,
-                        revoked_at: None,
-                    });
-                }
+                CaseCommand::Approve => permit = Some(self.make_permit(&app, options, now).await?),
                 _ => {}
             }
             self.store
@@ -242,6 +168,91 @@ impl App {
             result,
         )
         .await
+    }
+
+    /// Refuses to submit an application that is not complete, listing every problem.
+    async fn check_complete(&self, content: &ApplicationContent) -> Result<(), AppError> {
+        let all = self.store.datasets().await?;
+        let problems = content.completeness_problems(&Self::catalogue_lookup(&all));
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(format!(
+                "the application is not complete ({} problem(s)):\n{}",
+                problems.len(),
+                problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )));
+        }
+        Ok(())
+    }
+
+    /// The permit an approval makes: the spec as asked or narrowed (never wider, and fitting
+    /// the catalogue), its validity, and the key current now.
+    async fn make_permit(
+        &self,
+        app: &hdab_store::StoredApplication,
+        options: CaseOptions,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Permit, AppError> {
+        let asked = ExtractionSpec {
+            pseudonymised: app.content.pseudonymised,
+            datasets: app.content.datasets.clone(),
+        };
+        let spec = match options.narrowed {
+            None => asked,
+            Some(narrow) => {
+                asked.is_narrowing(&narrow).map_err(|e| {
+                    AppError::Invalid(format!(
+                        "the narrowed spec asks for more than the application: {e}"
+                    ))
+                })?;
+                let all = self.store.datasets().await?;
+                let lookup = Self::catalogue_lookup(&all);
+                let problems: Vec<String> = narrow
+                    .datasets
+                    .iter()
+                    .flat_map(|d| match lookup(&d.dataset_id) {
+                        Some(desc) => d.problems_against(&desc),
+                        None => vec![format!("no dataset '{}'", d.dataset_id)],
+                    })
+                    .collect();
+                if !problems.is_empty() {
+                    return Err(AppError::Invalid(format!(
+                        "the narrowed spec does not fit the catalogue:\n{}",
+                        problems
+                            .iter()
+                            .map(|p| format!("  - {p}"))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )));
+                }
+                narrow
+            }
+        };
+        let months = options
+            .valid_months
+            .unwrap_or(app.content.months_needed)
+            .min(120);
+        let key_id = self.settings.keyring()?.current().key_id();
+        let n = self.store.count_permits().await?;
+        Ok(Permit {
+            id: format!("P-{}-{:04}", now.format("%Y"), n + 1),
+            application_id: app.id.clone(),
+            spec_digest: spec.digest(),
+            spec,
+            spe_users: app.content.spe_users.clone(),
+            conditions: options.conditions.clone(),
+            granted_at: now,
+            valid_until: now
+                .date_naive()
+                .checked_add_months(Months::new(months))
+                .unwrap_or(now.date_naive()),
+            key_id,
+            key_version: 1,
+            revoked_at: None,
+        })
     }
 
     pub(crate) async fn find_application(

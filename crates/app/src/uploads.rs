@@ -6,7 +6,7 @@ use hdab_pipeline::UploadReport;
 use hdab_store::Upload;
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{App, AppError, inflate};
 use hdab_permits::access::{self, Duty};
@@ -30,56 +30,17 @@ impl App {
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
             access::require_holder(&user, dataset_id, &current.description.holder)?;
-            // Compressed uploads are told by their content and inflated, within bounds,
-            // as they are stored.
-            let packing = inflate::Packing::sniff(file)?;
-            let ext = match file
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-            {
-                Some(e) if e == "csv" || e == "txt" || e == "parquet" => e,
-                _ if packing != inflate::Packing::Plain => "csv".to_string(),
-                _ => {
-                    return Err(AppError::Invalid(
-                        "send CSV (.csv, .txt) or Parquet (.parquet), plain or compressed with gzip (.gz) or zstd (.zst)".into(),
-                    ));
-                }
-            };
             let id = format!(
                 "{dataset_id}-{}",
                 &uuid::Uuid::new_v4().simple().to_string()[..12]
             );
             let dir = self.settings.data_dir.join("uploads");
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
-            let (incoming, ext, sha256, bytes) = if packing == inflate::Packing::Plain {
-                let incoming = dir.join(format!(".incoming-{id}.{ext}"));
-                let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
-                (incoming, ext, sha256, bytes)
-            } else {
-                let inflated = dir.join(format!(".incoming-{id}.inflating"));
-                let (sha256, bytes) =
-                    inflate::inflate_with_sha256(file, &inflated, packing, self.settings.inflate)?;
-                // What was inside: Parquet by its magic bytes, else text.
-                let mut head = [0u8; 4];
-                let ext = match std::fs::File::open(&inflated)
-                    .and_then(|mut f| f.read(&mut head).map(|n| &head[..n]))
-                {
-                    Ok(b"PAR1") => "parquet".to_string(),
-                    Ok(_) => "csv".to_string(),
-                    Err(e) => {
-                        let _ = std::fs::remove_file(&inflated);
-                        return Err(AppError::Io(inflated.display().to_string(), e));
-                    }
-                };
-                let incoming = dir.join(format!(".incoming-{id}.{ext}"));
-                if let Err(e) = std::fs::rename(&inflated, &incoming) {
-                    let _ = std::fs::remove_file(&inflated);
-                    return Err(AppError::Io(incoming.display().to_string(), e));
-                }
-                (incoming, ext, sha256, bytes)
-            };
+            let Received {
+                incoming,
+                ext,
+                sha256,
+                bytes,
+            } = self.receive(file, &dir, &id)?;
             // Holders' exports are UTF-8 or Windows-1252; the pipeline reads UTF-8.
             let encoding = if ext == "parquet" {
                 "parquet"
@@ -139,6 +100,71 @@ impl App {
         .await;
         self.audited(actor, "upload", dataset_id, result).await
     }
+}
+
+impl App {
+    /// Copies (or, when compressed, inflates within bounds) the holder's file into the upload
+    /// folder under a hidden name, checksumming as it goes; tells Parquet from text.
+    fn receive(&self, file: &Path, dir: &Path, id: &str) -> Result<Received, AppError> {
+        // Compressed uploads are told by their content and inflated, within bounds,
+        // as they are stored.
+        let packing = inflate::Packing::sniff(file)?;
+        let ext = match file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+        {
+            Some(e) if e == "csv" || e == "txt" || e == "parquet" => e,
+            _ if packing != inflate::Packing::Plain => "csv".to_string(),
+            _ => {
+                return Err(AppError::Invalid(
+                "send CSV (.csv, .txt) or Parquet (.parquet), plain or compressed with gzip (.gz) or zstd (.zst)".into(),
+            ));
+            }
+        };
+        std::fs::create_dir_all(dir).map_err(|e| AppError::Io(dir.display().to_string(), e))?;
+        let (incoming, ext, sha256, bytes) = if packing == inflate::Packing::Plain {
+            let incoming = dir.join(format!(".incoming-{id}.{ext}"));
+            let (sha256, bytes) = copy_with_sha256(file, &incoming)?;
+            (incoming, ext, sha256, bytes)
+        } else {
+            let inflated = dir.join(format!(".incoming-{id}.inflating"));
+            let (sha256, bytes) =
+                inflate::inflate_with_sha256(file, &inflated, packing, self.settings.inflate)?;
+            // What was inside: Parquet by its magic bytes, else text.
+            let mut head = [0u8; 4];
+            let ext = match std::fs::File::open(&inflated)
+                .and_then(|mut f| f.read(&mut head).map(|n| &head[..n]))
+            {
+                Ok(b"PAR1") => "parquet".to_string(),
+                Ok(_) => "csv".to_string(),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&inflated);
+                    return Err(AppError::Io(inflated.display().to_string(), e));
+                }
+            };
+            let incoming = dir.join(format!(".incoming-{id}.{ext}"));
+            if let Err(e) = std::fs::rename(&inflated, &incoming) {
+                let _ = std::fs::remove_file(&inflated);
+                return Err(AppError::Io(incoming.display().to_string(), e));
+            }
+            (incoming, ext, sha256, bytes)
+        };
+        Ok(Received {
+            incoming,
+            ext,
+            sha256,
+            bytes,
+        })
+    }
+}
+
+/// A holder's file as received, not yet checked.
+struct Received {
+    incoming: PathBuf,
+    ext: String,
+    sha256: String,
+    bytes: u64,
 }
 
 /// Leaves a UTF-8 file as it is; rewrites anything else as UTF-8 from Windows-1252 (which

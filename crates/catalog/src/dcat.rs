@@ -191,6 +191,24 @@ fn build(info: &CatalogInfo<'_>, entries: &[CatalogEntry<'_>]) -> Result<Vec<Tri
         triples: Vec::new(),
         next_bnode: 0,
     };
+    let (catalog, hdab) = describe_catalog(&mut b, info, entries)?;
+    for e in entries {
+        let ds = describe_dataset(&mut b, info.base, &catalog, &hdab, e)?;
+        describe_coverage(&mut b, info.base, &ds, e)?;
+    }
+    // Concepts used by several datasets are described once.
+    b.triples.sort_by_key(|t| format!("{t:?}"));
+    b.triples.dedup();
+    Ok(b.triples)
+}
+
+/// The catalogue node and what it shares with every dataset: its publisher (the HDAB) is
+/// returned with it.
+fn describe_catalog(
+    b: &mut Builder,
+    info: &CatalogInfo<'_>,
+    entries: &[CatalogEntry<'_>],
+) -> Result<(SimpleTerm<'static>, SimpleTerm<'static>), ExportError> {
     let base = info.base;
     let catalog = b.iri(&format!("{base}catalog"))?;
     b.a(&catalog, &format!("{DCAT}Catalog"))?;
@@ -258,180 +276,197 @@ fn build(info: &CatalogInfo<'_>, entries: &[CatalogEntry<'_>]) -> Result<Vec<Tri
     let ehds = b.iri(EHDS_ELI)?;
     b.a(&ehds, &format!("{ELI}LegalResource"))?;
 
-    for e in entries {
-        let d = e.description;
-        let ds = b.iri(&format!("{base}dataset/{}", d.id))?;
-        b.add(&catalog, &format!("{DCAT}dataset"), ds.clone())?;
-        b.a(&ds, &format!("{DCAT}Dataset"))?;
-        b.add(
-            &ds,
-            &format!("{DCT}identifier"),
-            Builder::lang(&d.id, "zxx"),
+    Ok((catalog, hdab))
+}
+
+/// One dataset: identity, subject, publisher, contact, access and legislation.
+fn describe_dataset(
+    b: &mut Builder,
+    base: &str,
+    catalog: &SimpleTerm<'static>,
+    hdab: &SimpleTerm<'static>,
+    e: &CatalogEntry<'_>,
+) -> Result<SimpleTerm<'static>, ExportError> {
+    let d = e.description;
+    let ds = b.iri(&format!("{base}dataset/{}", d.id))?;
+    b.add(catalog, &format!("{DCAT}dataset"), ds.clone())?;
+    b.a(&ds, &format!("{DCAT}Dataset"))?;
+    b.add(
+        &ds,
+        &format!("{DCT}identifier"),
+        Builder::lang(&d.id, "zxx"),
+    )?;
+    b.add(
+        &ds,
+        &format!("{DCT}title"),
+        Builder::lang(&d.title.sv, "sv"),
+    )?;
+    b.add(
+        &ds,
+        &format!("{DCT}title"),
+        Builder::lang(&d.title.en, "en"),
+    )?;
+    b.add(
+        &ds,
+        &format!("{DCT}description"),
+        Builder::lang(&d.description.sv, "sv"),
+    )?;
+    b.add(
+        &ds,
+        &format!("{DCT}description"),
+        Builder::lang(&d.description.en, "en"),
+    )?;
+    for k in &d.keywords {
+        b.add(&ds, &format!("{DCAT}keyword"), Builder::lang(k, "sv"))?;
+    }
+    let heal = b.concept(
+        &format!("{EU}data-theme/HEAL"),
+        &format!("{EU}data-theme"),
+        "Health",
+    )?;
+    b.add(&ds, &format!("{DCAT}theme"), heal)?;
+    for c in &d.health_categories {
+        let concept = b.concept(
+            &format!("{base}vocabulary/ehds-category/{c}"),
+            &format!("{base}vocabulary/ehds-category"),
+            &c.replace('-', " "),
         )?;
-        b.add(
-            &ds,
-            &format!("{DCT}title"),
-            Builder::lang(&d.title.sv, "sv"),
-        )?;
-        b.add(
-            &ds,
-            &format!("{DCT}title"),
-            Builder::lang(&d.title.en, "en"),
-        )?;
-        b.add(
-            &ds,
-            &format!("{DCT}description"),
-            Builder::lang(&d.description.sv, "sv"),
-        )?;
-        b.add(
-            &ds,
-            &format!("{DCT}description"),
-            Builder::lang(&d.description.en, "en"),
-        )?;
-        for k in &d.keywords {
-            b.add(&ds, &format!("{DCAT}keyword"), Builder::lang(k, "sv"))?;
-        }
-        let heal = b.concept(
-            &format!("{EU}data-theme/HEAL"),
-            &format!("{EU}data-theme"),
-            "Health",
-        )?;
-        b.add(&ds, &format!("{DCAT}theme"), heal)?;
-        for c in &d.health_categories {
-            let concept = b.concept(
-                &format!("{base}vocabulary/ehds-category/{c}"),
-                &format!("{base}vocabulary/ehds-category"),
-                &c.replace('-', " "),
-            )?;
-            b.add(&ds, &format!("{HEALTH}healthCategory"), concept)?;
-        }
-        let publisher = b.agent(base, &d.holder, &d.holder_name)?;
-        b.add(&ds, &format!("{DCT}publisher"), publisher)?;
-        b.add(&ds, &format!("{HEALTH}hdab"), hdab.clone())?;
-        let contact = b.bnode();
-        b.a(&contact, &format!("{VCARD}Kind"))?;
-        b.add(
-            &contact,
-            &format!("{VCARD}fn"),
-            Builder::lang(&d.contact_point.name, "sv"),
-        )?;
-        let mail = b.iri(&format!("mailto:{}", d.contact_point.email))?;
-        b.add(&contact, &format!("{VCARD}hasEmail"), mail)?;
-        b.add(&ds, &format!("{DCAT}contactPoint"), contact)?;
-        let access = b.concept(
-            &format!("{EU}access-right/{}", access_right_code(&d.access_rights)),
-            &format!("{EU}access-right"),
-            &d.access_rights.replace('_', "-"),
-        )?;
-        b.a(&access, &format!("{DCT}RightsStatement"))?;
-        b.add(&ds, &format!("{DCT}accessRights"), access)?;
-        for l in &d.applicable_legislation {
-            let law = b.iri(l)?;
-            b.a(&law, &format!("{ELI}LegalResource"))?;
-            b.add(&ds, &format!("{DCATAP}applicableLegislation"), law)?;
-        }
-        let period = b.bnode();
-        b.a(&period, &format!("{DCT}PeriodOfTime"))?;
-        let start = b.typed(d.temporal_coverage.start.to_string(), "date")?;
-        b.add(&period, &format!("{DCAT}startDate"), start)?;
-        if let Some(end) = d.temporal_coverage.end {
-            let end = b.typed(end.to_string(), "date")?;
-            b.add(&period, &format!("{DCAT}endDate"), end)?;
-        }
-        b.add(&ds, &format!("{DCT}temporal"), period)?;
-        let sweden = b.concept(
-            &format!("{EU}country/SWE"),
-            &format!("{EU}country"),
-            "Sweden",
-        )?;
-        b.a(&sweden, &format!("{DCT}Location"))?;
-        b.add(&ds, &format!("{DCT}spatial"), sweden)?;
-        for (prop, value) in [
-            ("numberOfRecords", d.number_of_records.map(|n| n as i64)),
-            (
-                "numberOfUniqueIndividuals",
-                d.number_of_unique_individuals.map(|n| n as i64),
-            ),
-            ("minTypicalAge", d.min_typical_age.map(i64::from)),
-            ("maxTypicalAge", d.max_typical_age.map(i64::from)),
-        ] {
-            if let Some(v) = value {
-                let lit = b.typed(v.to_string(), "nonNegativeInteger")?;
-                b.add(&ds, &format!("{HEALTH}{prop}"), lit)?;
-            }
-        }
-        if let Some(p) = &d.population_coverage {
-            b.add(
-                &ds,
-                &format!("{HEALTH}populationCoverage"),
-                Builder::lang(p, "en"),
-            )?;
-        }
-        for cs in &d.coding_systems {
-            let slug: String = cs
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let standard = b.iri(&format!("{base}vocabulary/coding-system/{slug}"))?;
-            b.a(&standard, &format!("{DCT}Standard"))?;
-            b.add(&standard, &format!("{DCT}title"), Builder::lang(cs, "zxx"))?;
-            b.add(&ds, &format!("{HEALTH}hasCodingSystem"), standard)?;
-        }
-        let legal = b.bnode();
-        b.a(&legal, &format!("{DPV}LegalBasis"))?;
-        b.add(
-            &legal,
-            &format!("{DCT}description"),
-            Builder::lang(&d.legal_basis, "sv"),
-        )?;
-        b.add(&ds, &format!("{DPV}hasLegalBasis"), legal)?;
-        if let Some(code) = frequency_code(&d.update_frequency) {
-            let f = b.concept(
-                &format!("{EU}frequency/{code}"),
-                &format!("{EU}frequency"),
-                &d.update_frequency,
-            )?;
-            b.a(&f, &format!("{DCT}Frequency"))?;
-            b.add(&ds, &format!("{DCT}accrualPeriodicity"), f)?;
-        }
-        b.add(
-            &ds,
-            &format!("{DCAT}version"),
-            Builder::lang(&d.version, "zxx"),
-        )?;
-        let issued = b.typed(
-            e.issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "dateTime",
-        )?;
-        b.add(&ds, &format!("{DCT}issued"), issued)?;
-        let modified = b.typed(
-            e.modified
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "dateTime",
-        )?;
-        b.add(&ds, &format!("{DCT}modified"), modified)?;
-        for q in &d.quality_annotations {
-            let ann = b.bnode();
-            b.a(&ann, &format!("{DQV}QualityAnnotation"))?;
-            let body = b.bnode();
-            b.a(&body, &format!("{OA}TextualBody"))?;
-            b.add(&body, &format!("{RDF}value"), Builder::lang(q, "en"))?;
-            b.add(&ann, &format!("{OA}hasBody"), body)?;
-            let motive = b.iri(&format!("{DQV}qualityAssessment"))?;
-            b.add(&ann, &format!("{OA}motivatedBy"), motive)?;
-            b.add(&ds, &format!("{DQV}hasQualityAnnotation"), ann)?;
+        b.add(&ds, &format!("{HEALTH}healthCategory"), concept)?;
+    }
+    let publisher = b.agent(base, &d.holder, &d.holder_name)?;
+    b.add(&ds, &format!("{DCT}publisher"), publisher)?;
+    b.add(&ds, &format!("{HEALTH}hdab"), hdab.clone())?;
+    let contact = b.bnode();
+    b.a(&contact, &format!("{VCARD}Kind"))?;
+    b.add(
+        &contact,
+        &format!("{VCARD}fn"),
+        Builder::lang(&d.contact_point.name, "sv"),
+    )?;
+    let mail = b.iri(&format!("mailto:{}", d.contact_point.email))?;
+    b.add(&contact, &format!("{VCARD}hasEmail"), mail)?;
+    b.add(&ds, &format!("{DCAT}contactPoint"), contact)?;
+    let access = b.concept(
+        &format!("{EU}access-right/{}", access_right_code(&d.access_rights)),
+        &format!("{EU}access-right"),
+        &d.access_rights.replace('_', "-"),
+    )?;
+    b.a(&access, &format!("{DCT}RightsStatement"))?;
+    b.add(&ds, &format!("{DCT}accessRights"), access)?;
+    for l in &d.applicable_legislation {
+        let law = b.iri(l)?;
+        b.a(&law, &format!("{ELI}LegalResource"))?;
+        b.add(&ds, &format!("{DCATAP}applicableLegislation"), law)?;
+    }
+    Ok(ds)
+}
+
+/// One dataset's coverage, counts, coding systems, legal basis, versions and quality.
+fn describe_coverage(
+    b: &mut Builder,
+    base: &str,
+    ds: &SimpleTerm<'static>,
+    e: &CatalogEntry<'_>,
+) -> Result<(), ExportError> {
+    let d = e.description;
+    let period = b.bnode();
+    b.a(&period, &format!("{DCT}PeriodOfTime"))?;
+    let start = b.typed(d.temporal_coverage.start.to_string(), "date")?;
+    b.add(&period, &format!("{DCAT}startDate"), start)?;
+    if let Some(end) = d.temporal_coverage.end {
+        let end = b.typed(end.to_string(), "date")?;
+        b.add(&period, &format!("{DCAT}endDate"), end)?;
+    }
+    b.add(ds, &format!("{DCT}temporal"), period)?;
+    let sweden = b.concept(
+        &format!("{EU}country/SWE"),
+        &format!("{EU}country"),
+        "Sweden",
+    )?;
+    b.a(&sweden, &format!("{DCT}Location"))?;
+    b.add(ds, &format!("{DCT}spatial"), sweden)?;
+    for (prop, value) in [
+        ("numberOfRecords", d.number_of_records.map(|n| n as i64)),
+        (
+            "numberOfUniqueIndividuals",
+            d.number_of_unique_individuals.map(|n| n as i64),
+        ),
+        ("minTypicalAge", d.min_typical_age.map(i64::from)),
+        ("maxTypicalAge", d.max_typical_age.map(i64::from)),
+    ] {
+        if let Some(v) = value {
+            let lit = b.typed(v.to_string(), "nonNegativeInteger")?;
+            b.add(ds, &format!("{HEALTH}{prop}"), lit)?;
         }
     }
-    // Concepts used by several datasets are described once.
-    b.triples.sort_by_key(|t| format!("{t:?}"));
-    b.triples.dedup();
-    Ok(b.triples)
+    if let Some(p) = &d.population_coverage {
+        b.add(
+            ds,
+            &format!("{HEALTH}populationCoverage"),
+            Builder::lang(p, "en"),
+        )?;
+    }
+    for cs in &d.coding_systems {
+        let slug: String = cs
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let standard = b.iri(&format!("{base}vocabulary/coding-system/{slug}"))?;
+        b.a(&standard, &format!("{DCT}Standard"))?;
+        b.add(&standard, &format!("{DCT}title"), Builder::lang(cs, "zxx"))?;
+        b.add(ds, &format!("{HEALTH}hasCodingSystem"), standard)?;
+    }
+    let legal = b.bnode();
+    b.a(&legal, &format!("{DPV}LegalBasis"))?;
+    b.add(
+        &legal,
+        &format!("{DCT}description"),
+        Builder::lang(&d.legal_basis, "sv"),
+    )?;
+    b.add(ds, &format!("{DPV}hasLegalBasis"), legal)?;
+    if let Some(code) = frequency_code(&d.update_frequency) {
+        let f = b.concept(
+            &format!("{EU}frequency/{code}"),
+            &format!("{EU}frequency"),
+            &d.update_frequency,
+        )?;
+        b.a(&f, &format!("{DCT}Frequency"))?;
+        b.add(ds, &format!("{DCT}accrualPeriodicity"), f)?;
+    }
+    b.add(
+        ds,
+        &format!("{DCAT}version"),
+        Builder::lang(&d.version, "zxx"),
+    )?;
+    let issued = b.typed(
+        e.issued.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "dateTime",
+    )?;
+    b.add(ds, &format!("{DCT}issued"), issued)?;
+    let modified = b.typed(
+        e.modified
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "dateTime",
+    )?;
+    b.add(ds, &format!("{DCT}modified"), modified)?;
+    for q in &d.quality_annotations {
+        let ann = b.bnode();
+        b.a(&ann, &format!("{DQV}QualityAnnotation"))?;
+        let body = b.bnode();
+        b.a(&body, &format!("{OA}TextualBody"))?;
+        b.add(&body, &format!("{RDF}value"), Builder::lang(q, "en"))?;
+        b.add(&ann, &format!("{OA}hasBody"), body)?;
+        let motive = b.iri(&format!("{DQV}qualityAssessment"))?;
+        b.add(&ann, &format!("{OA}motivatedBy"), motive)?;
+        b.add(ds, &format!("{DQV}hasQualityAnnotation"), ann)?;
+    }
+    Ok(())
 }
 
 /// The catalogue (or any subset of it) as Turtle.

@@ -39,6 +39,41 @@ fn step(text: &str) {
 /// in `dir` — how the load benchmark fills PostgreSQL.
 pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) -> Result<()> {
     let source = find_source(source)?;
+    prepare_folder(dir)?;
+    let mut settings = Settings::under(dir);
+    if let Some(url) = database_url {
+        settings.database_url = url.to_string();
+    }
+    let app = App::open(settings).await?;
+    let key_id = app.keys_add(None, true).await?;
+    step(&format!("master key {key_id} created (mode 600)"));
+    add_users(&app).await?;
+    register_and_upload(&app, &source).await?;
+
+    let optouts = std::fs::read_to_string(source.join("sample-data/optouts.txt"))?;
+    let (changed, _, rejected) = app
+        .optout_lines("otto", &optouts, true, Some(hdab_synth::extract_date()))
+        .await?;
+    step(&format!(
+        "opt-out registry: {changed} people opted out ({} lines rejected)",
+        rejected.len()
+    ));
+
+    let permit = approve_the_application(&app, &source).await?;
+    let deliveries = app
+        .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
+        .await?;
+    say!();
+    crate::output::print_deliveries(&deliveries);
+    match app.audit_verify().await? {
+        Ok(n) => say!("audit log: {n} entries, hash chain intact"),
+        Err(e) => bail!("audit log broken: {e}"),
+    }
+    Ok(())
+}
+
+/// An empty folder, or one an earlier demo made (which is cleared); anything else is refused.
+fn prepare_folder(dir: &Path) -> Result<()> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir)
             .map(|mut d| d.next().is_none())
@@ -53,64 +88,63 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join(MARKER), "made by `hdab demo`; safe to delete\n")?;
+    Ok(())
+}
 
-    let mut settings = Settings::under(dir);
-    if let Some(url) = database_url {
-        settings.database_url = url.to_string();
-    }
-    let app = App::open(settings).await?;
-    let key_id = app.keys_add(None, true).await?;
-    step(&format!("master key {key_id} created (mode 600)"));
+/// The demo's people: (id, name, organisation, role), the administrator first.
+const DEMO_USERS: [(&str, &str, &str, Role); 6] = [
+    ("admin", "Administratör", "socialstyrelsen", Role::Admin),
+    (
+        "sara",
+        "Sara Holm (registerhållare)",
+        "socialstyrelsen",
+        Role::DataHolder,
+    ),
+    (
+        "anna",
+        "Anna Berg (forskare)",
+        "karolinska-institutet",
+        Role::Applicant,
+    ),
+    (
+        "olle",
+        "Olle Lind (handläggare)",
+        "socialstyrelsen",
+        Role::CaseOfficer,
+    ),
+    (
+        "dora",
+        "Dora Ek (beslutsfattare)",
+        "socialstyrelsen",
+        Role::DecisionMaker,
+    ),
+    (
+        "otto",
+        "Opt-out service",
+        "socialstyrelsen",
+        Role::OptOutRegistrar,
+    ),
+];
 
-    let user = |id: &str, name: &str, org: &str, roles: &[Role]| User {
-        id: id.into(),
-        name: name.into(),
-        organisation: org.into(),
-        roles: roles.to_vec(),
-    };
-    app.add_user(
-        None,
-        &user("admin", "Administratör", "socialstyrelsen", &[Role::Admin]),
-    )
-    .await?;
-    for u in [
-        user(
-            "sara",
-            "Sara Holm (registerhållare)",
-            "socialstyrelsen",
-            &[Role::DataHolder],
-        ),
-        user(
-            "anna",
-            "Anna Berg (forskare)",
-            "karolinska-institutet",
-            &[Role::Applicant],
-        ),
-        user(
-            "olle",
-            "Olle Lind (handläggare)",
-            "socialstyrelsen",
-            &[Role::CaseOfficer],
-        ),
-        user(
-            "dora",
-            "Dora Ek (beslutsfattare)",
-            "socialstyrelsen",
-            &[Role::DecisionMaker],
-        ),
-        user(
-            "otto",
-            "Opt-out service",
-            "socialstyrelsen",
-            &[Role::OptOutRegistrar],
-        ),
-    ] {
-        app.add_user(Some("admin"), &u).await?;
+async fn add_users(app: &App) -> Result<()> {
+    for (i, (id, name, organisation, role)) in DEMO_USERS.into_iter().enumerate() {
+        let user = User {
+            id: id.into(),
+            name: name.into(),
+            organisation: organisation.into(),
+            roles: vec![role],
+        };
+        // The first user is the bootstrap administrator, who adds the others.
+        app.add_user((i > 0).then_some("admin"), &user).await?;
     }
     step(
         "users: admin, sara (holder), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)",
     );
+    Ok(())
+}
 
+/// The three sample registers: described, then uploaded and checked.
+async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
     for name in ["slutenvard", "lakemedel", "dodsorsak"] {
         let path = source.join("catalog").join(format!("{name}.toml"));
         let text = std::fs::read_to_string(&path)
@@ -125,16 +159,12 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
             v.version, upload.id, report.n_rows
         ));
     }
+    Ok(())
+}
 
-    let optouts = std::fs::read_to_string(source.join("sample-data/optouts.txt"))?;
-    let (changed, _, rejected) = app
-        .optout_lines("otto", &optouts, true, Some(hdab_synth::extract_date()))
-        .await?;
-    step(&format!(
-        "opt-out registry: {changed} people opted out ({} lines rejected)",
-        rejected.len()
-    ));
-
+/// The demo application: submitted by anna, prepared by olle, approved by dora; returns the
+/// permit's id.
+async fn approve_the_application(app: &App, source: &Path) -> Result<String> {
     let application = std::fs::read_to_string(source.join("pipelines/demo-application.toml"))?;
     let id = app.create_application("anna", &application).await?;
     let none = CaseOptions::default;
@@ -154,22 +184,12 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
             &id,
             CaseCommand::Approve,
             "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
-            CaseOptions::default(),
+            none(),
         )
         .await?;
     let permit = permit.context("approval gave no permit")?;
     step(&format!(
         "application {id}: submitted by anna, prepared by olle, approved by dora: permit {permit}"
     ));
-
-    let deliveries = app
-        .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
-        .await?;
-    say!();
-    crate::output::print_deliveries(&deliveries);
-    match app.audit_verify().await? {
-        Ok(n) => say!("audit log: {n} entries, hash chain intact"),
-        Err(e) => bail!("audit log broken: {e}"),
-    }
-    Ok(())
+    Ok(permit)
 }

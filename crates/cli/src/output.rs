@@ -170,3 +170,23 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
         );
     }
 }
+
+/// Overdue confirmations, grouped under each holder.
+pub(crate) fn print_overdue(overdue: &[hdab_app::OverdueDescription]) {
+    if overdue.is_empty() {
+        say!("every description has been confirmed within the last 12 months");
+    }
+    let mut shown = "";
+    for o in overdue {
+        if o.holder != shown {
+            say!("{}:", o.holder);
+            shown = &o.holder;
+        }
+        say!(
+            "  {:<14} last confirmed {} ({} days overdue)",
+            o.dataset_id,
+            o.last_confirmed.format("%Y-%m-%d"),
+            o.days_overdue
+        );
+    }
+}

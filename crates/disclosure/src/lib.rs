@@ -157,42 +157,41 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Applies the rules to a table and returns what may be released.
-pub fn protect(
-    dimensions: &[String],
+/// Why a cell is suppressed on its own (too few persons, or dominated), if it is.
+fn primary_suppression(
+    c: &CellStats,
     measure: Option<&str>,
-    mut cells: Vec<CellStats>,
-    rules: Rules,
-) -> ReleasedTable {
-    cells.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut suppressed: Vec<Option<(Rule, String)>> = cells
-        .iter()
-        .map(|c| {
-            if c.n_persons < rules.min_count {
-                return Some((
-                    Rule::MinimumCount,
-                    format!("fewer than {} persons", rules.min_count),
-                ));
-            }
-            if measure.is_some() && c.abs_sum > 0.0 {
-                let top: f64 = c.top_contributions.iter().take(rules.dominance_top).sum();
-                if top > rules.dominance_share * c.abs_sum {
-                    return Some((
-                        Rule::Dominance,
-                        format!(
-                            "the {} largest contributors hold more than {:.0}% of the sum",
-                            rules.dominance_top,
-                            rules.dominance_share * 100.0
-                        ),
-                    ));
-                }
-            }
-            None
-        })
-        .collect();
+    rules: &Rules,
+) -> Option<(Rule, String)> {
+    if c.n_persons < rules.min_count {
+        return Some((
+            Rule::MinimumCount,
+            format!("fewer than {} persons", rules.min_count),
+        ));
+    }
+    if measure.is_some() && c.abs_sum > 0.0 {
+        let top: f64 = c.top_contributions.iter().take(rules.dominance_top).sum();
+        if top > rules.dominance_share * c.abs_sum {
+            return Some((
+                Rule::Dominance,
+                format!(
+                    "the {} largest contributors hold more than {:.0}% of the sum",
+                    rules.dominance_top,
+                    rules.dominance_share * 100.0
+                ),
+            ));
+        }
+    }
+    None
+}
 
-    // Secondary suppression along every dimension, until stable.
-    let n_dims = dimensions.len().max(1);
+/// Secondary suppression along every dimension, until stable: no line of cells may have
+/// exactly one suppressed cell, which its total would reveal.
+fn suppress_secondary(
+    n_dims: usize,
+    cells: &[CellStats],
+    suppressed: &mut [Option<(Rule, String)>],
+) {
     loop {
         let mut changed = false;
         for d in 0..n_dims {
@@ -238,6 +237,21 @@ pub fn protect(
             break;
         }
     }
+}
+
+/// Applies the rules to a table and returns what may be released.
+pub fn protect(
+    dimensions: &[String],
+    measure: Option<&str>,
+    mut cells: Vec<CellStats>,
+    rules: Rules,
+) -> ReleasedTable {
+    cells.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut suppressed: Vec<Option<(Rule, String)>> = cells
+        .iter()
+        .map(|c| primary_suppression(c, measure, &rules))
+        .collect();
+    suppress_secondary(dimensions.len().max(1), &cells, &mut suppressed);
 
     let mut released = Vec::with_capacity(cells.len());
     let (mut total_n, mut total_rows, mut total_sum) = (0u64, 0u64, 0f64);

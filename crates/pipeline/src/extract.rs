@@ -99,47 +99,8 @@ pub async fn stage_extraction(
         session(input.partitions),
     )
     .await?;
-    let typed_vars = &prepared.typed_vars;
-    let outputs: Vec<OutputVariable> = input
-        .request
-        .variables
-        .iter()
-        .filter_map(|name| {
-            let typed_index = typed_vars
-                .iter()
-                .position(|(_, v)| v.name.eq_ignore_ascii_case(name))?;
-            let variable = typed_vars[typed_index].1.clone();
-            let generalise = input
-                .request
-                .generalisations
-                .iter()
-                .find(|g| g.column().eq_ignore_ascii_case(&variable.name))
-                .cloned();
-            Some(OutputVariable {
-                typed_index,
-                variable,
-                generalise,
-            })
-        })
-        .collect();
-    let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
-    for o in &outputs {
-        let data_type = match &o.generalise {
-            Some(Generalisation::AgeBands { .. }) | Some(Generalisation::Truncate { .. }) => {
-                DataType::Utf8
-            }
-            _ => crate::values::arrow_type(o.variable.variable_type),
-        };
-        out_fields.push(Field::new(&o.variable.name, data_type, true));
-        if o.variable.partial_dates {
-            out_fields.push(Field::new(
-                format!("{}_PREC", o.variable.name),
-                DataType::Utf8,
-                true,
-            ));
-        }
-    }
-    let out_schema: SchemaRef = Arc::new(Schema::new(out_fields));
+    let outputs = output_variables(input, &prepared.typed_vars);
+    let out_schema = output_schema(&outputs);
 
     let staging = input.spe.stage(input.permit_id, &input.description.id)?;
     let props = writer_properties(input)?;
@@ -150,37 +111,7 @@ pub async fn stage_extraction(
         props,
     });
 
-    // One task per partition: both cores decode, hash and encode at once.
-    let mut results = Vec::new();
-    // The workers block on their own runtimes; tell the caller's runtime to move its other
-    // tasks off this thread meanwhile.
-    tokio::task::block_in_place(|| {
-        std::thread::scope(|scope| {
-            let mut handles = Vec::new();
-            for (i, stream) in streams.into_iter().enumerate() {
-                let path = staging.path().join(format!("part-{i:05}.parquet"));
-                let shared = shared.clone();
-                let keys = (input.pseudonym_key, input.registry_key, input.optouts);
-                let progress = input.progress;
-                handles.push(scope.spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| PipelineError::io(&path, e))?;
-                    runtime
-                        .block_on(run_partition(stream, &shared, keys, &path, progress))
-                        .map(|acc| (path, acc))
-                }));
-            }
-            for h in handles {
-                results.push(h.join().unwrap_or_else(|_| {
-                    Err(PipelineError::Unsupported(
-                        "a pipeline worker crashed".into(),
-                    ))
-                }));
-            }
-        })
-    });
+    let results = run_partitions(input, streams, &shared, &staging);
 
     let mut rows = RowAccounting {
         invalid_identifier_by_reason: IdRejection::ALL
@@ -213,7 +144,120 @@ pub async fn stage_extraction(
             sha256: sha256_file(&path)?,
         });
     }
-    let manifest = Manifest {
+    let manifest = manifest_of(input, rows, files, &out_schema);
+    if !manifest.rows.balances() {
+        staging.abort();
+        return Err(PipelineError::Unsupported(
+            "row accounting does not balance; nothing was delivered".into(),
+        ));
+    }
+    crate::crash_point("parts-synced");
+    staging.with_manifest(manifest)
+}
+
+/// The permitted variables in the order asked, each with where it comes from in the typed
+/// batch and how it is generalised.
+fn output_variables(
+    input: &ExtractionInput<'_>,
+    typed_vars: &[(usize, Variable)],
+) -> Vec<OutputVariable> {
+    input
+        .request
+        .variables
+        .iter()
+        .filter_map(|name| {
+            let typed_index = typed_vars
+                .iter()
+                .position(|(_, v)| v.name.eq_ignore_ascii_case(name))?;
+            let variable = typed_vars[typed_index].1.clone();
+            let generalise = input
+                .request
+                .generalisations
+                .iter()
+                .find(|g| g.column().eq_ignore_ascii_case(&variable.name))
+                .cloned();
+            Some(OutputVariable {
+                typed_index,
+                variable,
+                generalise,
+            })
+        })
+        .collect()
+}
+
+/// The delivered schema: the pseudonym, then each variable (and its precision column where
+/// dates may be partial).
+fn output_schema(outputs: &[OutputVariable]) -> SchemaRef {
+    let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
+    for o in outputs {
+        let data_type = match &o.generalise {
+            Some(Generalisation::AgeBands { .. }) | Some(Generalisation::Truncate { .. }) => {
+                DataType::Utf8
+            }
+            _ => crate::values::arrow_type(o.variable.variable_type),
+        };
+        out_fields.push(Field::new(&o.variable.name, data_type, true));
+        if o.variable.partial_dates {
+            out_fields.push(Field::new(
+                format!("{}_PREC", o.variable.name),
+                DataType::Utf8,
+                true,
+            ));
+        }
+    }
+    Arc::new(Schema::new(out_fields))
+}
+
+/// One worker per partition, each on its own thread and runtime: both cores decode, hash
+/// and encode at once. Each writes `part-<partition>.parquet` into staging.
+fn run_partitions(
+    input: &ExtractionInput<'_>,
+    streams: Vec<SendableRecordBatchStream>,
+    shared: &Arc<PartitionContext>,
+    staging: &StagedDelivery,
+) -> Vec<Result<(std::path::PathBuf, PartitionCounts), PipelineError>> {
+    let mut results = Vec::new();
+    // The workers block on their own runtimes; tell the caller's runtime to move its other
+    // tasks off this thread meanwhile.
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            for (i, stream) in streams.into_iter().enumerate() {
+                let path = staging.path().join(format!("part-{i:05}.parquet"));
+                let shared = shared.clone();
+                let keys = (input.pseudonym_key, input.registry_key, input.optouts);
+                let progress = input.progress;
+                handles.push(scope.spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| PipelineError::io(&path, e))?;
+                    runtime
+                        .block_on(run_partition(stream, &shared, keys, &path, progress))
+                        .map(|acc| (path, acc))
+                }));
+            }
+            for h in handles {
+                results.push(h.join().unwrap_or_else(|_| {
+                    Err(PipelineError::Unsupported(
+                        "a pipeline worker crashed".into(),
+                    ))
+                }));
+            }
+        })
+    });
+    results
+}
+
+/// The manifest of a staged delivery: what was delivered, from what, under which key and
+/// registry state (no wall-clock time: the same inputs give the same bytes).
+fn manifest_of(
+    input: &ExtractionInput<'_>,
+    rows: RowAccounting,
+    files: Vec<ManifestFile>,
+    out_schema: &SchemaRef,
+) -> Manifest {
+    Manifest {
         format: "hdab-manifest/1".into(),
         permit_id: input.permit_id.into(),
         dataset_id: input.description.id.clone(),
@@ -239,15 +283,7 @@ pub async fn stage_extraction(
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
         run_id: run_id(input),
         audit_checkpoint: None,
-    };
-    if !manifest.rows.balances() {
-        staging.abort();
-        return Err(PipelineError::Unsupported(
-            "row accounting does not balance; nothing was delivered".into(),
-        ));
     }
-    crate::crash_point("parts-synced");
-    staging.with_manifest(manifest)
 }
 
 fn writer_properties(input: &ExtractionInput<'_>) -> Result<WriterProperties, PipelineError> {

@@ -32,6 +32,134 @@ struct Acc {
     per_year: BTreeMap<i32, u64>,
 }
 
+impl Acc {
+    /// One non-empty value of the column.
+    fn observe(&mut self, v: &str, reference: NaiveDate, persons: &mut HashSet<PersonId>) {
+        let v = v.trim();
+        if v.is_empty() {
+            return;
+        }
+        self.nonempty += 1;
+        if let Ok(id) = PersonId::parse(v, reference) {
+            self.ids += 1;
+            persons.insert(id);
+            return; // never keep identifiers as distinct values
+        }
+        if (v.len() == 8 || v.len() == 10)
+            && let Ok(Some((d, _))) = parse_register_date(v)
+        {
+            self.dates += 1;
+            self.min_date = Some(self.min_date.map_or(d, |m| m.min(d)));
+            self.max_date = Some(self.max_date.map_or(d, |m| m.max(d)));
+            *self.per_year.entry(d.year()).or_default() += 1;
+        }
+        if matches!(parse_integer(v), Ok(Some(_))) {
+            self.integers += 1;
+            if v.len() > 1 && v.starts_with('0') {
+                self.leading_zero = true;
+            }
+        }
+        if matches!(parse_decimal(v), Ok(Some(_))) {
+            self.decimals += 1;
+        }
+        if let Some(cs) = code_system_of(v) {
+            *self.codes.entry(cs).or_default() += 1;
+        }
+        let room = self.distinct.len() < DISTINCT_CAP;
+        if let Some(n) = self.distinct.get_mut(v) {
+            *n += 1;
+        } else if room {
+            self.distinct.insert(v.to_string(), 1);
+        } else {
+            self.capped = true;
+        }
+    }
+
+    /// What was measured, as the column's profile.
+    fn column_profile(
+        &self,
+        name: &str,
+        persons: &HashSet<PersonId>,
+        n_rows: u64,
+    ) -> ColumnProfile {
+        let share = |n: u64| {
+            if self.nonempty == 0 {
+                0.0
+            } else {
+                n as f64 / self.nonempty as f64
+            }
+        };
+        let best_code = self.codes.iter().max_by_key(|(_, n)| **n);
+        let (inferred_type, code_system, valid) = if share(self.ids) >= 0.9 {
+            (VariableType::PersonId, None, self.ids)
+        } else if share(self.dates) >= 0.95 {
+            (VariableType::Date, None, self.dates)
+        } else if share(self.integers) >= 0.95 && !self.leading_zero {
+            (VariableType::Integer, None, self.integers)
+        } else if share(self.decimals) >= 0.95 && !self.leading_zero {
+            (VariableType::Decimal, None, self.decimals)
+        } else if let Some((cs, n)) = best_code.filter(|(_, n)| share(**n) >= 0.9) {
+            (VariableType::Code, Some(cs.to_string()), *n)
+        } else if self.distinct.len() <= 50 && !self.capped {
+            (VariableType::Code, None, self.nonempty)
+        } else {
+            (VariableType::Text, None, self.nonempty)
+        };
+        let mut top: Vec<(String, u64)> = if inferred_type == VariableType::Code {
+            self.distinct.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        } else {
+            Vec::new()
+        };
+        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        top.truncate(10);
+        ColumnProfile {
+            name: name.to_string(),
+            n_nonempty: self.nonempty,
+            completeness: if n_rows == 0 {
+                0.0
+            } else {
+                self.nonempty as f64 / n_rows as f64
+            },
+            inferred_type,
+            code_system,
+            validity: share(valid),
+            n_distinct: if inferred_type == VariableType::PersonId {
+                persons.len() as u64
+            } else {
+                self.distinct.len() as u64
+            },
+            distinct_capped: self.capped,
+            top_values: top,
+            min_date: self.min_date,
+            max_date: self.max_date,
+        }
+    }
+}
+
+/// A column's values as text (formatted where the file typed them), `None` for nulls.
+fn column_texts(
+    column: &dyn datafusion::arrow::array::Array,
+) -> Result<Vec<Option<String>>, PipelineError> {
+    let texts = match column.data_type() {
+        datafusion::arrow::datatypes::DataType::Utf8
+        | datafusion::arrow::datatypes::DataType::LargeUtf8
+        | datafusion::arrow::datatypes::DataType::Utf8View => text_values(column)
+            .into_iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        _ => {
+            let f = datafusion::arrow::util::display::ArrayFormatter::try_new(
+                column,
+                &Default::default(),
+            )?;
+            (0..column.len())
+                .map(|r| column.is_valid(r).then(|| f.value(r).to_string()))
+                .collect()
+        }
+    };
+    Ok(texts)
+}
+
 /// Reads the file once and measures every column. `reference` is the extract date (it
 /// decides the century of 10-digit personnummer and the timeliness figure).
 pub async fn profile(path: &Path, reference: NaiveDate) -> Result<Profile, PipelineError> {
@@ -48,64 +176,9 @@ pub async fn profile(path: &Path, reference: NaiveDate) -> Result<Profile, Pipel
             n_rows += batch.num_rows() as u64;
             for (i, acc) in accs.iter_mut().enumerate() {
                 let column = batch.column(i);
-                let texts: Vec<Option<String>> = match column.data_type() {
-                    datafusion::arrow::datatypes::DataType::Utf8
-                    | datafusion::arrow::datatypes::DataType::LargeUtf8
-                    | datafusion::arrow::datatypes::DataType::Utf8View => {
-                        text_values(column.as_ref())
-                            .into_iter()
-                            .map(|v| v.map(str::to_string))
-                            .collect()
-                    }
-                    _ => {
-                        let f = datafusion::arrow::util::display::ArrayFormatter::try_new(
-                            column.as_ref(),
-                            &Default::default(),
-                        )?;
-                        (0..column.len())
-                            .map(|r| column.is_valid(r).then(|| f.value(r).to_string()))
-                            .collect()
-                    }
-                };
+                let texts = column_texts(column.as_ref())?;
                 for v in texts.iter().flatten() {
-                    let v = v.trim();
-                    if v.is_empty() {
-                        continue;
-                    }
-                    acc.nonempty += 1;
-                    if let Ok(id) = PersonId::parse(v, reference) {
-                        acc.ids += 1;
-                        persons[i].insert(id);
-                        continue; // never keep identifiers as distinct values
-                    }
-                    if (v.len() == 8 || v.len() == 10)
-                        && let Ok(Some((d, _))) = parse_register_date(v)
-                    {
-                        acc.dates += 1;
-                        acc.min_date = Some(acc.min_date.map_or(d, |m| m.min(d)));
-                        acc.max_date = Some(acc.max_date.map_or(d, |m| m.max(d)));
-                        *acc.per_year.entry(d.year()).or_default() += 1;
-                    }
-                    if matches!(parse_integer(v), Ok(Some(_))) {
-                        acc.integers += 1;
-                        if v.len() > 1 && v.starts_with('0') {
-                            acc.leading_zero = true;
-                        }
-                    }
-                    if matches!(parse_decimal(v), Ok(Some(_))) {
-                        acc.decimals += 1;
-                    }
-                    if let Some(cs) = code_system_of(v) {
-                        *acc.codes.entry(cs).or_default() += 1;
-                    }
-                    let room = acc.distinct.len() < DISTINCT_CAP;
-                    if let Some(n) = acc.distinct.get_mut(v) {
-                        *n += 1;
-                    } else if room {
-                        acc.distinct.insert(v.to_string(), 1);
-                    } else {
-                        acc.capped = true;
-                    }
+                    acc.observe(v, reference, &mut persons[i]);
                 }
             }
         }
@@ -113,60 +186,11 @@ pub async fn profile(path: &Path, reference: NaiveDate) -> Result<Profile, Pipel
     let mut columns = Vec::with_capacity(names.len());
     let mut id_column = None;
     for (i, (name, acc)) in names.iter().zip(&accs).enumerate() {
-        let share = |n: u64| {
-            if acc.nonempty == 0 {
-                0.0
-            } else {
-                n as f64 / acc.nonempty as f64
-            }
-        };
-        let best_code = acc.codes.iter().max_by_key(|(_, n)| **n);
-        let (inferred_type, code_system, valid) = if share(acc.ids) >= 0.9 {
-            (VariableType::PersonId, None, acc.ids)
-        } else if share(acc.dates) >= 0.95 {
-            (VariableType::Date, None, acc.dates)
-        } else if share(acc.integers) >= 0.95 && !acc.leading_zero {
-            (VariableType::Integer, None, acc.integers)
-        } else if share(acc.decimals) >= 0.95 && !acc.leading_zero {
-            (VariableType::Decimal, None, acc.decimals)
-        } else if let Some((cs, n)) = best_code.filter(|(_, n)| share(**n) >= 0.9) {
-            (VariableType::Code, Some(cs.to_string()), *n)
-        } else if acc.distinct.len() <= 50 && !acc.capped {
-            (VariableType::Code, None, acc.nonempty)
-        } else {
-            (VariableType::Text, None, acc.nonempty)
-        };
-        if inferred_type == VariableType::PersonId && id_column.is_none() {
+        let column = acc.column_profile(name, &persons[i], n_rows);
+        if column.inferred_type == VariableType::PersonId && id_column.is_none() {
             id_column = Some(i);
         }
-        let mut top: Vec<(String, u64)> = if inferred_type == VariableType::Code {
-            acc.distinct.iter().map(|(k, v)| (k.clone(), *v)).collect()
-        } else {
-            Vec::new()
-        };
-        top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        top.truncate(10);
-        columns.push(ColumnProfile {
-            name: name.clone(),
-            n_nonempty: acc.nonempty,
-            completeness: if n_rows == 0 {
-                0.0
-            } else {
-                acc.nonempty as f64 / n_rows as f64
-            },
-            inferred_type,
-            code_system,
-            validity: share(valid),
-            n_distinct: if inferred_type == VariableType::PersonId {
-                persons[i].len() as u64
-            } else {
-                acc.distinct.len() as u64
-            },
-            distinct_capped: acc.capped,
-            top_values: top,
-            min_date: acc.min_date,
-            max_date: acc.max_date,
-        });
+        columns.push(column);
     }
     let date_columns: Vec<&Acc> = columns
         .iter()

@@ -1,13 +1,13 @@
 //! `hdab audit …` and `hdab keys …`.
 
 use crate::actor;
-use crate::args::{AuditCmd, Cli, Command, KeysCmd};
+use crate::args::{AuditCmd, Cli, KeysCmd};
 use anyhow::Result;
 use hdab_app::App;
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Audit(AuditCmd::Show) => {
+pub(crate) async fn audit(app: &App, cli: &Cli, command: &AuditCmd) -> Result<()> {
+    match command {
+        AuditCmd::Show => {
             for e in app.audit_entries(&actor(cli)?).await? {
                 say!(
                     "{:>5} {} {:<10} {:<20} {:<16} {:<8} {}",
@@ -21,7 +21,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 );
             }
         }
-        Command::Audit(AuditCmd::Verify) => match app.audit_verify_report().await? {
+        AuditCmd::Verify => match app.audit_verify_report().await? {
             Ok(r) => say!(
                 "audit log intact: {} entries, hash chain verified; {} signed checkpoint(s) in the store and {} in delivery manifests verified{}",
                 r.entries,
@@ -33,12 +33,18 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
             ),
             Err(e) => anyhow::bail!("the audit log has been tampered with: {e}"),
         },
-        Command::Audit(AuditCmd::Checkpoint) => {
+        AuditCmd::Checkpoint => {
             let c = app.audit_checkpoint().await?;
             say!("{}", serde_json::to_string_pretty(&c)?);
         }
-        Command::Keys(KeysCmd::Init) | Command::Keys(KeysCmd::New) => {
-            let init = matches!(cli.command, Command::Keys(KeysCmd::Init));
+    }
+    Ok(())
+}
+
+pub(crate) async fn keys(app: &App, cli: &Cli, command: &KeysCmd) -> Result<()> {
+    match command {
+        KeysCmd::Init | KeysCmd::New => {
+            let init = matches!(command, KeysCmd::Init);
             let key_id = app.keys_add(cli.acting_user.as_deref(), init).await?;
             say!(
                 "master key {key_id} {} {} (mode 600). Back the file up: without it no pseudonym can be reproduced.",
@@ -46,7 +52,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 app.settings.key_file.display()
             );
         }
-        Command::Keys(KeysCmd::Rotate { reason }) => {
+        KeysCmd::Rotate { reason } => {
             let permits = app.keys_rotate(&actor(cli)?, reason).await?;
             say!(
                 "{} permit(s) moved to their next key version; extract them again:",
@@ -56,7 +62,6 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 say!("  hdab extract {p}");
             }
         }
-        other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
 }

@@ -1,21 +1,21 @@
 //! `hdab apply …` and `hdab case …`: applications and their case work.
 
-use crate::args::{ApplyCmd, CaseCmd, Cli, Command};
+use crate::args::{ApplyCmd, CaseCmd, Cli};
 use crate::output::describe_deadline;
 use crate::{actor, read_input};
 use anyhow::{Context, Result};
 use hdab_app::{App, CaseOptions};
 use hdab_permits::CaseCommand;
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Apply(ApplyCmd::Create { file }) => {
+pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()> {
+    match command {
+        ApplyCmd::Create { file } => {
             let text = read_input(&Some(file.clone()))?;
             let id = app.create_application(&actor(cli)?, &text).await?;
             say!("{id}");
             eprintln!("saved draft {id}; submit it with `hdab apply submit {id}`");
         }
-        Command::Apply(ApplyCmd::Submit { id }) => {
+        ApplyCmd::Submit { id } => {
             let (state, _) = app
                 .case_command(
                     &actor(cli)?,
@@ -27,12 +27,12 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 .await?;
             say!("{id}: {state}");
         }
-        Command::Apply(ApplyCmd::Update { id, file }) => {
+        ApplyCmd::Update { id, file } => {
             let text = read_input(&Some(file.clone()))?;
             app.update_application(&actor(cli)?, id, &text).await?;
             say!("{id}: content updated");
         }
-        Command::Apply(ApplyCmd::Withdraw { id, reason }) => {
+        ApplyCmd::Withdraw { id, reason } => {
             let (state, _) = app
                 .case_command(
                     &actor(cli)?,
@@ -44,7 +44,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 .await?;
             say!("{id}: {state}");
         }
-        Command::Apply(ApplyCmd::Show { id }) => {
+        ApplyCmd::Show { id } => {
             let (a, d) = app.show_application(&actor(cli)?, id).await?;
             say!(
                 "{} — {} ({}, {})",
@@ -69,7 +69,13 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 );
             }
         }
-        Command::Case(CaseCmd::Queue) => {
+    }
+    Ok(())
+}
+
+pub(crate) async fn case(app: &App, cli: &Cli, command: &CaseCmd) -> Result<()> {
+    match command {
+        CaseCmd::Queue => {
             let rows = app.queue(&actor(cli)?).await?;
             say!(
                 "{:<12} {:<13} {:<10} {:>9}  {:<24} title",
@@ -97,7 +103,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 );
             }
         }
-        Command::Case(cmd) => {
+        cmd => {
             let (id, command, comment, options) = match cmd {
                 CaseCmd::Take { id, comment } => {
                     (id, CaseCommand::Take, comment, CaseOptions::default())
@@ -157,7 +163,6 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 None => say!("{id}: {state}"),
             }
         }
-        other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
 }

@@ -3,13 +3,16 @@
 use crate::args;
 use crate::args::{CatalogCmd, Cli, Command};
 use crate::output::print_datasets;
+use crate::output::print_overdue;
 use crate::{actor, read_input};
 use anyhow::{Context, Result};
 use hdab_app::{App, CatalogQuery};
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Catalog(CatalogCmd::Register { file, data }) => {
+pub(crate) async fn catalog(app: &App, cli: &Cli, command: &CatalogCmd) -> Result<()> {
+    match command {
+        // Profiling needs no installation; `offline` ran it.
+        CatalogCmd::Profile { .. } => return Err(crate::commands::misrouted(&cli.command)),
+        CatalogCmd::Register { file, data } => {
             let text = read_input(&Some(file.clone()))?;
             let v = app
                 .register_dataset_checked(&actor(cli)?, &text, data.as_deref())
@@ -21,15 +24,15 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 v.description.variables.len()
             );
         }
-        Command::Catalog(CatalogCmd::List) => {
+        CatalogCmd::List => {
             print_datasets(&app.catalog_search(&CatalogQuery::default()).await?);
         }
-        Command::Catalog(CatalogCmd::Search {
+        CatalogCmd::Search {
             text,
             category,
             holder,
             coding_system,
-        }) => {
+        } => {
             let q = CatalogQuery {
                 text: text.clone(),
                 category: category.clone(),
@@ -38,7 +41,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
             };
             print_datasets(&app.catalog_search(&q).await?);
         }
-        Command::Catalog(CatalogCmd::Show { id, version }) => {
+        CatalogCmd::Show { id, version } => {
             let versions = app.catalog_versions(id).await?;
             let v = match version {
                 Some(n) => versions
@@ -55,7 +58,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
             );
             say_raw!("{}", toml::to_string_pretty(&v.description)?);
         }
-        Command::Catalog(CatalogCmd::Versions { id }) => {
+        CatalogCmd::Versions { id } => {
             for v in app.catalog_versions(id).await? {
                 say!(
                     "v{:<3} {} by {:<10} {}",
@@ -66,7 +69,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 );
             }
         }
-        Command::Catalog(CatalogCmd::Diff { id, from, to }) => {
+        CatalogCmd::Diff { id, from, to } => {
             let changes = app.catalog_diff(id, *from, *to).await?;
             if changes.is_empty() {
                 say!("no differences");
@@ -80,11 +83,11 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 }
             }
         }
-        Command::Catalog(CatalogCmd::Confirm { id }) => {
+        CatalogCmd::Confirm { id } => {
             let v = app.confirm_dataset(&actor(cli)?, id).await?;
             say!("{id} version {v} confirmed; next confirmation due within 12 months");
         }
-        Command::Catalog(CatalogCmd::Overdue { as_of }) => {
+        CatalogCmd::Overdue { as_of } => {
             let now = match as_of {
                 Some(d) => d
                     .and_hms_opt(12, 0, 0)
@@ -92,29 +95,13 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                     .unwrap_or_else(chrono::Utc::now),
                 None => chrono::Utc::now(),
             };
-            let overdue = app.catalog_overdue(now).await?;
-            if overdue.is_empty() {
-                say!("every description has been confirmed within the last 12 months");
-            }
-            let mut holder = String::new();
-            for o in overdue {
-                if o.holder != holder {
-                    say!("{}:", o.holder);
-                    holder = o.holder.clone();
-                }
-                say!(
-                    "  {:<14} last confirmed {} ({} days overdue)",
-                    o.dataset_id,
-                    o.last_confirmed.format("%Y-%m-%d"),
-                    o.days_overdue
-                );
-            }
+            print_overdue(&app.catalog_overdue(now).await?);
         }
-        Command::Catalog(CatalogCmd::Export {
+        CatalogCmd::Export {
             dataset,
             format,
             out,
-        }) => {
+        } => {
             let rdf = app
                 .catalog_export(
                     dataset.as_deref(),
@@ -130,6 +117,12 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 None => say_raw!("{rdf}"),
             }
         }
+    }
+    Ok(())
+}
+
+pub(crate) async fn upload(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
         Command::Upload {
             dataset,
             file,

@@ -16,15 +16,19 @@ use hdab_app::App;
 /// Runs a command on an open installation.
 pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
-        Command::Users(_) | Command::Serve { .. } => users::run(app, cli).await,
-        Command::Catalog(_) | Command::Upload { .. } => catalog::run(app, cli).await,
-        Command::Apply(_) | Command::Case(_) => cases::run(app, cli).await,
-        Command::Permit(_) | Command::Register { .. } | Command::Extract { .. } => {
-            permits::run(app, cli).await
-        }
-        Command::Request(_) => requests::run(app, cli).await,
-        Command::Optout(_) => optouts::run(app, cli).await,
-        Command::Audit(_) | Command::Keys(_) => admin::run(app, cli).await,
+        Command::Audit(c) => admin::audit(app, cli, c).await,
+        Command::Keys(c) => admin::keys(app, cli, c).await,
+        Command::Apply(c) => cases::apply(app, cli, c).await,
+        Command::Case(c) => cases::case(app, cli, c).await,
+        Command::Catalog(c) => catalog::catalog(app, cli, c).await,
+        Command::Upload { .. } => catalog::upload(app, cli).await,
+        Command::Optout(c) => optouts::optout(app, cli, c).await,
+        Command::Permit(c) => permits::permit(app, cli, c).await,
+        Command::Register { .. } => permits::register(app, cli).await,
+        Command::Extract { .. } => permits::extract(app, cli).await,
+        Command::Request(c) => requests::request(app, cli, c).await,
+        Command::Users(c) => users::users(app, cli, c).await,
+        Command::Serve { .. } => users::serve(app, cli).await,
         other => Err(misrouted(other)),
     }
 }

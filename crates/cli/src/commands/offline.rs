@@ -46,61 +46,7 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             html,
             json,
         }) => {
-            let reference = extract_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            eprintln!("profiling {} …", file.display());
-            let p = hdab_pipeline::profile(file, reference).await?;
-            if *json {
-                say!("{}", serde_json::to_string_pretty(&p)?);
-            } else {
-                say!("{}: {} records", p.file_name, p.n_rows);
-                if let Some(n) = p.n_unique_individuals {
-                    say!(
-                        "unique individuals: {n} ({} records without a valid id)",
-                        p.n_invalid_identifiers
-                    );
-                }
-                if let Some((a, b)) = p.temporal {
-                    say!("temporal coverage: {a} – {b}");
-                }
-                for c in &p.columns {
-                    say!(
-                        "  {:<12} {:<9} {:<10} complete {:>5.1}%  valid {:>5.1}%  distinct {}{}",
-                        c.name,
-                        c.inferred_type.as_str(),
-                        c.code_system.as_deref().unwrap_or(""),
-                        c.completeness * 100.0,
-                        c.validity * 100.0,
-                        c.n_distinct,
-                        if c.distinct_capped { "+" } else { "" }
-                    );
-                }
-            }
-            if let Some(path) = draft {
-                let stem = file
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("dataset");
-                let id = id.clone().unwrap_or_else(|| {
-                    stem.to_lowercase()
-                        .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-                        .collect()
-                });
-                let text = format!(
-                    "# Drafted by `hdab catalog profile` from {} on {}. Replace every TODO, then\n# register it with `hdab catalog register`.\n{}",
-                    p.file_name,
-                    reference,
-                    toml::to_string_pretty(&p.draft(&id, holder))?
-                );
-                std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                eprintln!("wrote the draft description {}", path.display());
-            }
-            if let Some(path) = html {
-                std::fs::write(path, hdab_report::profile_html(&p))
-                    .with_context(|| format!("writing {}", path.display()))?;
-                eprintln!("wrote the report {}", path.display());
-            }
+            profile(file, *extract_date, id, holder, draft, html, *json).await?;
             Ok(true)
         }
         Command::Scan { folder } => {
@@ -129,4 +75,72 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
         Ok(true) => Some(Ok(())),
         Err(e) => Some(Err(e)),
     }
+}
+
+/// `hdab catalog profile`: measures a file and prints, drafts a description or writes an
+/// HTML report.
+async fn profile(
+    file: &std::path::Path,
+    extract_date: Option<chrono::NaiveDate>,
+    id: &Option<String>,
+    holder: &str,
+    draft: &Option<std::path::PathBuf>,
+    html: &Option<std::path::PathBuf>,
+    json: bool,
+) -> Result<()> {
+    let reference = extract_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    eprintln!("profiling {} …", file.display());
+    let p = hdab_pipeline::profile(file, reference).await?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&p)?);
+    } else {
+        say!("{}: {} records", p.file_name, p.n_rows);
+        if let Some(n) = p.n_unique_individuals {
+            say!(
+                "unique individuals: {n} ({} records without a valid id)",
+                p.n_invalid_identifiers
+            );
+        }
+        if let Some((a, b)) = p.temporal {
+            say!("temporal coverage: {a} – {b}");
+        }
+        for c in &p.columns {
+            say!(
+                "  {:<12} {:<9} {:<10} complete {:>5.1}%  valid {:>5.1}%  distinct {}{}",
+                c.name,
+                c.inferred_type.as_str(),
+                c.code_system.as_deref().unwrap_or(""),
+                c.completeness * 100.0,
+                c.validity * 100.0,
+                c.n_distinct,
+                if c.distinct_capped { "+" } else { "" }
+            );
+        }
+    }
+    if let Some(path) = draft {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("dataset");
+        let id = id.clone().unwrap_or_else(|| {
+            stem.to_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                .collect()
+        });
+        let text = format!(
+            "# Drafted by `hdab catalog profile` from {} on {}. Replace every TODO, then\n# register it with `hdab catalog register`.\n{}",
+            p.file_name,
+            reference,
+            toml::to_string_pretty(&p.draft(&id, holder))?
+        );
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the draft description {}", path.display());
+    }
+    if let Some(path) = html {
+        std::fs::write(path, hdab_report::profile_html(&p))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the report {}", path.display());
+    }
+    Ok(())
 }

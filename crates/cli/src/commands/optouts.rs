@@ -1,13 +1,13 @@
 //! `hdab optout …`: the opt-out registry.
 
-use crate::args::{Cli, Command, OptoutCmd};
+use crate::args::{Cli, OptoutCmd};
 use crate::{actor, read_input};
 use anyhow::Result;
 use hdab_app::App;
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Optout(OptoutCmd::Status { file, written_on }) => {
+pub(crate) async fn optout(app: &App, cli: &Cli, command: &OptoutCmd) -> Result<()> {
+    match command {
+        OptoutCmd::Status { file, written_on } => {
             let text = read_input(file)?;
             for (line, status) in app.optout_status(&actor(cli)?, &text, *written_on).await? {
                 match status {
@@ -17,7 +17,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 }
             }
         }
-        Command::Optout(cmd) => {
+        cmd => {
             let (file, out, written_on) = match cmd {
                 OptoutCmd::Register { file, written_on } => (file, true, *written_on),
                 OptoutCmd::Withdraw { file, written_on } => (file, false, *written_on),
@@ -36,7 +36,6 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 say!("  line {line}: {reason}");
             }
         }
-        other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
 }

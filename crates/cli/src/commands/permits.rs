@@ -6,68 +6,24 @@ use crate::output::{print_deliveries, progress_bar};
 use anyhow::Result;
 use hdab_app::App;
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Permit(PermitCmd::Revoke { id, reason }) => {
+pub(crate) async fn permit(app: &App, cli: &Cli, command: &PermitCmd) -> Result<()> {
+    match command {
+        PermitCmd::Revoke { id, reason } => {
             app.revoke_permit(&actor(cli)?, id, reason).await?;
             say!("{id}: revoked");
         }
-        Command::Permit(PermitCmd::Amend {
+        PermitCmd::Amend {
             id,
             reason,
             add,
             remove,
-        }) => {
+        } => {
             let users = app
                 .amend_permit(&actor(cli)?, id, reason, add, remove)
                 .await?;
             say!("{id}: SPE users now {}", users.join(", "));
         }
-        Command::Register { json } => {
-            let entries = app.public_register().await?;
-            if *json {
-                say!("{}", serde_json::to_string_pretty(&entries)?);
-            } else {
-                for e in entries {
-                    say!(
-                        "{}  received {}  {} — {} [{}] datasets: {}",
-                        e.id,
-                        e.received.format("%Y-%m-%d"),
-                        e.organisation,
-                        e.title,
-                        serde_json::to_value(e.purpose)?
-                            .as_str()
-                            .unwrap_or_default(),
-                        e.datasets.join(", ")
-                    );
-                    match e.decision {
-                        Some((d, at, reasons)) => {
-                            say!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
-                        }
-                        None => say!("    {}", e.state),
-                    }
-                }
-            }
-        }
-        Command::Extract {
-            permit,
-            compression,
-        } => {
-            eprintln!("extracting permit {permit} …");
-            app.recover_deliveries().await?;
-            let progress = std::sync::Arc::new(hdab_app::Progress::default());
-            let display = progress_bar(progress.clone());
-            let result = app
-                .extract_with_progress(&actor(cli)?, permit, compression.into(), Some(&progress))
-                .await;
-            if let Some((done, handle)) = display {
-                done.store(true, std::sync::atomic::Ordering::Relaxed);
-                let _ = handle.join();
-            }
-            let deliveries = result?;
-            print_deliveries(&deliveries);
-        }
-        Command::Permit(PermitCmd::Show { id }) => {
+        PermitCmd::Show { id } => {
             let s = app.permit_status(&actor(cli)?, id).await?;
             let p = &s.permit;
             say!(
@@ -106,6 +62,63 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                     }
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Register { json } => {
+            let entries = app.public_register().await?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for e in entries {
+                    say!(
+                        "{}  received {}  {} — {} [{}] datasets: {}",
+                        e.id,
+                        e.received.format("%Y-%m-%d"),
+                        e.organisation,
+                        e.title,
+                        serde_json::to_value(e.purpose)?
+                            .as_str()
+                            .unwrap_or_default(),
+                        e.datasets.join(", ")
+                    );
+                    match e.decision {
+                        Some((d, at, reasons)) => {
+                            say!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
+                        }
+                        None => say!("    {}", e.state),
+                    }
+                }
+            }
+        }
+        other => return Err(crate::commands::misrouted(other)),
+    }
+    Ok(())
+}
+
+pub(crate) async fn extract(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Extract {
+            permit,
+            compression,
+        } => {
+            eprintln!("extracting permit {permit} …");
+            app.recover_deliveries().await?;
+            let progress = std::sync::Arc::new(hdab_app::Progress::default());
+            let display = progress_bar(progress.clone());
+            let result = app
+                .extract_with_progress(&actor(cli)?, permit, compression.into(), Some(&progress))
+                .await;
+            if let Some((done, handle)) = display {
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = handle.join();
+            }
+            let deliveries = result?;
+            print_deliveries(&deliveries);
         }
         other => return Err(crate::commands::misrouted(other)),
     }

@@ -1,23 +1,23 @@
 //! `hdab request …`: data requests for statistics (Art. 69).
 
-use crate::args::{Cli, Command, RequestCmd};
+use crate::args::{Cli, RequestCmd};
 use crate::output::print_table;
 use crate::{actor, read_input};
 use anyhow::Result;
 use hdab_app::App;
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Request(RequestCmd::Submit { file }) => {
+pub(crate) async fn request(app: &App, cli: &Cli, command: &RequestCmd) -> Result<()> {
+    match command {
+        RequestCmd::Submit { file } => {
             let text = read_input(&Some(file.clone()))?;
             let id = app.submit_data_request(&actor(cli)?, &text).await?;
             say!("{id}");
         }
-        Command::Request(RequestCmd::Answer { id }) => {
+        RequestCmd::Answer { id } => {
             let table = app.answer_data_request(&actor(cli)?, id).await?;
             print_table(&table);
         }
-        Command::Request(RequestCmd::Show { id, csv }) => {
+        RequestCmd::Show { id, csv } => {
             let (content, table) = app.show_data_request(&actor(cli)?, id).await?;
             match table {
                 None => say!("{id} ({}): not answered yet", content.title),
@@ -28,7 +28,6 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
                 }
             }
         }
-        other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
 }

@@ -6,14 +6,14 @@ use anyhow::{Context, Result};
 use hdab_app::App;
 use hdab_permits::{Role, User};
 
-pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Users(UsersCmd::Add {
+pub(crate) async fn users(app: &App, cli: &Cli, command: &UsersCmd) -> Result<()> {
+    match command {
+        UsersCmd::Add {
             id,
             name,
             organisation,
             roles,
-        }) => {
+        } => {
             let roles = roles
                 .iter()
                 .map(|r| {
@@ -34,7 +34,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
             app.add_user(cli.acting_user.as_deref(), &user).await?;
             say!("added user {id}");
         }
-        Command::Users(UsersCmd::Password { id }) => {
+        UsersCmd::Password { id } => {
             let mut line = String::new();
             std::io::stdin()
                 .read_line(&mut line)
@@ -43,11 +43,17 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
             app.set_password(&actor(cli)?, id, password).await?;
             say!("password set for {id}; their open sessions have ended");
         }
-        Command::Users(UsersCmd::Token { label }) => {
+        UsersCmd::Token { label } => {
             let token = app.create_api_token(&actor(cli)?, label).await?;
             say!("{token}");
             eprintln!("send it as `Authorization: Bearer <token>`; it is not shown again");
         }
+    }
+    Ok(())
+}
+
+pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
+    match &cli.command {
         Command::Serve {
             listen,
             max_upload_mib,
