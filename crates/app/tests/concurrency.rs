@@ -1,37 +1,9 @@
 //! Racing decisions on one case yield exactly one decision, on SQLite and (when CI provides
 //! `HDAB_TEST_POSTGRES_URL`) on PostgreSQL.
 
-use hdab_app::{App, CaseOptions, Settings};
+use hdab_app::{App, CaseOptions};
 use hdab_permits::{AppState, CaseCommand, Role, User, state_of};
-use std::path::Path;
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-/// A fresh database: a SQLite file, or a new PostgreSQL database on the CI server.
-async fn fresh_settings(dir: &Path) -> Vec<Settings> {
-    let mut all = vec![Settings::under(dir)];
-    if let Ok(admin_url) = std::env::var("HDAB_TEST_POSTGRES_URL") {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let name = format!("hdab_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::AnyConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let mut pg = Settings::under(&dir.join("pg"));
-        pg.database_url = format!("{base}/{name}");
-        all.push(pg);
-    }
-    all
-}
+use hdab_test_support::{fresh_databases, repo};
 
 async fn case_under_review(app: &App, deciders: usize) -> String {
     app.keys_add(None, true)
@@ -83,7 +55,7 @@ async fn case_under_review(app: &App, deciders: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_decisions_on_one_case_yield_exactly_one() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for settings in fresh_settings(dir.path()).await {
+    for (_, settings) in fresh_databases(dir.path()).await {
         let app = App::open(settings.clone())
             .await
             .unwrap_or_else(|e| panic!("{e}"));

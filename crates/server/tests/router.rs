@@ -4,44 +4,12 @@
 
 use axum::body::Body;
 use axum::http::{Request, header};
-use hdab_app::{App, CaseOptions, Settings};
+use hdab_app::{App, CaseOptions};
 use hdab_permits::{CaseCommand, Role, User};
 use hdab_server::{ServerState, router};
+use hdab_test_support::{fresh_databases, read, repo};
 use std::collections::HashMap;
-use std::path::Path;
 use tower::ServiceExt;
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// A fresh database: a SQLite file, and a new PostgreSQL database when CI has a server.
-async fn fresh_settings(dir: &Path) -> Vec<(&'static str, Settings)> {
-    let mut all = vec![("sqlite", Settings::under(&dir.join("sqlite")))];
-    if let Ok(admin_url) = std::env::var("HDAB_TEST_POSTGRES_URL") {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let name = format!("hdab_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::AnyConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {admin_url}: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let mut pg = Settings::under(&dir.join("pg"));
-        pg.database_url = format!("{base}/{name}");
-        all.push(("postgres", pg));
-    }
-    all
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Who {
@@ -556,7 +524,7 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_each_role_as_the_permission_matrix_says() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    for (db, settings) in fresh_settings(dir.path()).await {
+    for (db, settings) in fresh_databases(dir.path()).await {
         let app = App::open(settings)
             .await
             .unwrap_or_else(|e| panic!("{db}: {e}"));

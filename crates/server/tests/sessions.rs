@@ -6,44 +6,7 @@ use axum::http::{Request, StatusCode, header};
 use hdab_app::{App, Settings};
 use hdab_permits::{Role, User};
 use hdab_server::{ServerState, router};
-use std::path::Path;
-use tower::ServiceExt;
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
-struct Res {
-    status: StatusCode,
-    location: String,
-    cookie: String,
-    body: String,
-}
-
-async fn send(app: &axum::Router, req: Request<Body>) -> Res {
-    let res = app
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let h = |k: header::HeaderName| {
-        res.headers()
-            .get(k)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (status, location, cookie) = (res.status(), h(header::LOCATION), h(header::SET_COOKIE));
-    let body = axum::body::to_bytes(res.into_body(), 16 << 20)
-        .await
-        .unwrap_or_default();
-    Res {
-        status,
-        location,
-        cookie,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
+use hdab_test_support::{repo, send};
 
 fn form(path: &str, cookie: Option<&str>, body: &str) -> Request<Body> {
     let mut r = Request::post(path)
