@@ -2,13 +2,9 @@
 
 use crate::support;
 
-use crate::support::{Hdab, person_ids_in, read_delivery};
+use crate::support::{Hdab, person_ids_in, read_delivery, reference};
 use hdab_pseudonymise::{MasterKey, PersonId, permit_context, pseudonym};
 use std::collections::{HashMap, HashSet};
-
-fn reference() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()
-}
 
 /// Every valid person of a sample file, by canonical id, with their pseudonym under a permit.
 fn pseudonyms_of_sample(
@@ -100,13 +96,8 @@ fn the_demo_delivers_linked_pseudonymised_extracts_without_identifiers_or_opted_
 fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
     let hdab = Hdab::demo();
     let application = support::repo().join("pipelines/demo-application.toml");
-    let id = hdab.ok_as(
-        "anna",
-        &["apply", "create", application.to_str().unwrap_or_default()],
-    );
-    let id = id.trim();
-    hdab.ok_as("anna", &["apply", "submit", id]);
-    hdab.ok_as("olle", &["case", "take", id]);
+    let id = hdab.apply_and_take("anna", &application);
+    let id = id.as_str();
     let out = hdab.ok_as(
         "dora",
         &["case", "approve", id, "--reason", "Second study."],
@@ -132,29 +123,10 @@ fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
 #[test]
 fn a_decision_by_the_applicant_themself_is_refused() {
     let hdab = Hdab::demo();
-    hdab.ok_as(
-        "admin",
-        &[
-            "users",
-            "add",
-            "--id",
-            "eva",
-            "--org",
-            "socialstyrelsen",
-            "--role",
-            "applicant",
-            "--role",
-            "decision_maker",
-        ],
-    );
+    hdab.add_user("eva", "socialstyrelsen", &["applicant", "decision_maker"]);
     let application = support::repo().join("pipelines/demo-application.toml");
-    let id = hdab.ok_as(
-        "eva",
-        &["apply", "create", application.to_str().unwrap_or_default()],
-    );
-    let id = id.trim();
-    hdab.ok_as("eva", &["apply", "submit", id]);
-    hdab.ok_as("olle", &["case", "take", id]);
+    let id = hdab.apply_and_take("eva", &application);
+    let id = id.as_str();
     let err = hdab.fails_as("eva", &["case", "approve", id, "--reason", "fine"]);
     assert!(err.contains("cannot decide their own application"), "{err}");
     // The preparing officer cannot decide either, even with the role.

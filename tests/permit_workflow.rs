@@ -1,14 +1,11 @@
 //! A full case through the binary: submit, return as incomplete, resubmit, assign, approve
 //! narrower, extract — and the extract holds exactly the narrowed variables and cohort.
 
-use crate::support::{Hdab, read_delivery, repo};
+use crate::support;
+use crate::support::{Hdab, read_delivery, reference, repo};
 use chrono::{Datelike, NaiveDate};
 use hdab_pseudonymise::{PersonId, permit_context, pseudonym};
 use std::collections::{BTreeSet, HashSet};
-
-fn reference() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()
-}
 
 fn path(p: &str) -> String {
     repo().join(p).display().to_string()
@@ -44,19 +41,7 @@ fn expected_rows(opted_out: &HashSet<[u8; 12]>) -> Vec<(PersonId, String)> {
 #[test]
 fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort() {
     let hdab = Hdab::demo();
-    hdab.ok_as(
-        "admin",
-        &[
-            "users",
-            "add",
-            "--id",
-            "stina",
-            "--org",
-            "socialstyrelsen",
-            "--role",
-            "case_officer",
-        ],
-    );
+    hdab.add_user("stina", "socialstyrelsen", &["case_officer"]);
 
     // Anna saves a draft without the ethics reference; submission lists what is missing.
     let incomplete = std::fs::read_to_string(repo().join("pipelines/demo-application.toml"))
@@ -104,19 +89,7 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
         "{shown}"
     );
     // A researcher from elsewhere cannot see the case by guessing its id.
-    hdab.ok_as(
-        "admin",
-        &[
-            "users",
-            "add",
-            "--id",
-            "bo",
-            "--org",
-            "uppsala-universitet",
-            "--role",
-            "applicant",
-        ],
-    );
+    hdab.add_user("bo", "uppsala-universitet", &["applicant"]);
     let err = hdab.fails_as("bo", &["apply", "show", id]);
     assert!(err.contains("does not exist"), "{err}");
 
@@ -141,13 +114,7 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
             "Results leave the SPE only after output checking.",
         ],
     );
-    let permit = out
-        .split("permit ")
-        .nth(1)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    assert!(permit.starts_with("P-"), "{out}");
+    let permit = support::permit_in(&out);
     hdab.ok_as("stina", &["extract", &permit]);
 
     // Exactly the narrowed variables …
@@ -165,13 +132,7 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
     assert!(!drugs.manifest["columns"].to_string().contains("DDD"));
 
     // … and exactly the narrowed cohort, person by person and row by row.
-    let opted_out: HashSet<[u8; 12]> =
-        std::fs::read_to_string(repo().join("sample-data/optouts.txt"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| PersonId::parse(l, reference()).ok())
-            .map(|p| *p.canonical())
-            .collect();
+    let opted_out: HashSet<[u8; 12]> = support::sample_optouts();
     let key = hdab.master_key().derive(&permit_context(&permit, 1));
     let expected = expected_rows(&opted_out);
     assert!(!expected.is_empty());
@@ -272,32 +233,8 @@ fn a_narrowing_that_asks_for_more_is_refused() {
 #[test]
 fn a_data_request_is_answered_with_a_protected_table_that_matches_the_data() {
     let hdab = Hdab::demo();
-    hdab.ok_as(
-        "admin",
-        &[
-            "users",
-            "add",
-            "--id",
-            "ulla",
-            "--org",
-            "region-uppsala",
-            "--role",
-            "applicant",
-        ],
-    );
-    hdab.ok_as(
-        "admin",
-        &[
-            "users",
-            "add",
-            "--id",
-            "bo",
-            "--org",
-            "uppsala-universitet",
-            "--role",
-            "applicant",
-        ],
-    );
+    hdab.add_user("ulla", "region-uppsala", &["applicant"]);
+    hdab.add_user("bo", "uppsala-universitet", &["applicant"]);
     let id = hdab.ok_as(
         "ulla",
         &[
@@ -315,13 +252,7 @@ fn a_data_request_is_answered_with_a_protected_table_that_matches_the_data() {
     let csv = hdab.ok_as("ulla", &["request", "show", id, "--csv"]);
 
     // The truth, computed here from the raw sample: distinct persons per (county, year).
-    let opted_out: HashSet<[u8; 12]> =
-        std::fs::read_to_string(repo().join("sample-data/optouts.txt"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| PersonId::parse(l, reference()).ok())
-            .map(|p| *p.canonical())
-            .collect();
+    let opted_out: HashSet<[u8; 12]> = support::sample_optouts();
     let mut truth: std::collections::BTreeMap<(String, String), HashSet<[u8; 12]>> =
         Default::default();
     let text =

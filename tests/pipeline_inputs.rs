@@ -215,20 +215,10 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
     );
     let app = dir.path().join("application.toml");
     std::fs::write(&app, APPLICATION).unwrap_or_else(|e| panic!("{e}"));
-    let id = hdab.ok_as(
-        "anna",
-        &["apply", "create", app.to_str().unwrap_or_default()],
-    );
-    let id = id.trim();
-    hdab.ok_as("anna", &["apply", "submit", id]);
-    hdab.ok_as("olle", &["case", "take", id]);
+    let id = hdab.apply_and_take("anna", &app);
+    let id = id.as_str();
     let out = hdab.ok_as("dora", &["case", "approve", id, "--reason", "ok"]);
-    let permit = out
-        .split("permit ")
-        .nth(1)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let permit = support::permit_in(&out);
 
     let rows = rows();
     let variants: Vec<(&str, Vec<u8>)> = vec![

@@ -2,24 +2,14 @@
 
 use crate::support;
 
-use crate::support::{Hdab, read_delivery, repo};
+use crate::support::{Hdab, read_delivery, reference, repo};
 use hdab_pseudonymise::{MasterKey, PersonId, permit_context, pseudonym};
 use std::collections::HashSet;
-
-fn reference() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()
-}
 
 const PERMIT: &str = "P-2026-0001";
 
 fn parquet_bytes(folder: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(folder)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    files
+    support::files_in(folder)
         .into_iter()
         .map(|p| {
             let name = p
@@ -112,13 +102,8 @@ fn a_new_master_key_serves_new_permits_while_old_permits_keep_theirs() {
     );
 
     let application = repo().join("pipelines/demo-application.toml");
-    let id = hdab.ok_as(
-        "anna",
-        &["apply", "create", application.to_str().unwrap_or_default()],
-    );
-    let id = id.trim();
-    hdab.ok_as("anna", &["apply", "submit", id]);
-    hdab.ok_as("olle", &["case", "take", id]);
+    let id = hdab.apply_and_take("anna", &application);
+    let id = id.as_str();
     hdab.ok_as("dora", &["case", "approve", id, "--reason", "ok"]);
     hdab.ok_as("olle", &["extract", "P-2026-0002"]);
     let new_key_id = read_delivery(&hdab.spe().join("P-2026-0002/slutenvard")).manifest["key_id"]
@@ -152,20 +137,7 @@ fn someone_who_opts_out_after_an_extract_is_gone_from_the_next_one() {
         .filter(|p| **p == pseudonym(&key, &person))
         .count() as u64;
 
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let file = dir.path().join("optout.txt");
-    std::fs::write(&file, format!("{line}\n")).unwrap_or_else(|e| panic!("{e}"));
-    hdab.ok_as(
-        "otto",
-        &[
-            "optout",
-            "register",
-            "--file",
-            file.to_str().unwrap_or_default(),
-            "--written-on",
-            "2024-03-31",
-        ],
-    );
+    hdab.optout("register", &format!("{line}\n"), Some("2024-03-31"));
     let status = hdab.ok_as("olle", &["permit", "show", PERMIT]);
     assert!(status.contains("RE-DELIVERY DUE"), "{status}");
     hdab.ok_as("olle", &["extract", PERMIT]);
@@ -179,17 +151,7 @@ fn someone_who_opts_out_after_an_extract_is_gone_from_the_next_one() {
     assert_eq!(opted(&again), opted(&delivered) + their_rows);
     // After opting back in they are delivered again: the permit was granted before the
     // opt-out, and the opt-out is no longer in force.
-    hdab.ok_as(
-        "otto",
-        &[
-            "optout",
-            "withdraw",
-            "--file",
-            file.to_str().unwrap_or_default(),
-            "--written-on",
-            "2024-03-31",
-        ],
-    );
+    hdab.optout("withdraw", &format!("{line}\n"), Some("2024-03-31"));
     hdab.ok_as("olle", &["extract", PERMIT]);
     let back = read_delivery(&hdab.spe().join(PERMIT).join("slutenvard"));
     assert!(back.pseudonyms.contains(&pseudonym(&key, &person)));
@@ -336,18 +298,7 @@ fn no_key_material_appears_in_logs_database_manifests_or_deliveries() {
 fn concurrent_extractions_of_one_permit_leave_exactly_one_complete_delivery() {
     let hdab = Hdab::demo();
     // A changed registry makes the next run a real one, not a no-op.
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let file = dir.path().join("optout.txt");
-    std::fs::write(&file, "19121212-1212\n").unwrap_or_else(|e| panic!("{e}"));
-    hdab.ok_as(
-        "otto",
-        &[
-            "optout",
-            "register",
-            "--file",
-            file.to_str().unwrap_or_default(),
-        ],
-    );
+    hdab.optout("register", "19121212-1212\n", None);
     std::thread::scope(|s| {
         let runs: Vec<_> = (0..4)
             .map(|_| s.spawn(|| hdab.ok_as("olle", &["extract", PERMIT])))

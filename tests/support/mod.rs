@@ -116,6 +116,41 @@ impl Hdab {
         out
     }
 
+    /// An administrator adds a user with the given roles.
+    pub fn add_user(&self, id: &str, organisation: &str, roles: &[&str]) {
+        let mut args = vec!["users", "add", "--id", id, "--org", organisation];
+        for r in roles {
+            args.extend(["--role", r]);
+        }
+        self.ok_as("admin", &args);
+    }
+
+    /// `applicant` applies with the application file at `path`, submits it, and olle takes
+    /// the case; returns the application's id.
+    pub fn apply_and_take(&self, applicant: &str, path: &Path) -> String {
+        let id = self.ok_as(
+            applicant,
+            &["apply", "create", path.to_str().unwrap_or_default()],
+        );
+        let id = id.trim().to_string();
+        self.ok_as(applicant, &["apply", "submit", &id]);
+        self.ok_as("olle", &["case", "take", &id]);
+        id
+    }
+
+    /// The opt-out registrar runs `hdab optout <verb>` (`register` or `withdraw`) for
+    /// `numbers` (one a line), written on `written_on` if given.
+    pub fn optout(&self, verb: &str, numbers: &str, written_on: Option<&str>) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let file = dir.path().join("optout.txt");
+        std::fs::write(&file, numbers).unwrap_or_else(|e| panic!("{e}"));
+        let mut args = vec!["optout", verb, "--file", file.to_str().unwrap_or_default()];
+        if let Some(d) = written_on {
+            args.extend(["--written-on", d]);
+        }
+        self.ok_as("otto", &args);
+    }
+
     /// Runs and expects failure; returns standard error.
     pub fn fails_as(&self, user: &str, args: &[&str]) -> String {
         let (ok, out, err) = self.run(Some(user), args);
@@ -186,13 +221,7 @@ pub fn read_delivery(folder: &Path) -> Delivery {
         names: Vec::new(),
         arrow_schema: String::new(),
     };
-    let mut files: Vec<_> = std::fs::read_dir(folder)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    files.sort();
-    for path in files {
+    for path in files_in(folder) {
         d.names.push(
             path.file_name()
                 .and_then(|n| n.to_str())
@@ -331,4 +360,42 @@ pub fn serve(env: &[(&str, &std::ffi::OsStr)]) -> (std::process::Child, String) 
         .to_string();
     assert!(!addr.is_empty(), "the server did not start: {line}");
     (server, addr)
+}
+
+/// The sample data's extract date (it decides the century of 10-digit numbers).
+pub fn reference() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()
+}
+
+/// The files of a folder, sorted by name.
+pub fn files_in(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// Everyone in the sample opt-out file, as canonical 12-digit numbers.
+pub fn sample_optouts() -> std::collections::HashSet<[u8; 12]> {
+    std::fs::read_to_string(repo().join("sample-data/optouts.txt"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| PersonId::parse(l, reference()).ok())
+        .map(|p| *p.canonical())
+        .collect()
+}
+
+/// The permit id in what `hdab case approve` printed.
+pub fn permit_in(out: &str) -> String {
+    let permit = out
+        .split("permit ")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(permit.starts_with("P-"), "{out}");
+    permit
 }

@@ -162,17 +162,27 @@ impl App {
         ))
     }
 
+    /// The current description of a dataset the user acts for (its holder, or an admin).
+    pub(crate) async fn holders_dataset(
+        &self,
+        user: &hdab_permits::User,
+        dataset_id: &str,
+    ) -> Result<hdab_store::DatasetVersion, AppError> {
+        let current = self
+            .store
+            .current_dataset(dataset_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
+        access::require_holder(user, dataset_id, &current.description.holder)?;
+        Ok(current)
+    }
+
     /// A holder confirms that the current description is still correct (at least yearly).
     pub async fn confirm_dataset(&self, actor: &str, dataset_id: &str) -> Result<i64, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::ConfirmDescription)?;
-            let current = self
-                .store
-                .current_dataset(dataset_id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
-            access::require_holder(&user, dataset_id, &current.description.holder)?;
+            let current = self.holders_dataset(&user, dataset_id).await?;
             self.store
                 .confirm_dataset(dataset_id, current.version, actor, Utc::now())
                 .await?;

@@ -24,12 +24,7 @@ impl App {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::UploadData)?;
-            let current = self
-                .store
-                .current_dataset(dataset_id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
-            access::require_holder(&user, dataset_id, &current.description.holder)?;
+            let current = self.holders_dataset(&user, dataset_id).await?;
             let id = format!(
                 "{dataset_id}-{}",
                 &uuid::Uuid::new_v4().simple().to_string()[..12]

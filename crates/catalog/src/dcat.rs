@@ -139,6 +139,17 @@ impl Builder {
         Ok(c)
     }
 
+    /// Sweden, as the EU country authority names it (a `dct:Location`).
+    fn sweden(&mut self) -> Result<SimpleTerm<'static>, ExportError> {
+        let sweden = self.concept(
+            &format!("{EU}country/SWE"),
+            &format!("{EU}country"),
+            "Sweden",
+        )?;
+        self.a(&sweden, &format!("{DCT}Location"))?;
+        Ok(sweden)
+    }
+
     fn agent(
         &mut self,
         base: &str,
@@ -252,12 +263,7 @@ fn describe_catalog(
         b.a(&lang, &format!("{DCT}LinguisticSystem"))?;
         b.add(&catalog, &format!("{DCT}language"), lang)?;
     }
-    let sweden = b.concept(
-        &format!("{EU}country/SWE"),
-        &format!("{EU}country"),
-        "Sweden",
-    )?;
-    b.a(&sweden, &format!("{DCT}Location"))?;
+    let sweden = b.sweden()?;
     b.add(&catalog, &format!("{DCT}spatial"), sweden)?;
     let home = b.iri(base)?;
     b.a(&home, &format!("{FOAF}Document"))?;
@@ -378,12 +384,7 @@ fn describe_coverage(
         b.add(&period, &format!("{DCAT}endDate"), end)?;
     }
     b.add(ds, &format!("{DCT}temporal"), period)?;
-    let sweden = b.concept(
-        &format!("{EU}country/SWE"),
-        &format!("{EU}country"),
-        "Sweden",
-    )?;
-    b.a(&sweden, &format!("{DCT}Location"))?;
+    let sweden = b.sweden()?;
     b.add(ds, &format!("{DCT}spatial"), sweden)?;
     for (prop, value) in [
         ("numberOfRecords", d.number_of_records.map(|n| n as i64)),

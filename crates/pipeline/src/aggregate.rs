@@ -13,7 +13,7 @@ use futures::StreamExt;
 use hdab_catalog::{DatasetDescription, Sensitivity, VariableType};
 use hdab_disclosure::CellStats;
 use hdab_permits::Cohort;
-use hdab_pseudonymise::{DerivedKey, IdRejection, PersonId};
+use hdab_pseudonymise::{DerivedKey, PersonId};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -183,13 +183,7 @@ pub async fn aggregate(input: &AggregateInput<'_>) -> Result<Aggregates, Pipelin
             }
         }
     }
-    let mut rows = RowAccounting {
-        invalid_identifier_by_reason: IdRejection::ALL
-            .iter()
-            .map(|r| (r.as_str().to_string(), 0))
-            .collect(),
-        ..RowAccounting::default()
-    };
+    let mut rows = RowAccounting::with_every_reason();
     rows.add(&counts);
     let cells = cells
         .into_iter()

@@ -39,6 +39,18 @@ pub struct RowAccounting {
 }
 
 impl RowAccounting {
+    /// Nothing counted yet, with every reason an identifier is set aside listed at zero (the
+    /// manifest names them all).
+    pub(crate) fn with_every_reason() -> RowAccounting {
+        RowAccounting {
+            invalid_identifier_by_reason: hdab_pseudonymise::IdRejection::ALL
+                .iter()
+                .map(|r| (r.as_str().to_string(), 0))
+                .collect(),
+            ..RowAccounting::default()
+        }
+    }
+
     pub(crate) fn add(&mut self, p: &PartitionCounts) {
         self.rows_in += p.rows_in;
         self.delivered += p.delivered;

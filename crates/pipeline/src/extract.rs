@@ -20,9 +20,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use hdab_catalog::{DatasetDescription, Variable, VariableType};
 use hdab_permits::{DatasetRequest, Generalisation};
-use hdab_pseudonymise::{
-    DerivedKey, IdRejection, PersonId, parse_id_column, pseudonymise_ids, registry_hash,
-};
+use hdab_pseudonymise::{DerivedKey, PersonId, parse_id_column, pseudonymise_ids, registry_hash};
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -113,13 +111,7 @@ pub async fn stage_extraction(
 
     let results = run_partitions(input, streams, &shared, &staging);
 
-    let mut rows = RowAccounting {
-        invalid_identifier_by_reason: IdRejection::ALL
-            .iter()
-            .map(|r| (r.as_str().to_string(), 0))
-            .collect(),
-        ..RowAccounting::default()
-    };
+    let mut rows = RowAccounting::with_every_reason();
     let mut files = Vec::new();
     for r in results {
         let (path, acc) = match r {
