@@ -9,27 +9,16 @@ use hdab_pseudonymise::PersonId;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-const DESCRIPTION: &str = r#"
-id = "kommunvard"
-holder = "socialstyrelsen"
-holder_name = "Socialstyrelsen"
-title = { sv = "Kommunal vård (test)", en = "Municipal care (test)" }
-description = { sv = "Testdata", en = "Test data" }
-health_categories = ["electronic-health-records"]
-contact_point = { name = "Test", email = "test@example.se" }
-access_rights = "non_public"
-temporal_coverage = { start = "2020-01-01" }
-spatial_coverage = "SE"
-legal_basis = "Test"
-update_frequency = "annual"
-version = "1"
+/// The minimal example description as the municipal-care test dataset, with its variables.
+fn description() -> String {
+    std::fs::read_to_string(support::repo().join("catalog/examples/minimal.toml"))
+        .unwrap_or_default()
+        .replace("id = \"demo\"", "id = \"kommunvard\"")
+        .replace("region-x", "socialstyrelsen")
+        + VARIABLES
+}
 
-[[variables]]
-name = "PNR"
-type = "person_id"
-description = "Personnummer"
-sensitivity = "direct_identifier"
-
+const VARIABLES: &str = r#"
 [[variables]]
 name = "BESOKSDATUM"
 type = "date"
@@ -208,7 +197,7 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
     let hdab = Hdab::demo();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let desc = dir.path().join("kommunvard.toml");
-    std::fs::write(&desc, DESCRIPTION).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&desc, description()).unwrap_or_else(|e| panic!("{e}"));
     hdab.ok_as(
         "sara",
         &["catalog", "register", desc.to_str().unwrap_or_default()],

@@ -2,27 +2,8 @@
 
 use super::*;
 
-const GOOD: &str = r#"
-id = "demo"
-holder = "region-x"
-holder_name = "Region X"
-title = { sv = "Demo", en = "Demo" }
-description = { sv = "En demo", en = "A demo" }
-health_categories = ["electronic-health-records"]
-contact_point = { name = "Registret", email = "reg@example.se" }
-access_rights = "non_public"
-temporal_coverage = { start = "2015-01-01" }
-spatial_coverage = "SE"
-legal_basis = "Lag (1998:543) om hälsodataregister"
-update_frequency = "annual"
-version = "1"
-
-[[variables]]
-name = "PNR"
-type = "person_id"
-description = "Personnummer"
-sensitivity = "direct_identifier"
-"#;
+/// The smallest valid description, as shipped for holders to start from.
+const GOOD: &str = include_str!("../../../catalog/examples/minimal.toml");
 
 #[test]
 fn a_complete_description_is_accepted() {
