@@ -1,6 +1,8 @@
 //! The audit log through the binary: a cut-off tail and a forged checkpoint are detected from
-//! the signed checkpoints copied into delivery manifests, even when the database's own
-//! checkpoints were deleted with the tail.
+//! the signed checkpoints copied into delivery manifests and the witness, even when the
+//! database's own checkpoints were deleted with the tail; any one deleted entry is named; a
+//! delivery whose `extract` entry is gone is named; a folder without an installation is
+//! refused, not filled.
 
 use crate::support::Hdab;
 
@@ -62,4 +64,143 @@ fn a_forged_checkpoint_is_detected() {
         .unwrap_or_else(|e| panic!("{e}"));
     let err = hdab.fails_as("admin", &["audit", "verify"]);
     assert!(err.contains("no valid signature"), "{err}");
+}
+
+/// How many entries the log has (reading it adds one more after the printout).
+fn entries(hdab: &Hdab) -> i64 {
+    let log = hdab.ok_as("admin", &["audit", "show"]);
+    log.lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse::<i64>().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn deleting_any_single_entry_the_last_included_fails_verify_and_names_it() {
+    let demo = Hdab::demo();
+    // The demo's log as the demo left it: its last entry records the extraction.
+    let copy = demo.copy();
+    let n = entries(&copy);
+    assert!(n > 10, "the demo's log has {n} entries");
+    for seq in 1..=n {
+        let hdab = demo.copy();
+        sqlite(&hdab, &format!("DELETE FROM audit_log WHERE seq = {seq}"));
+        let err = hdab.fails_as("admin", &["audit", "verify"]);
+        let named = if seq == n {
+            // The last entry: the checkpoint signed right after it vouches for it.
+            err.contains(&format!("vouches for entry {seq}: entries were cut off"))
+        } else {
+            err.contains(&format!("(expected number {seq})"))
+        };
+        assert!(named, "deleting entry {seq} of {n}: {err}");
+    }
+    println!("deleting any one of {n} entries: {n}/{n} detected and named");
+}
+
+#[test]
+fn deleting_the_tail_with_its_checkpoints_in_the_database_is_caught_by_the_witness() {
+    let demo = Hdab::demo();
+    let n = entries(&demo.copy());
+    for cut in [1, 2, 5] {
+        let hdab = demo.copy();
+        let keep = n - cut;
+        sqlite(&hdab, &format!("DELETE FROM audit_log WHERE seq > {keep}"));
+        sqlite(&hdab, "DELETE FROM audit_checkpoints");
+        let err = hdab.fails_as("admin", &["audit", "verify"]);
+        assert!(
+            err.contains(&format!("the log ends at entry {keep}")) && err.contains("cut off"),
+            "cutting the last {cut}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_delivery_whose_extract_entry_is_gone_is_named_even_without_any_checkpoint() {
+    let hdab = Hdab::demo();
+    let n = entries(&hdab.copy());
+    // Whoever can also reach the witness file removes it; the deliveries on disk and their
+    // records remain, and each must have its `extract` entry.
+    sqlite(&hdab, &format!("DELETE FROM audit_log WHERE seq = {n}"));
+    sqlite(&hdab, "DELETE FROM audit_checkpoints");
+    std::fs::remove_dir_all(hdab.dir().join("witness")).unwrap_or_else(|e| panic!("{e}"));
+    for manifest in ["slutenvard", "lakemedel"] {
+        let path = hdab
+            .spe()
+            .join("P-2026-0001")
+            .join(manifest)
+            .join("manifest.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        m["audit_checkpoint"] = serde_json::Value::Null;
+        std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let err = hdab.fails_as("admin", &["audit", "verify"]);
+    assert!(
+        err.contains("P-2026-0001/lakemedel") && err.contains("has no `extract` entry"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_command_in_a_folder_without_an_installation_refuses_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for args in [
+        vec!["audit", "verify"],
+        vec!["catalog", "export"],
+        vec![
+            "--as", "admin", "users", "add", "--id", "a", "--org", "o", "--role", "admin",
+        ],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+            .current_dir(dir.path())
+            .env_remove("HDAB_DATA_DIR")
+            .env_remove("HDAB_DATABASE_URL")
+            .env_remove("HDAB_MASTER_KEY")
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{args:?} succeeded in an empty folder"
+        );
+        assert!(
+            err.contains("no hdab installation at hdab-data")
+                && err.contains("give --data-dir or set HDAB_DATA_DIR")
+                && err.contains("`hdab init` creates one"),
+            "{args:?}: {err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    // `hdab init` makes one, and then the commands work there.
+    let init = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .current_dir(dir.path())
+        .env_remove("HDAB_DATA_DIR")
+        .env_remove("HDAB_DATABASE_URL")
+        .env_remove("HDAB_MASTER_KEY")
+        .arg("init")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .current_dir(dir.path())
+        .env_remove("HDAB_DATA_DIR")
+        .env_remove("HDAB_DATABASE_URL")
+        .env_remove("HDAB_MASTER_KEY")
+        .args(["audit", "verify"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

@@ -19,6 +19,7 @@ pub struct AuditReport {
     /// Checkpoints whose signatures were checked, by where they were found.
     pub checkpoints_in_store: usize,
     pub checkpoints_in_manifests: usize,
+    pub checkpoints_witnessed: usize,
     pub latest_checkpoint: Option<i64>,
 }
 
@@ -66,7 +67,19 @@ impl App {
             at: Utc::now(),
         };
         self.store.add_checkpoint(&checkpoint).await?;
+        self.settings.witness.record(&checkpoint)?;
         Ok(checkpoint)
+    }
+
+    /// Signs a checkpoint over the log's head unless the latest one already covers it: after
+    /// every entry that records data leaving, and periodically from `hdab serve`.
+    pub async fn cover_head(&self) -> Result<Option<Checkpoint>, AppError> {
+        let (seq, _) = self.store.audit_head().await?;
+        let covered = self.store.checkpoints().await?.last().map(|c| c.seq);
+        if seq == 0 || covered >= Some(seq) {
+            return Ok(None);
+        }
+        Ok(Some(self.audit_checkpoint().await?))
     }
 
     /// The latest stored checkpoint (for the public register).
@@ -94,15 +107,34 @@ impl App {
     pub async fn audit_verify_report(&self) -> Result<Result<AuditReport, AuditError>, AppError> {
         let stored = self.store.checkpoints().await?;
         let copies = self.manifest_checkpoints();
+        let witnessed = match self.settings.witness.checkpoints() {
+            Ok(w) => w,
+            Err((line, _)) => {
+                return Ok(Err(AuditError::BadCheckpoint {
+                    seq: 0,
+                    source_name: format!(
+                        "the witness {}, line {line} (unreadable)",
+                        self.settings.witness.file.display()
+                    ),
+                }));
+            }
+        };
+        let witness_name = |line: usize| {
+            format!(
+                "the witness {}, line {line}",
+                self.settings.witness.file.display()
+            )
+        };
         let mut anchors = Vec::new();
-        if !stored.is_empty() || !copies.is_empty() {
+        if !stored.is_empty() || !copies.is_empty() || !witnessed.is_empty() {
             let keyring = self.settings.keyring()?;
             let key = signing_key(&keyring)?;
             let public = key.public_key().as_ref().to_vec();
             let all = stored
                 .iter()
                 .map(|c| ("the store".to_string(), c))
-                .chain(copies.iter().map(|(n, c)| (n.clone(), c)));
+                .chain(copies.iter().map(|(n, c)| (n.clone(), c)))
+                .chain(witnessed.iter().map(|(line, c)| (witness_name(*line), c)));
             for (source_name, c) in all {
                 if !signature_ok(c, &public) {
                     return Ok(Err(AuditError::BadCheckpoint {
@@ -116,16 +148,74 @@ impl App {
                 });
             }
         }
-        Ok(self
+        let entries = match self.store.verify_audit_with(&anchors).await? {
+            Ok(n) => n,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Some(missing) = self.unaudited_delivery().await? {
+            return Ok(Err(missing));
+        }
+        Ok(Ok(AuditReport {
+            entries,
+            checkpoints_in_store: stored.len(),
+            checkpoints_in_manifests: copies.len(),
+            checkpoints_witnessed: witnessed.len(),
+            latest_checkpoint: anchors.iter().map(|a| a.seq).max(),
+        }))
+    }
+
+    /// The first delivery — on disk or in the `extractions` table — that no `extract` entry
+    /// of the log names, if any.
+    async fn unaudited_delivery(&self) -> Result<Option<AuditError>, AppError> {
+        let extracts: Vec<hdab_store::AuditEntry> = self
             .store
-            .verify_audit_with(&anchors)
+            .audit_entries()
             .await?
-            .map(|entries| AuditReport {
-                entries,
-                checkpoints_in_store: stored.len(),
-                checkpoints_in_manifests: copies.len(),
-                latest_checkpoint: anchors.iter().map(|a| a.seq).max(),
-            }))
+            .into_iter()
+            .filter(|e| e.action == "extract" && e.outcome == "ok")
+            .collect();
+        let audited = |permit: &str, dataset: &str, run: &str| {
+            extracts.iter().any(|e| {
+                e.object == permit
+                    && crate::extraction::runs_in_detail(&e.detail)
+                        .any(|(d, r)| d == dataset && run.starts_with(r))
+            })
+        };
+        let on_disk = self
+            .settings
+            .spe()
+            .manifests()
+            .into_iter()
+            .map(|(place, m)| {
+                (
+                    format!("spe/{place}"),
+                    m["permit_id"].as_str().unwrap_or_default().to_string(),
+                    m["dataset_id"].as_str().unwrap_or_default().to_string(),
+                    m["run_id"].as_str().unwrap_or_default().to_string(),
+                )
+            });
+        let recorded = self.store.all_deliveries().await?.into_iter().map(|d| {
+            (
+                format!(
+                    "the delivery of {}/{} recorded at {}",
+                    d.permit_id,
+                    d.dataset_id,
+                    d.recorded_at.format("%Y-%m-%d %H:%M:%S")
+                ),
+                d.permit_id,
+                d.dataset_id,
+                d.run_id.unwrap_or_default(),
+            )
+        });
+        for (delivery, permit, dataset, run) in on_disk.chain(recorded) {
+            if !audited(&permit, &dataset, &run) {
+                return Ok(Some(AuditError::Unaudited {
+                    delivery,
+                    run: run.chars().take(16).collect(),
+                }));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -156,7 +156,10 @@ impl App {
             Ok((table, detail))
         }
         .await;
-        self.audited(actor, "request.answer", id, result).await
+        let table = self.audited(actor, "request.answer", id, result).await?;
+        // Statistics left the HDAB: the entry is covered by a signed checkpoint at once.
+        self.cover_head().await?;
+        Ok(table)
     }
 
     /// The protected table of an answered request, for its requester or case officers.

@@ -93,8 +93,11 @@ impl App {
                 .iter()
                 .map(|d| {
                     format!(
-                        "{}: in {} delivered {}",
-                        d.dataset_id, d.manifest.rows.rows_in, d.manifest.rows.delivered
+                        "{}: in {} delivered {} run {}",
+                        d.dataset_id,
+                        d.manifest.rows.rows_in,
+                        d.manifest.rows.delivered,
+                        &d.manifest.run_id[..16.min(d.manifest.run_id.len())]
                     )
                 })
                 .collect::<Vec<_>>()
@@ -102,7 +105,10 @@ impl App {
             Ok((deliveries, detail))
         }
         .await;
-        self.audited(actor, "extract", permit_id, result).await
+        let deliveries = self.audited(actor, "extract", permit_id, result).await?;
+        // The entry recording that data left is covered by a signed checkpoint at once.
+        self.cover_head().await?;
+        Ok(deliveries)
     }
 
     /// The permit, if it exists and may be extracted today.
@@ -320,4 +326,14 @@ struct PermitRun<'a> {
     keys: &'a RunKeys,
     compression: Compression,
     progress: Option<&'a Progress>,
+}
+
+/// The (dataset, run id prefix) pairs an `extract` entry's detail names
+/// (`slutenvard: in 4010 delivered 685 run 1a2b…; lakemedel: …`).
+pub(crate) fn runs_in_detail(detail: &str) -> impl Iterator<Item = (&str, &str)> {
+    detail.split("; ").filter_map(|part| {
+        let (dataset, rest) = part.split_once(": ")?;
+        let (_, run) = rest.rsplit_once(" run ")?;
+        (!run.is_empty()).then_some((dataset, run))
+    })
 }

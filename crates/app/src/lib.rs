@@ -20,6 +20,7 @@ mod permits;
 mod uploads;
 mod users;
 pub mod views;
+pub mod witness;
 
 pub use cases::{CaseOptions, QueueRow, RegisterEntry};
 pub use catalog::{CatalogQuery, OverdueDescription};
@@ -45,6 +46,8 @@ pub struct Settings {
     /// Partitions of an extraction: parallel streams and part files. A setting, not the core
     /// count, so the same inputs give the same files on any machine.
     pub partitions: usize,
+    /// Where signed audit checkpoints are witnessed outside the database.
+    pub witness: witness::Witness,
     /// Check uploads in a bounded child process (see [`boundary`]); `None`: in process.
     pub upload_boundary: Option<boundary::UploadBoundary>,
     /// Bounds on what a compressed upload may expand to (see [`inflate`]).
@@ -60,6 +63,7 @@ impl Settings {
             spe_root: data_dir.join("spe"),
             key_file: data_dir.join("master.key"),
             key_text: None,
+            witness: witness::Witness::under(data_dir),
             partitions: hdab_pipeline::DEFAULT_PARTITIONS,
             upload_boundary: None,
             inflate: inflate::InflateLimits::default(),

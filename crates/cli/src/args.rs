@@ -32,6 +32,11 @@ pub struct Cli {
     /// HDAB_MASTER_KEY, if set, is used instead.
     #[arg(long, env = "HDAB_KEY_FILE", global = true)]
     pub key_file: Option<PathBuf>,
+    /// The audit witness: every signed checkpoint is appended to this file too (default:
+    /// DATA_DIR/witness/audit-checkpoints.jsonl; keep it on other storage in production).
+    /// HDAB_WITNESS_COMMAND, if set, also receives each checkpoint on its standard input.
+    #[arg(long, env = "HDAB_WITNESS_FILE", global = true)]
+    pub witness_file: Option<PathBuf>,
     /// The user this command acts as.
     #[arg(long = "as", env = "HDAB_USER", global = true, value_name = "USER")]
     pub acting_user: Option<String>,
@@ -131,7 +136,13 @@ pub enum Command {
         /// The largest upload accepted over HTTP, in MiB.
         #[arg(long, default_value_t = 65536)]
         max_upload_mib: u64,
+        /// Sign a checkpoint of the audit log's head at least this often (seconds), so no
+        /// entry stays uncovered for long.
+        #[arg(long, env = "HDAB_CHECKPOINT_EVERY", default_value_t = 300)]
+        checkpoint_every: u64,
     },
+    /// Create an installation: the data folder, its database and the master key file.
+    Init,
     /// (Internal) Check one upload against a description and print the outcome as JSON;
     /// run by hdab itself in a child process under memory and time caps.
     #[command(hide = true)]

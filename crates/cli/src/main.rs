@@ -74,6 +74,14 @@ async fn run(cli: Cli) -> Result<()> {
     if let Some(done) = commands::offline::run(&cli).await {
         return done;
     }
-    let app = App::open(settings::resolve(&cli)?).await?;
+    let settings = settings::resolve(&cli)?;
+    // Only `init` and `keys init` make an installation; every other command needs one.
+    if !matches!(
+        cli.command,
+        args::Command::Init | args::Command::Keys(args::KeysCmd::Init)
+    ) {
+        settings::require_installation(&settings)?;
+    }
+    let app = App::open(settings).await?;
     commands::run(&app, &cli).await
 }

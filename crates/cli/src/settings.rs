@@ -18,6 +18,12 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     if let Some(k) = &cli.key_file {
         s.key_file = k.clone();
     }
+    if let Some(w) = &cli.witness_file {
+        s.witness.file = w.clone();
+    }
+    s.witness.command = std::env::var("HDAB_WITNESS_COMMAND")
+        .ok()
+        .filter(|c| !c.trim().is_empty());
     // The master keys may come as text instead of a file (containers, tests).
     if let Ok(text) = std::env::var(hdab_app::keyfile::KEY_ENV) {
         s.key_text = Some(hdab_app::keyfile::KeyText::new(text));
@@ -51,4 +57,26 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
                 seconds: cli.upload_seconds,
             });
     Ok(s)
+}
+
+/// Refuses to go on where there is no installation, rather than create an empty one and
+/// answer from it (a command run in the wrong folder must not report success).
+pub(crate) fn require_installation(s: &Settings) -> Result<()> {
+    let url = s.database_url.as_str();
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let exists = if postgres {
+        s.data_dir.is_dir()
+    } else {
+        let file = url.strip_prefix("sqlite://").unwrap_or(url);
+        let file = file.split('?').next().unwrap_or(file);
+        std::path::Path::new(file).is_file()
+    };
+    if exists {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "no hdab installation at {}: give --data-dir or set HDAB_DATA_DIR; `hdab init` creates one",
+            s.data_dir.display()
+        )
+    }
 }

@@ -57,6 +57,10 @@ pub enum AuditError {
         "the checkpoint for entry {seq} (from {source_name}) has no valid signature: forged or altered"
     )]
     BadCheckpoint { seq: i64, source_name: String },
+    #[error(
+        "{delivery} was delivered (run {run}) but the audit log has no `extract` entry for it: the entry recording that data left was removed"
+    )]
+    Unaudited { delivery: String, run: String },
 }
 
 /// An audit entry exactly as stored: its text fields as bytes, in hashing order

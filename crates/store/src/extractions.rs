@@ -28,6 +28,16 @@ impl Store {
         Ok(())
     }
 
+    /// Every delivery ever recorded, oldest first (for the audit's cross-check).
+    pub async fn all_deliveries(&self) -> Result<Vec<DeliveryRecord>> {
+        let rows = sqlx::query("SELECT permit_id, dataset_id, upload_id, finished_at, manifest FROM extractions ORDER BY finished_at, permit_id, dataset_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| delivery_of_row(r, r.try_get("permit_id")?))
+            .collect()
+    }
+
     /// The latest recorded delivery of each dataset of a permit, by dataset id.
     pub async fn latest_deliveries(&self, permit_id: &str) -> Result<Vec<DeliveryRecord>> {
         let rows = sqlx::query("SELECT e.dataset_id, e.upload_id, e.finished_at, e.manifest FROM extractions e WHERE e.permit_id = $1 AND e.finished_at = (SELECT MAX(f.finished_at) FROM extractions f WHERE f.permit_id = e.permit_id AND f.dataset_id = e.dataset_id) ORDER BY e.dataset_id")
@@ -35,25 +45,27 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| {
-                let text: String = r.try_get("manifest")?;
-                let manifest: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|_| corrupt("a stored manifest"))?;
-                Ok(DeliveryRecord {
-                    permit_id: permit_id.to_string(),
-                    dataset_id: r.try_get("dataset_id")?,
-                    upload_id: r.try_get("upload_id")?,
-                    recorded_at: parse_ts(&r.try_get::<String, _>("finished_at")?)?,
-                    run_id: manifest["run_id"].as_str().map(str::to_string),
-                    key_version: manifest["key_version"]
-                        .as_u64()
-                        .and_then(|v| u32::try_from(v).ok()),
-                    optout_registry_seq: manifest["optout_registry_seq"].as_i64(),
-                    manifest,
-                })
-            })
+            .map(|r| delivery_of_row(r, permit_id.to_string()))
             .collect()
     }
+}
+
+fn delivery_of_row(r: &sqlx::any::AnyRow, permit_id: String) -> Result<DeliveryRecord> {
+    let text: String = r.try_get("manifest")?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|_| corrupt("a stored manifest"))?;
+    Ok(DeliveryRecord {
+        permit_id,
+        dataset_id: r.try_get("dataset_id")?,
+        upload_id: r.try_get("upload_id")?,
+        recorded_at: parse_ts(&r.try_get::<String, _>("finished_at")?)?,
+        run_id: manifest["run_id"].as_str().map(str::to_string),
+        key_version: manifest["key_version"]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok()),
+        optout_registry_seq: manifest["optout_registry_seq"].as_i64(),
+        manifest,
+    })
 }
 
 /// A delivery as recorded: which permit, dataset and upload, when, the facts of its manifest

@@ -23,10 +23,11 @@ pub(crate) async fn audit(app: &App, cli: &Cli, command: &AuditCmd) -> Result<()
         }
         AuditCmd::Verify => match app.audit_verify_report().await? {
             Ok(r) => say!(
-                "audit log intact: {} entries, hash chain verified; {} signed checkpoint(s) in the store and {} in delivery manifests verified{}",
+                "audit log intact: {} entries, hash chain verified; {} signed checkpoint(s) in the store and {} in delivery manifests verified, {} in the witness; every delivery has its entry{}",
                 r.entries,
                 r.checkpoints_in_store,
                 r.checkpoints_in_manifests,
+                r.checkpoints_witnessed,
                 r.latest_checkpoint
                     .map(|s| format!(" (latest vouches for entry {s})"))
                     .unwrap_or_default()
@@ -63,5 +64,15 @@ pub(crate) async fn keys(app: &App, cli: &Cli, command: &KeysCmd) -> Result<()> 
             }
         }
     }
+    Ok(())
+}
+
+/// `hdab init`: the data folder, its database (created by opening it) and the master key.
+pub(crate) async fn init(app: &App, cli: &Cli) -> Result<()> {
+    let key_id = app.keys_add(cli.acting_user.as_deref(), true).await?;
+    say!(
+        "created an hdab installation in {} (database, master key {key_id}); add the first user, an administrator, with `hdab users add --id ID --org ORG --role admin`",
+        app.settings.data_dir.display()
+    );
     Ok(())
 }

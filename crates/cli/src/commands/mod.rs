@@ -29,6 +29,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
         Command::Request(c) => requests::request(app, cli, c).await,
         Command::Users(c) => users::users(app, cli, c).await,
         Command::Serve { .. } => users::serve(app, cli).await,
+        Command::Init => admin::init(app, cli).await,
         other => Err(misrouted(other)),
     }
 }

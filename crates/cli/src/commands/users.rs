@@ -57,9 +57,23 @@ pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
         Command::Serve {
             listen,
             max_upload_mib,
+            checkpoint_every,
         } => {
             // Runs that died with the last server left staging folders: put them right first.
             app.recover_deliveries().await?;
+            // No entry stays long without a signed checkpoint over it (and its witness copy).
+            let every = std::time::Duration::from_secs((*checkpoint_every).max(1));
+            let signer = app.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(every);
+                ticks.tick().await;
+                loop {
+                    ticks.tick().await;
+                    if let Err(e) = signer.cover_head().await {
+                        tracing::error!(error = %e, "signing the periodic audit checkpoint failed");
+                    }
+                }
+            });
             let mut state = hdab_server::ServerState::new(app.clone());
             state.max_upload_bytes = max_upload_mib.saturating_mul(1 << 20);
             let shutdown = async {
