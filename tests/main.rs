@@ -14,6 +14,7 @@ mod browser;
 mod catalogue;
 mod chain;
 mod cli;
+mod determinism;
 mod faults;
 mod hostile_uploads;
 mod mutation_corpus;

@@ -108,11 +108,21 @@ pub const DEFAULT_PARTITIONS: usize = 2;
 pub const PARTITIONS_RANGE: std::ops::RangeInclusive<usize> = 1..=64;
 
 /// A DataFusion session with `partitions` partitions.
+///
+/// Each partition reads exactly the file group the plan gave it: DataFusion's work stealing
+/// between sibling partitions (on by default) would let whichever thread is idle first take
+/// the next byte range, so `part-00000` would hold different rows from run to run and the
+/// same inputs would not give the same bytes. (A Ballista executor, which runs partitions as
+/// isolated tasks, needs it off too.)
 pub fn session(partitions: usize) -> SessionContext {
-    let config = SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(partitions.clamp(1, 64))
         .with_batch_size(8192)
         .with_information_schema(false);
+    config
+        .options_mut()
+        .execution
+        .enable_file_stream_work_stealing = false;
     SessionContext::new_with_config(config)
 }
 
@@ -208,6 +218,14 @@ pub async fn open_streams(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let streams = df.execute_stream_partitioned().await?;
+    let task = df.task_ctx();
+    let plan = df.create_physical_plan().await?;
+    tracing::debug!(
+        plan = %datafusion::physical_plan::displayable(plan.as_ref()).one_line(),
+        partitions = datafusion::physical_plan::ExecutionPlanProperties::output_partitioning(&plan).partition_count(),
+        "reading the upload"
+    );
+    let streams =
+        datafusion::physical_plan::execute_stream_partitioned(plan, std::sync::Arc::new(task))?;
     Ok((names, streams))
 }
