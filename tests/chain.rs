@@ -161,15 +161,7 @@ fn a_malformed_upload_is_rejected_naming_the_column_and_the_problem() {
     let uploads_before = std::fs::read_dir(hdab.dir().join("uploads"))
         .map(|d| d.count())
         .unwrap_or(0);
-    let err = hdab.fails_as(
-        "sara",
-        &[
-            "upload",
-            "--dataset",
-            "dodsorsak",
-            bad_date.to_str().unwrap_or_default(),
-        ],
-    );
+    let err = hdab.upload("dodsorsak", &bad_date, None).unwrap_err();
     assert!(
         err.contains("DODSDAT") && err.contains("not a date") && err.contains("data row 2"),
         "{err}"
@@ -179,15 +171,7 @@ fn a_malformed_upload_is_rejected_naming_the_column_and_the_problem() {
     let missing = dir.path().join("missing.csv");
     std::fs::write(&missing, "PERSONNR;ULORSAK;EXTRA\n19121212-1212;I219;x\n")
         .unwrap_or_else(|e| panic!("{e}"));
-    let err = hdab.fails_as(
-        "sara",
-        &[
-            "upload",
-            "--dataset",
-            "dodsorsak",
-            missing.to_str().unwrap_or_default(),
-        ],
-    );
+    let err = hdab.upload("dodsorsak", &missing, None).unwrap_err();
     for needle in [
         "'EXTRA' is not in the data dictionary",
         "'DODSDAT'",

@@ -54,17 +54,8 @@ fn repeated_two_partition_runs_deliver_byte_identical_files_under_the_same_names
     let dir = tempfile::tempdir().unwrap();
     let upload = dir.path().join("lakemedel.parquet");
     big_parquet(&upload);
-    hdab.ok_as(
-        "sara",
-        &[
-            "upload",
-            "--dataset",
-            "lakemedel",
-            upload.to_str().unwrap(),
-            "--extract-date",
-            "2024-03-31",
-        ],
-    );
+    hdab.upload("lakemedel", &upload, Some("2024-03-31"))
+        .unwrap();
     let folder = hdab.spe().join(PERMIT).join("lakemedel");
     let mut runs = Vec::new();
     for _ in 0..5 {

@@ -252,17 +252,9 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
         } else {
             std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
         }
-        let out = hdab.ok_as(
-            "sara",
-            &[
-                "upload",
-                "--dataset",
-                "kommunvard",
-                file.to_str().unwrap_or_default(),
-                "--extract-date",
-                "2024-03-31",
-            ],
-        );
+        let out = hdab
+            .upload("kommunvard", &file, Some("2024-03-31"))
+            .unwrap();
         assert!(
             out.contains(&format!("{} rows", rows.len())),
             "{name}: {out}"

@@ -151,6 +151,27 @@ impl Hdab {
         self.ok_as("otto", &args);
     }
 
+    /// The holder sara uploads `file` for `dataset` (with the extract date, if given):
+    /// standard output if it was accepted, standard error if not.
+    pub fn upload(
+        &self,
+        dataset: &str,
+        file: &Path,
+        extract_date: Option<&str>,
+    ) -> Result<String, String> {
+        let mut args = vec![
+            "upload",
+            "--dataset",
+            dataset,
+            file.to_str().unwrap_or_default(),
+        ];
+        if let Some(d) = extract_date {
+            args.extend(["--extract-date", d]);
+        }
+        let (ok, out, err) = self.run(Some("sara"), &args);
+        if ok { Ok(out) } else { Err(err) }
+    }
+
     /// Runs and expects failure; returns standard error.
     pub fn fails_as(&self, user: &str, args: &[&str]) -> String {
         let (ok, out, err) = self.run(Some(user), args);

@@ -11,6 +11,14 @@ fn user(id: &str, roles: &[Role]) -> User {
     }
 }
 
+/// A case of applicant "anna" with these events.
+fn anna_case(events: &[CaseEvent]) -> CaseView<'_> {
+    CaseView {
+        applicant: "anna",
+        events,
+    }
+}
+
 fn ev(command: CaseCommand, actor: &str, assignee: Option<&str>) -> CaseEvent {
     CaseEvent {
         command,
@@ -137,10 +145,7 @@ withdrawn: -
     let mut table = String::new();
     for state in AppState::ALL {
         let events = history(state);
-        let case = CaseView {
-            applicant: "anna",
-            events: &events,
-        };
+        let case = anna_case(&events);
         let cells: Vec<String> = EVERYONE
             .iter()
             .filter_map(|who| {
@@ -171,10 +176,7 @@ withdrawn: -
     // And the page offers nothing the matrix refuses.
     for state in AppState::ALL {
         let events = history(state);
-        let case = CaseView {
-            applicant: "anna",
-            events: &events,
-        };
+        let case = anna_case(&events);
         for who in EVERYONE {
             for o in crate::access::offered_commands(&actor(who), case) {
                 assert!(
@@ -193,10 +195,7 @@ fn every_cell_of_the_permission_matrix() {
     for state in AppState::ALL {
         let events = history(state);
         assert_eq!(state_of(&events), state);
-        let case = CaseView {
-            applicant: "anna",
-            events: &events,
-        };
+        let case = anna_case(&events);
         for command in CaseCommand::ALL {
             for who in EVERYONE {
                 let result = decide(&actor(who), case, command, "reason", Some("stina"));
@@ -219,10 +218,7 @@ fn every_cell_of_the_permission_matrix() {
 fn decision_by_the_applicant_themself_is_refused() {
     let anna = user("anna", &[Role::Applicant, Role::DecisionMaker]);
     let events = history(AppState::UnderReview);
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     assert_eq!(
         decide(&anna, case, CaseCommand::Approve, "ok", None),
         Err(Refusal::ApplicantDecides)
@@ -233,19 +229,13 @@ fn decision_by_the_applicant_themself_is_refused() {
 fn decision_by_the_preparing_officer_is_refused_even_after_handing_over() {
     let olle = user("olle", &[Role::CaseOfficer, Role::DecisionMaker]);
     let mut events = history(AppState::UnderReview);
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     assert_eq!(
         decide(&olle, case, CaseCommand::Approve, "ok", None),
         Err(Refusal::PreparerDecides)
     );
     events.push(ev(CaseCommand::Assign, "olle", Some("stina")));
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     assert_eq!(
         decide(&olle, case, CaseCommand::Approve, "ok", None),
         Err(Refusal::PreparerDecides)
@@ -257,10 +247,7 @@ fn decisions_and_returns_need_reasons_and_extension_happens_once() {
     let dora = user("dora", &[Role::DecisionMaker]);
     let olle = user("olle", &[Role::CaseOfficer]);
     let mut events = history(AppState::UnderReview);
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     assert_eq!(
         decide(&dora, case, CaseCommand::Reject, " ", None),
         Err(Refusal::NoReason("reject"))
@@ -270,10 +257,7 @@ fn decisions_and_returns_need_reasons_and_extension_happens_once() {
         Err(Refusal::NoReason("return"))
     );
     events.push(ev(CaseCommand::Extend, "olle", None));
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     assert_eq!(
         decide(&olle, case, CaseCommand::Extend, "again", None),
         Err(Refusal::AlreadyExtended)
@@ -283,10 +267,7 @@ fn decisions_and_returns_need_reasons_and_extension_happens_once() {
 #[test]
 fn only_people_with_a_part_in_the_case_may_read_it() {
     let events = history(AppState::UnderReview);
-    let case = CaseView {
-        applicant: "anna",
-        events: &events,
-    };
+    let case = anna_case(&events);
     let spe = vec!["anna".to_string(), "carl".to_string()];
     let may = |u: User| may_read(&u, case, &spe);
     assert!(may(user("anna", &[Role::Applicant])));

@@ -8,9 +8,19 @@ use crate::auth::Caller;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/keys", post(add_key))
+        .route("/api/v1/keys/rotate", post(rotate_keys))
+        .route("/api/v1/audit/verify", get(verify_audit))
+        .route("/api/v1/audit/checkpoint", get(latest_checkpoint))
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeyOut {

@@ -7,12 +7,32 @@ use crate::auth::Caller;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use chrono::Utc;
 use hdab_app::CaseOptions;
 use hdab_permits::{ApplicationContent, CaseCommand, ExtractionSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route(
+            "/api/v1/applications",
+            get(my_applications).post(create_application),
+        )
+        .route(
+            "/api/v1/applications/{application_id}",
+            get(show_application).put(update_application),
+        )
+        .route(
+            "/api/v1/applications/{application_id}/commands",
+            post(case_command),
+        )
+        .route("/api/v1/queue", get(queue))
+        .route("/api/v1/register", get(register))
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ApplicationRowOut {

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
 use hdab_app::CatalogQuery;
@@ -17,6 +18,33 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route(
+            "/api/v1/catalog",
+            get(search_catalog).post(register_dataset),
+        )
+        .route("/api/v1/catalog/export", get(export_catalog))
+        .route("/api/v1/catalog/overdue", get(overdue))
+        .route("/api/v1/catalog/{dataset_id}", get(show_dataset))
+        .route(
+            "/api/v1/catalog/{dataset_id}/versions",
+            get(dataset_versions),
+        )
+        .route("/api/v1/catalog/{dataset_id}/diff", get(dataset_diff))
+        .route(
+            "/api/v1/catalog/{dataset_id}/confirm",
+            post(confirm_dataset),
+        )
+        .route(
+            "/api/v1/catalog/{dataset_id}/uploads",
+            get(list_uploads)
+                .put(upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DatasetOut {

@@ -7,8 +7,20 @@ use crate::auth::Caller;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use hdab_permits::DataRequestContent;
 use serde_json::Value;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/data-requests", post(submit_data_request))
+        .route("/api/v1/data-requests/{request_id}", get(show_data_request))
+        .route(
+            "/api/v1/data-requests/{request_id}/answer",
+            post(answer_data_request),
+        )
+}
 
 /// Asks for anonymised statistics (applicants).
 #[utoipa::path(post, path = "/api/v1/data-requests", tag = "data-requests",

@@ -15,85 +15,22 @@ use crate::error::WebError;
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::OpenApi;
-
-use admin::{add_key, latest_checkpoint, rotate_keys, verify_audit};
-use applications::{
-    case_command, create_application, my_applications, queue, register, show_application,
-    update_application,
-};
-use catalog::{
-    confirm_dataset, dataset_diff, dataset_versions, export_catalog, list_uploads, overdue,
-    register_dataset, search_catalog, show_dataset, upload,
-};
-use data_requests::{answer_data_request, show_data_request, submit_data_request};
-use optouts::{optout_status, record_optouts};
-use permits::{amend_permit, extract, list_permits, revoke_permit, show_permit};
-use users::{add_user, create_token, list_users, me};
 
 type ApiResult<T> = Result<T, WebError>;
 
 pub fn routes() -> axum::Router<ServerState> {
     axum::Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/tokens", post(create_token))
-        .route(
-            "/api/v1/catalog",
-            get(search_catalog).post(register_dataset),
-        )
-        .route("/api/v1/catalog/export", get(export_catalog))
-        .route("/api/v1/catalog/overdue", get(overdue))
-        .route("/api/v1/catalog/{dataset_id}", get(show_dataset))
-        .route(
-            "/api/v1/catalog/{dataset_id}/versions",
-            get(dataset_versions),
-        )
-        .route("/api/v1/catalog/{dataset_id}/diff", get(dataset_diff))
-        .route(
-            "/api/v1/catalog/{dataset_id}/confirm",
-            post(confirm_dataset),
-        )
-        .route(
-            "/api/v1/catalog/{dataset_id}/uploads",
-            get(list_uploads)
-                .put(upload)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/v1/applications",
-            get(my_applications).post(create_application),
-        )
-        .route(
-            "/api/v1/applications/{application_id}",
-            get(show_application).put(update_application),
-        )
-        .route(
-            "/api/v1/applications/{application_id}/commands",
-            post(case_command),
-        )
-        .route("/api/v1/queue", get(queue))
-        .route("/api/v1/register", get(register))
-        .route("/api/v1/permits", get(list_permits))
-        .route("/api/v1/permits/{permit_id}", get(show_permit))
-        .route("/api/v1/permits/{permit_id}/revoke", post(revoke_permit))
-        .route("/api/v1/permits/{permit_id}/amend", post(amend_permit))
-        .route("/api/v1/permits/{permit_id}/extractions", post(extract))
-        .route("/api/v1/optouts", post(record_optouts))
-        .route("/api/v1/optouts/status", post(optout_status))
-        .route("/api/v1/data-requests", post(submit_data_request))
-        .route("/api/v1/data-requests/{request_id}", get(show_data_request))
-        .route(
-            "/api/v1/data-requests/{request_id}/answer",
-            post(answer_data_request),
-        )
-        .route("/api/v1/keys", post(add_key))
-        .route("/api/v1/keys/rotate", post(rotate_keys))
-        .route("/api/v1/audit/verify", get(verify_audit))
-        .route("/api/v1/audit/checkpoint", get(latest_checkpoint))
+        .merge(users::routes())
+        .merge(catalog::routes())
+        .merge(applications::routes())
+        .merge(permits::routes())
+        .merge(optouts::routes())
+        .merge(data_requests::routes())
+        .merge(admin::routes())
         .route("/api/openapi.json", get(openapi_json))
 }
 

@@ -5,9 +5,17 @@ use crate::ServerState;
 use crate::auth::Caller;
 use axum::Json;
 use axum::extract::State;
+use axum::routing::post;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/optouts", post(record_optouts))
+        .route("/api/v1/optouts/status", post(optout_status))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OptoutIn {

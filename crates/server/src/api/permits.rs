@@ -7,10 +7,21 @@ use crate::error::WebError;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use hdab_pipeline::Compression;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/permits", get(list_permits))
+        .route("/api/v1/permits/{permit_id}", get(show_permit))
+        .route("/api/v1/permits/{permit_id}/revoke", post(revoke_permit))
+        .route("/api/v1/permits/{permit_id}/amend", post(amend_permit))
+        .route("/api/v1/permits/{permit_id}/extractions", post(extract))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

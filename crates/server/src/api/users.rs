@@ -7,9 +7,18 @@ use crate::error::WebError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing::{get, post};
 use hdab_permits::{Role, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/users", get(list_users).post(add_user))
+        .route("/api/v1/tokens", post(create_token))
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserOut {

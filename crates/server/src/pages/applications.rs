@@ -9,8 +9,20 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::routing::get;
 use hdab_app::CatalogQuery;
 use hdab_permits::{ApplicationContent, Cohort, Condition, DatasetRequest, Purpose};
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route(
+            "/applications",
+            get(applications_page).post(application_create),
+        )
+        .route("/applications/new", get(application_new))
+        .route("/applications/{application_id}/edit", get(application_edit))
+}
 
 pub(super) struct ApplicationListRow {
     id: String,

@@ -9,8 +9,16 @@ use crate::error::{PageResult, WebError};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use axum::routing::{get, post};
 use hdab_app::CaseOptions;
 use hdab_permits::{AppState, CaseCommand, Cohort, Condition, ExtractionSpec};
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/applications/{application_id}/command", post(case_command))
+        .route("/cases", get(queue_page))
+}
 
 /// What the case page's button for a command says.
 fn command_label(command: CaseCommand) -> &'static str {

@@ -10,9 +10,32 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use hdab_permits::User;
 use serde::Deserialize;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/holder", get(holder_home))
+        .route("/holder/datasets", post(holder_register))
+        .route("/holder/datasets/new", get(holder_new))
+        .route(
+            "/holder/datasets/{dataset_id}",
+            get(holder_dataset).post(holder_update),
+        )
+        .route("/holder/datasets/{dataset_id}/edit", get(holder_edit))
+        .route(
+            "/holder/datasets/{dataset_id}/confirm",
+            post(holder_confirm),
+        )
+        .route("/holder/datasets/{dataset_id}/profile", get(holder_profile))
+        .route(
+            "/holder/datasets/{dataset_id}/uploads",
+            post(holder_upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+}
 
 pub(super) struct HolderRow {
     id: String,
@@ -139,10 +162,7 @@ pub(super) async fn holder_register(
     axum::Form(f): axum::Form<DescriptionForm>,
 ) -> PageResult<Response> {
     let v = s.app.register_dataset(caller.id()?, &f.description).await?;
-    Ok(see_other(format!(
-        "/holder/datasets/{}?notice=registered",
-        v.dataset_id
-    )))
+    back_to_dataset(&v.dataset_id, "registered")
 }
 
 pub(super) async fn holder_update(
@@ -161,9 +181,7 @@ pub(super) async fn holder_update(
             .html(),
         ));
     }
-    Ok(see_other(format!(
-        "/holder/datasets/{dataset_id}?notice=registered"
-    )))
+    back_to_dataset(&dataset_id, "registered")
 }
 
 pub(super) async fn holder_edit(
@@ -262,9 +280,7 @@ pub(super) async fn holder_confirm(
     Path(dataset_id): Path<String>,
 ) -> PageResult<Response> {
     s.app.confirm_dataset(caller.id()?, &dataset_id).await?;
-    Ok(see_other(format!(
-        "/holder/datasets/{dataset_id}?notice=confirmed"
-    )))
+    back_to_dataset(&dataset_id, "confirmed")
 }
 
 pub(super) async fn holder_upload(
@@ -304,9 +320,7 @@ pub(super) async fn holder_upload(
     s.app
         .upload(&actor, &dataset_id, file.path(), reference_date)
         .await?;
-    Ok(see_other(format!(
-        "/holder/datasets/{dataset_id}?notice=uploaded"
-    )))
+    back_to_dataset(&dataset_id, "uploaded")
 }
 
 /// The profile of the latest upload (records per year, completeness, validity, top codes,
@@ -339,4 +353,11 @@ pub(super) async fn holder_profile(
         ),
     );
     Ok(res)
+}
+
+/// Back to the dataset's page, with the notice of what was done.
+fn back_to_dataset(dataset_id: &str, notice: &str) -> PageResult<Response> {
+    Ok(see_other(format!(
+        "/holder/datasets/{dataset_id}?notice={notice}"
+    )))
 }

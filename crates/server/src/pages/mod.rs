@@ -12,63 +12,25 @@ mod public;
 
 use crate::ServerState;
 use crate::auth::Caller;
-use axum::routing::{get, post};
+use axum::routing::get;
 
-use applications::{
-    application_create, application_edit, application_new, application_update, applications_page,
-};
-use cases::{case_command, case_page, queue_page};
+use applications::application_update;
+use cases::case_page;
 use frame::stylesheet;
 pub use frame::{Chrome, error_page};
-use holders::{
-    holder_confirm, holder_dataset, holder_edit, holder_home, holder_new, holder_profile,
-    holder_register, holder_update, holder_upload,
-};
-use permits::{permit_extract, permit_page, permits_page};
-use public::{catalog, dataset_page, home, login, login_page, logout, optout_page, register_page};
 
 pub fn routes() -> axum::Router<ServerState> {
     axum::Router::new()
-        .route("/", get(home))
+        .merge(public::routes())
+        .merge(holders::routes())
+        .merge(applications::routes())
+        .merge(cases::routes())
+        .merge(permits::routes())
         .route("/static/hdab.css", get(stylesheet))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
-        .route("/catalog", get(catalog))
-        .route("/catalog/{dataset_id}", get(dataset_page))
-        .route("/register", get(register_page))
-        .route("/optout", get(optout_page))
-        .route("/holder", get(holder_home))
-        .route("/holder/datasets", post(holder_register))
-        .route("/holder/datasets/new", get(holder_new))
-        .route(
-            "/holder/datasets/{dataset_id}",
-            get(holder_dataset).post(holder_update),
-        )
-        .route("/holder/datasets/{dataset_id}/edit", get(holder_edit))
-        .route(
-            "/holder/datasets/{dataset_id}/confirm",
-            post(holder_confirm),
-        )
-        .route("/holder/datasets/{dataset_id}/profile", get(holder_profile))
-        .route(
-            "/holder/datasets/{dataset_id}/uploads",
-            post(holder_upload).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/applications",
-            get(applications_page).post(application_create),
-        )
-        .route("/applications/new", get(application_new))
         .route(
             "/applications/{application_id}",
             get(case_page).post(application_update),
         )
-        .route("/applications/{application_id}/edit", get(application_edit))
-        .route("/applications/{application_id}/command", post(case_command))
-        .route("/cases", get(queue_page))
-        .route("/permits", get(permits_page))
-        .route("/permits/{permit_id}", get(permit_page))
-        .route("/permits/{permit_id}/extract", post(permit_extract))
 }
 
 impl Chrome {

@@ -9,9 +9,18 @@ use crate::error::PageResult;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use axum::routing::{get, post};
 use chrono::Utc;
 use hdab_pipeline::Compression;
 use serde::Deserialize;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/permits", get(permits_page))
+        .route("/permits/{permit_id}", get(permit_page))
+        .route("/permits/{permit_id}/extract", post(permit_extract))
+}
 
 pub(super) struct PermitLine {
     id: String,

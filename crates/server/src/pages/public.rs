@@ -10,10 +10,23 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use hdab_app::CatalogQuery;
 use hdab_catalog::DatasetDescription;
 use hdab_permits::access::Home;
 use serde::Deserialize;
+
+/// This resource's routes.
+pub(super) fn routes() -> axum::Router<ServerState> {
+    axum::Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/catalog", get(catalog))
+        .route("/catalog/{dataset_id}", get(dataset_page))
+        .route("/register", get(register_page))
+        .route("/optout", get(optout_page))
+}
 
 #[derive(Template)]
 #[template(path = "home.html")]
