@@ -149,6 +149,29 @@ fn an_extraction_without_an_approved_permit_is_refused_and_leaves_nothing() {
 }
 
 #[test]
+fn a_partial_date_in_a_variable_not_declared_partial_is_refused_at_upload() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("partial.csv");
+    let header = "PERSONNR;KON;ALDER;INDATUM;UTDATUM;HDIA;DIA1;DIA2;SJUKHUS;LAN";
+    let rows = [
+        "19121212-1212;1;90;20230512;20230514;I219;;;11001;01",
+        "19121212-1212;1;90;20230000;20230514;I219;;;11001;01",
+        "19121212-1212;1;90;20230500;20230514;I219;;;11001;01",
+    ];
+    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = hdab.upload("slutenvard", &file, None).unwrap_err();
+    assert!(
+        err.contains("INDATUM")
+            && err.contains("2 values")
+            && err.contains("partial date")
+            && err.contains("partial_dates = true"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_malformed_upload_is_rejected_naming_the_column_and_the_problem() {
     let hdab = Hdab::demo();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -32,6 +32,9 @@ pub struct ColumnProfile {
     pub top_values: Vec<(String, u64)>,
     pub min_date: Option<NaiveDate>,
     pub max_date: Option<NaiveDate>,
+    /// Dates known to the month or the year only (`YYYYMM00`, `YYYY0000`).
+    #[serde(default)]
+    pub n_partial_dates: u64,
 }
 
 /// What was measured in a file.
@@ -159,7 +162,8 @@ impl Profile {
                         VariableType::Code if c.code_system.is_some() => Sensitivity::Sensitive,
                         _ => Sensitivity::Other,
                     },
-                    partial_dates: false,
+                    // Partial dates are kept with their precision, never made full days.
+                    partial_dates: c.inferred_type == VariableType::Date && c.n_partial_dates > 0,
                 })
                 .collect(),
         }

@@ -86,7 +86,7 @@ pub async fn check_upload(
                     }
                     continue;
                 }
-                let typed = type_column(column.as_ref(), v.variable_type);
+                let typed = type_column(column.as_ref(), v);
                 for (row, problem) in typed.problems {
                     let e = problems.entry(v.name.clone()).or_insert(ColumnProblems {
                         count: 0,

@@ -387,7 +387,7 @@ pub(crate) fn classify(
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
     let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
     for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
-        let typed = type_column(as_text(batch.column(*i))?.as_ref(), v.variable_type);
+        let typed = type_column(as_text(batch.column(*i))?.as_ref(), v);
         if let Some(p) = typed.precision {
             precisions.insert(k, p);
         }

@@ -30,6 +30,7 @@ struct Acc {
     min_date: Option<NaiveDate>,
     max_date: Option<NaiveDate>,
     per_year: BTreeMap<i32, u64>,
+    partial_dates: u64,
 }
 
 impl Acc {
@@ -46,9 +47,12 @@ impl Acc {
             return; // never keep identifiers as distinct values
         }
         if (v.len() == 8 || v.len() == 10)
-            && let Ok(Some((d, _))) = parse_register_date(v)
+            && let Ok(Some((d, precision))) = parse_register_date(v)
         {
             self.dates += 1;
+            if precision != crate::values::Precision::Day {
+                self.partial_dates += 1;
+            }
             self.min_date = Some(self.min_date.map_or(d, |m| m.min(d)));
             self.max_date = Some(self.max_date.map_or(d, |m| m.max(d)));
             *self.per_year.entry(d.year()).or_default() += 1;
@@ -132,6 +136,7 @@ impl Acc {
             top_values: top,
             min_date: self.min_date,
             max_date: self.max_date,
+            n_partial_dates: self.partial_dates,
         }
     }
 }

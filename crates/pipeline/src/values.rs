@@ -30,6 +30,9 @@ impl Precision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueProblem {
     NotADate,
+    /// A date known to the month or year only, in a variable not declared `partial_dates`:
+    /// delivering it as a full day would invent the day.
+    PartialDate,
     NotAnInteger,
     NotANumber,
 }
@@ -38,6 +41,9 @@ impl ValueProblem {
     pub fn describe(self) -> &'static str {
         match self {
             ValueProblem::NotADate => "not a date written YYYYMMDD (or YYYYMM00, YYYY0000)",
+            ValueProblem::PartialDate => {
+                "a partial date (YYYYMM00 or YYYY0000) in a variable not declared partial: add `partial_dates = true` to the variable in the description, and the date travels with its precision"
+            }
             ValueProblem::NotAnInteger => "not a whole number",
             ValueProblem::NotANumber => "not a number",
         }
@@ -172,9 +178,11 @@ fn parse_numbers<T: arrow::datatypes::ArrowPrimitiveType>(
     (Arc::new(b.finish()), problems)
 }
 
-/// Types a column of text by the dictionary type. Values that do not parse become null and
-/// are listed in `problems`.
-pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
+/// Types a column of text by the variable's dictionary type. Values that do not parse become
+/// null and are listed in `problems`; so does a partial date where the variable does not
+/// declare `partial_dates` (it is never turned into a full day).
+pub fn type_column(array: &dyn Array, variable: &hdab_catalog::Variable) -> TypedColumn {
+    let t = variable.variable_type;
     let texts = text_values(array);
     let mut problems = Vec::new();
     let n = texts.len();
@@ -184,6 +192,11 @@ pub fn type_column(array: &dyn Array, t: VariableType) -> TypedColumn {
             let mut p = StringBuilder::with_capacity(n, n * 3);
             for (i, v) in texts.iter().enumerate() {
                 match v.map(parse_register_date).unwrap_or(Ok(None)) {
+                    Ok(Some((_, prec))) if prec != Precision::Day && !variable.partial_dates => {
+                        problems.push((i, ValueProblem::PartialDate));
+                        b.append_null();
+                        p.append_null();
+                    }
                     Ok(Some((d, prec))) => {
                         b.append_value(date32(d));
                         p.append_value(prec.as_str());
@@ -305,6 +318,40 @@ pub fn generalise(values: &ArrayRef, g: &hdab_permits::Generalisation) -> ArrayR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn date_variable(partial_dates: bool) -> hdab_catalog::Variable {
+        hdab_catalog::Variable {
+            name: "INDATUM".into(),
+            variable_type: VariableType::Date,
+            description: "Admission".into(),
+            code_system: None,
+            sensitivity: hdab_catalog::Sensitivity::QuasiIdentifier,
+            partial_dates,
+        }
+    }
+
+    #[test]
+    fn a_partial_date_is_a_problem_unless_the_variable_declares_partial_dates() {
+        let texts =
+            datafusion::arrow::array::StringArray::from(vec!["20230000", "20230500", "20230512"]);
+        let undeclared = type_column(&texts, &date_variable(false));
+        assert_eq!(
+            undeclared.problems,
+            vec![
+                (0, ValueProblem::PartialDate),
+                (1, ValueProblem::PartialDate)
+            ]
+        );
+        assert_eq!(undeclared.values.null_count(), 2, "never a made-up day");
+        let declared = type_column(&texts, &date_variable(true));
+        assert!(declared.problems.is_empty());
+        let precision = declared.precision.unwrap_or_else(|| panic!("precision"));
+        let precision = precision.as_string::<i32>();
+        assert_eq!(
+            precision.iter().collect::<Vec<_>>(),
+            vec![Some("year"), Some("month"), Some("day")]
+        );
+    }
 
     #[test]
     fn register_dates_keep_their_precision() {
