@@ -1,44 +1,9 @@
 //! The same inputs give the same delivery: file for file, name for name and byte for byte,
 //! however the threads of a multi-partition run happen to be scheduled.
 
-use crate::support::{Hdab, repo};
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
-use parquet::arrow::ArrowWriter;
-use parquet::file::properties::WriterProperties;
-use std::sync::Arc;
+use crate::support::Hdab;
 
 const PERMIT: &str = "P-2026-0001";
-
-/// The sample prescribed-drug register eight times over, as a Parquet upload of several row
-/// groups, uncompressed: large enough that DataFusion splits it between two partitions.
-fn big_parquet(path: &std::path::Path) {
-    let text = std::fs::read_to_string(repo().join("sample-data/lakemedel.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
-    let columns: Vec<(&str, ArrayRef)> = header
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let values: Vec<&str> = (0..8)
-                .flat_map(|_| rows.iter().map(move |r| r.get(i).copied().unwrap_or("")))
-                .collect();
-            (*name, Arc::new(StringArray::from(values)) as ArrayRef)
-        })
-        .collect();
-    let batch = RecordBatch::try_from_iter(columns).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(8192))
-        .build();
-    let mut writer = ArrowWriter::try_new(
-        std::fs::File::create(path).unwrap(),
-        batch.schema(),
-        Some(props),
-    )
-    .unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-}
 
 /// The manifest's bytes up to its audit checkpoint (the checkpoint signs the audit log as it
 /// was at the run, so it moves with every run; everything before it is decided by inputs).
@@ -53,7 +18,7 @@ fn repeated_two_partition_runs_deliver_byte_identical_files_under_the_same_names
     let hdab = Hdab::demo();
     let dir = tempfile::tempdir().unwrap();
     let upload = dir.path().join("lakemedel.parquet");
-    big_parquet(&upload);
+    crate::support::big_lakemedel_parquet(&upload);
     hdab.upload("lakemedel", &upload, Some("2024-03-31"))
         .unwrap();
     let folder = hdab.spe().join(PERMIT).join("lakemedel");

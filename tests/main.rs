@@ -18,6 +18,7 @@ mod determinism;
 mod faults;
 mod hostile_uploads;
 mod mutation_corpus;
+mod optout_race;
 mod permit_workflow;
 mod pg_outage;
 mod pipeline_inputs;

@@ -420,3 +420,38 @@ pub fn permit_in(out: &str) -> String {
     assert!(permit.starts_with("P-"), "{out}");
     permit
 }
+
+/// The sample prescribed-drug register eight times over, as a Parquet upload of several row
+/// groups, uncompressed: large enough that DataFusion splits it between two partitions.
+pub fn big_lakemedel_parquet(path: &std::path::Path) {
+    let text = std::fs::read_to_string(repo().join("sample-data/lakemedel.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+    let columns: Vec<(&str, arrow::array::ArrayRef)> = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let values: Vec<&str> = (0..8)
+                .flat_map(|_| rows.iter().map(move |r| r.get(i).copied().unwrap_or("")))
+                .collect();
+            (
+                *name,
+                std::sync::Arc::new(arrow::array::StringArray::from(values))
+                    as arrow::array::ArrayRef,
+            )
+        })
+        .collect();
+    let batch = arrow::array::RecordBatch::try_from_iter(columns).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(8192))
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}

@@ -208,10 +208,23 @@ impl App {
             }
             tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
             let mut staged = hdab_pipeline::stage_extraction(&input).await?;
-            // Someone opted out while we ran: build again rather than deliver them.
-            if self.store.optout_seq().await? != registry.seq && attempts < 5 {
-                staged.abort();
-                continue;
+            // Opt-outs that arrived while we ran: if any of those people is in the delivery,
+            // build it again from the newer registry; never deliver them. Otherwise the
+            // delivery honours the registry as it is now.
+            if self.store.optout_seq().await? != registry.seq {
+                let (late, seq) = self.store.opted_out_since(registry.seq).await?;
+                if staged.delivers_any_of(&late) {
+                    staged.abort();
+                    if attempts >= MAX_REBUILDS {
+                        return Err(AppError::Refused(format!(
+                            "people in the delivery of '{}' kept opting out while it was built ({attempts} runs); nothing was delivered: run the extraction again",
+                            request.dataset_id
+                        )));
+                    }
+                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, late = late.len(), "someone in this delivery opted out during the run: building it again");
+                    continue;
+                }
+                staged.set_optout_registry_seq(seq);
             }
             // A signed checkpoint of the audit log travels with the delivery.
             let checkpoint = self.audit_checkpoint().await?;
@@ -313,6 +326,10 @@ impl App {
             })??)
     }
 }
+
+/// How many times one dataset's delivery is built again because people in it opted out
+/// while it was built, before the extraction gives up (delivering nothing).
+const MAX_REBUILDS: u32 = 20;
 
 /// The keys of one permit's run, derived once.
 struct RunKeys {

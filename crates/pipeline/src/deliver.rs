@@ -23,6 +23,9 @@ pub struct PartitionCounts {
     pub outside_cohort: u64,
     pub opted_out: u64,
     pub invalid: BTreeMap<&'static str, u64>,
+    /// The opt-out registry's keyed hash of every person with a delivered row (so that an
+    /// opt-out arriving during the run can be checked against the delivery before commit).
+    pub delivered_persons: std::collections::HashSet<[u8; 32]>,
 }
 
 /// Where every input row went: `rows_in = delivered + outside_cohort + opted_out +
@@ -140,6 +143,8 @@ pub struct StagedDelivery {
     target: PathBuf,
     previous: PathBuf,
     manifest: Option<Manifest>,
+    /// Registry hashes of the persons delivered (never written anywhere).
+    delivered_persons: std::collections::HashSet<[u8; 32]>,
 }
 
 impl StagedDelivery {
@@ -151,7 +156,29 @@ impl StagedDelivery {
             target,
             previous,
             manifest: None,
+            delivered_persons: Default::default(),
         }
+    }
+
+    /// Does the delivery hold a row of any of these persons (registry hashes)?
+    pub fn delivers_any_of(&self, persons: &std::collections::HashSet<[u8; 32]>) -> bool {
+        persons.iter().any(|p| self.delivered_persons.contains(p))
+    }
+
+    /// Records the opt-out registry state the delivery honours (when opt-outs that arrived
+    /// during the run were checked and none of them is in it).
+    pub fn set_optout_registry_seq(&mut self, seq: i64) {
+        if let Some(m) = self.manifest.as_mut() {
+            m.optout_registry_seq = seq;
+        }
+    }
+
+    pub(crate) fn with_delivered_persons(
+        mut self,
+        persons: std::collections::HashSet<[u8; 32]>,
+    ) -> Self {
+        self.delivered_persons = persons;
+        self
     }
 
     pub fn path(&self) -> &Path {

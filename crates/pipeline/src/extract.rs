@@ -113,6 +113,7 @@ pub async fn stage_extraction(
 
     let mut rows = RowAccounting::with_every_reason();
     let mut files = Vec::new();
+    let mut delivered_persons = HashSet::new();
     for r in results {
         let (path, acc) = match r {
             Ok(x) => x,
@@ -122,6 +123,7 @@ pub async fn stage_extraction(
             }
         };
         rows.add(&acc);
+        delivered_persons.extend(acc.delivered_persons.iter().copied());
         let bytes = std::fs::metadata(&path)
             .map_err(|e| PipelineError::io(&path, e))?
             .len();
@@ -144,7 +146,9 @@ pub async fn stage_extraction(
         ));
     }
     crate::crash_point("parts-synced");
-    staging.with_manifest(manifest)
+    staging
+        .with_delivered_persons(delivered_persons)
+        .with_manifest(manifest)
 }
 
 /// The permitted variables in the order asked, each with where it comes from in the typed
@@ -401,7 +405,7 @@ pub(crate) fn classify(
     let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
     let in_cohort = cx.cohort.evaluate(&typed)?;
     // Each distinct person is looked up in the registry once per batch.
-    let mut opted: HashMap<PersonId, bool> = HashMap::new();
+    let mut opted: HashMap<PersonId, ([u8; 32], bool)> = HashMap::new();
     let mut keep = Vec::with_capacity(n);
     let mut kept_ids = Vec::with_capacity(n);
     for (row, id) in ids.iter().enumerate() {
@@ -415,13 +419,15 @@ pub(crate) fn classify(
                 false
             }
             Ok(p) => {
-                let out = *opted
-                    .entry(*p)
-                    .or_insert_with(|| optouts.contains(&registry_hash(registry_key, p)));
+                let (hash, out) = *opted.entry(*p).or_insert_with(|| {
+                    let hash = registry_hash(registry_key, p);
+                    (hash, optouts.contains(&hash))
+                });
                 if out {
                     counts.opted_out += 1;
                     false
                 } else {
+                    counts.delivered_persons.insert(hash);
                     kept_ids.push(*p);
                     true
                 }

@@ -13,7 +13,7 @@ impl Store {
         hash: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM credentials WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *tx)

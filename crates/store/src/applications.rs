@@ -197,7 +197,7 @@ impl Store {
         event: &CaseEvent,
         permit: Option<&Permit>,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO application_events (application_id, seq, command, actor, at, comment, assignee) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(application_id)
             .bind(seen_events as i64 + 1)
@@ -310,7 +310,7 @@ impl Store {
         at: DateTime<Utc>,
         reason: &str,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for p in permits {
             sqlx::query("INSERT INTO permit_key_versions (permit_id, key_version, at, reason) VALUES ($1, $2, $3, $4)")
                 .bind(&p.id)

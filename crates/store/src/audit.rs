@@ -181,15 +181,8 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let at_text = ts(at);
         for _ in 0..10 {
-            // SQLite: take the write lock before reading the head. A deferred transaction
-            // that reads, then writes, is refused at once ("database is locked") when another
-            // process appends meanwhile; an immediate one waits its turn.
-            let begin = if self.is_postgres() {
-                "BEGIN"
-            } else {
-                "BEGIN IMMEDIATE"
-            };
-            let mut tx = self.pool().begin_with(begin).await?;
+            // On SQLite the write lock is taken before the head is read (see `begin_write`).
+            let mut tx = self.begin_write().await?;
             // Appends take turns: on PostgreSQL a transaction-scoped advisory lock, so that
             // many concurrent requests do not race for the same sequence number.
             if self.is_postgres() {

@@ -119,6 +119,19 @@ impl Store {
         })
     }
 
+    /// A transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred one that reads first and writes later is refused outright
+    /// ("database is locked") when another process writes meanwhile, where an immediate one
+    /// waits its turn.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let begin = if self.postgres {
+            "BEGIN"
+        } else {
+            "BEGIN IMMEDIATE"
+        };
+        Ok(self.pool.begin_with(begin).await?)
+    }
+
     pub(crate) fn is_postgres(&self) -> bool {
         self.postgres
     }

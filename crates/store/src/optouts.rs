@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use std::collections::HashSet;
+
 use crate::{Result, Store, StoreError, corrupt, is_unique_violation, parse_ts, ts};
 
 /// What the opt-out registry looked like at one moment, as recorded in manifests.
@@ -29,7 +31,7 @@ impl Store {
         let hash = hex::encode(person_hash);
         let kind = if opt_out { "opt_out" } else { "opt_in" };
         for _ in 0..5 {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let last: Option<String> = sqlx::query(
                 "SELECT kind FROM optout_events WHERE person_hash = $1 ORDER BY seq DESC LIMIT 1",
             )
@@ -78,6 +80,34 @@ impl Store {
         .map(|r: AnyRow| r.try_get("kind"))
         .transpose()?;
         Ok(last.as_deref() == Some("opt_out"))
+    }
+
+    /// Persons whose latest registry event after `seq` is an opt-out (those who opted out
+    /// while a run built its delivery), with the sequence number read up to.
+    pub async fn opted_out_since(&self, seq: i64) -> Result<(HashSet<[u8; 32]>, i64)> {
+        let rows = sqlx::query(
+            "SELECT seq, person_hash, kind FROM optout_events WHERE seq > $1 ORDER BY seq",
+        )
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut latest = std::collections::HashMap::new();
+        let mut last = seq;
+        for r in rows {
+            let hash_hex: String = r.try_get("person_hash")?;
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&hash_hex, &mut hash).map_err(|_| corrupt("an opt-out hash"))?;
+            latest.insert(hash, r.try_get::<String, _>("kind")? == "opt_out");
+            last = r.try_get("seq")?;
+        }
+        Ok((
+            latest
+                .into_iter()
+                .filter(|(_, out)| *out)
+                .map(|(h, _)| h)
+                .collect(),
+            last,
+        ))
     }
 
     /// Feeds every opt-out registry event, in order, into `fold` (the rule of who is left
