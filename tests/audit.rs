@@ -204,3 +204,100 @@ fn a_command_in_a_folder_without_an_installation_refuses_and_creates_nothing() {
         String::from_utf8_lossy(&verify.stderr)
     );
 }
+
+/// The checkpoints the witness file holds, as (seq) in order.
+fn witnessed(hdab: &Hdab) -> Vec<i64> {
+    std::fs::read_to_string(hdab.dir().join("witness/audit-checkpoints.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn every_checkpoint_also_reaches_a_witness_command() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote-witness.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .env_remove("HDAB_MASTER_KEY")
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .env(
+            "HDAB_WITNESS_COMMAND",
+            format!("cat >> '{}'", remote.display()),
+        )
+        .args(["audit", "checkpoint"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = std::fs::read_to_string(&remote).unwrap();
+    let sent: serde_json::Value = serde_json::from_str(sent.trim()).unwrap();
+    assert_eq!(witnessed(&hdab).last().copied(), sent["seq"].as_i64());
+    // A witness command that fails is reported, not ignored.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .env_remove("HDAB_MASTER_KEY")
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .env("HDAB_WITNESS_COMMAND", "exit 3")
+        .args(["--as", "admin", "audit", "show"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "reading the log signs nothing");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .env_remove("HDAB_MASTER_KEY")
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .env("HDAB_WITNESS_COMMAND", "exit 3")
+        .args(["audit", "checkpoint"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("witness command"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_server_covers_new_entries_with_a_checkpoint_within_its_interval() {
+    let hdab = Hdab::demo();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
+        .env_remove("HDAB_MASTER_KEY")
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--checkpoint-every",
+            "1",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Reading the log adds an entry (after the `head` it prints) that no checkpoint covers.
+    let head = entries(&hdab);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let covered = loop {
+        if witnessed(&hdab).iter().any(|s| *s > head) {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        covered,
+        "no checkpoint covered entry {} within 10 s",
+        head + 1
+    );
+}

@@ -16,6 +16,7 @@ mod chain;
 mod cli;
 mod determinism;
 mod faults;
+mod holder_files;
 mod hostile_uploads;
 mod mutation_corpus;
 mod optout_race;

@@ -26,6 +26,7 @@ pub use cases::{CaseOptions, QueueRow, RegisterEntry};
 pub use catalog::{CatalogQuery, OverdueDescription};
 pub use extraction::{Delivery, Progress};
 pub use permits::{DatasetStatus, PermitStatus};
+pub use uploads::readable_copy;
 
 use chrono::Utc;
 use hdab_permits::{Refusal, User};

@@ -92,7 +92,12 @@ impl VariableType {
 /// One column of the data dictionary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variable {
+    /// What researchers' tools see: 1–32 ASCII letters, digits or `_`.
     pub name: String,
+    /// The column's name in the holder's file, when it is not `name` (any UTF-8, spaces
+    /// allowed: `Kön`, `Vårdtid (dagar)`). Matched without case, like `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
     #[serde(rename = "type")]
     pub variable_type: VariableType,
     pub description: String,
@@ -103,6 +108,19 @@ pub struct Variable {
     /// then carries a companion column `<NAME>_PREC` (`day`, `month` or `year`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial_dates: bool,
+}
+
+impl Variable {
+    /// The column's name in the holder's file.
+    pub fn file_column(&self) -> &str {
+        self.column.as_deref().unwrap_or(&self.name)
+    }
+
+    /// Is `header` (a column name as the file writes it) this variable's column? Without
+    /// case, and without surrounding spaces.
+    pub fn reads_column(&self, header: &str) -> bool {
+        header.trim().to_lowercase() == self.file_column().trim().to_lowercase()
+    }
 }
 
 /// A dataset description: the HealthDCAT-AP fields and the data dictionary.
@@ -382,6 +400,21 @@ impl DatasetDescription {
                     "{where_}: same name as variables[{first}] (names are compared without case)"
                 ));
             }
+            if let Some(column) = &v.column {
+                if column.trim().is_empty() {
+                    problems.push(format!(
+                        "{where_}: column must name the file's column (or be left out when it is the name)"
+                    ));
+                }
+                let first = self.variables[..i]
+                    .iter()
+                    .position(|other| other.reads_column(v.file_column()));
+                if let Some(first) = first {
+                    problems.push(format!(
+                        "{where_}: reads the same column of the file as variables[{first}]"
+                    ));
+                }
+            }
             if v.sensitivity == Sensitivity::Unknown {
                 problems.push(format!(
                     "{where_}: sensitivity must be one of direct_identifier, quasi_identifier, sensitive, other"
@@ -431,6 +464,11 @@ impl DatasetDescription {
         self.variables
             .iter()
             .find(|v| v.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The variable a column of the holder's file holds (its header, as written).
+    pub fn variable_for_column(&self, header: &str) -> Option<&Variable> {
+        self.variables.iter().find(|v| v.reads_column(header))
     }
 
     /// The person identifier variable (validation guarantees exactly one).

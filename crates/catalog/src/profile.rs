@@ -147,7 +147,8 @@ impl Profile {
                 .columns
                 .iter()
                 .map(|c| Variable {
-                    name: c.name.clone(),
+                    name: ascii_name(&c.name),
+                    column: (ascii_name(&c.name) != c.name).then(|| c.name.clone()),
                     variable_type: c.inferred_type,
                     description: todo("what the variable holds"),
                     code_system: match c.inferred_type {
@@ -194,6 +195,47 @@ pub fn code_system_of(value: &str) -> Option<&'static str> {
         return Some("ICD-10-SE");
     }
     None
+}
+
+/// A variable name researchers' tools accept (1–32 ASCII letters, digits or `_`), from a
+/// column's header as the holder wrote it: a valid name stays as it is; otherwise Swedish and
+/// other Latin letters are folded (`Kön` → `Kon`), anything else becomes `_`
+/// (`Vårdtid (dagar)` → `Vardtid_dagar`).
+pub fn ascii_name(header: &str) -> String {
+    let header = header.trim();
+    let valid = !header.is_empty()
+        && header.len() <= 32
+        && header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        return header.to_string();
+    }
+    let folded: String = header
+        .chars()
+        .map(|c| match c {
+            'å' | 'ä' | 'á' | 'à' | 'â' => 'a',
+            'Å' | 'Ä' | 'Á' | 'À' | 'Â' => 'A',
+            'ö' | 'ø' | 'ó' | 'ò' | 'ô' => 'o',
+            'Ö' | 'Ø' | 'Ó' | 'Ò' | 'Ô' => 'O',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'É' | 'È' | 'Ê' | 'Ë' => 'E',
+            'ü' | 'ú' => 'u',
+            'Ü' | 'Ú' => 'U',
+            c if c.is_ascii_alphanumeric() => c,
+            _ => '_',
+        })
+        .collect();
+    let name = folded
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    if name.is_empty() {
+        "COLUMN".to_string()
+    } else {
+        name.chars().take(32).collect()
+    }
 }
 
 #[cfg(test)]

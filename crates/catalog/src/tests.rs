@@ -35,6 +35,7 @@ fn a_diff_names_each_changed_field_and_variable() {
     new.title.en = "Demo 2".into();
     new.variables.push(Variable {
         name: "KON".into(),
+        column: None,
         variable_type: VariableType::Code,
         description: "Sex".into(),
         code_system: Some("SCB".into()),

@@ -23,9 +23,60 @@ pub struct PartitionCounts {
     pub outside_cohort: u64,
     pub opted_out: u64,
     pub invalid: BTreeMap<&'static str, u64>,
-    /// The opt-out registry's keyed hash of every person with a delivered row (so that an
+    /// Every person with a delivered row, by the opt-out registry's keyed hash (so that an
     /// opt-out arriving during the run can be checked against the delivery before commit).
-    pub delivered_persons: std::collections::HashSet<[u8; 32]>,
+    pub delivered_persons: PersonFilter,
+}
+
+/// A fixed-size Bloom filter of persons (their registry hashes, which are uniformly random,
+/// so their bytes serve as the filter's hash functions). 8 MiB whatever the register's
+/// size: memory stays bounded. It may answer "maybe" for someone not delivered (about 1 in
+/// 20 at 10 million persons, far less below); that only makes a delivery be built again,
+/// never lets an opted-out person through.
+#[derive(Debug, Clone)]
+pub struct PersonFilter {
+    words: Vec<u64>,
+}
+
+const FILTER_WORDS: usize = 1 << 20;
+
+impl Default for PersonFilter {
+    fn default() -> Self {
+        PersonFilter {
+            words: vec![0; FILTER_WORDS],
+        }
+    }
+}
+
+impl PersonFilter {
+    fn bits(person: &[u8; 32]) -> [usize; 4] {
+        let mut out = [0usize; 4];
+        for (i, chunk) in person.chunks_exact(8).enumerate() {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            out[i] = (u64::from_le_bytes(b) % (FILTER_WORDS as u64 * 64)) as usize;
+        }
+        out
+    }
+
+    pub fn insert(&mut self, person: &[u8; 32]) {
+        for bit in Self::bits(person) {
+            self.words[bit / 64] |= 1 << (bit % 64);
+        }
+    }
+
+    /// False: certainly not delivered. True: delivered, or (rarely) a false alarm.
+    pub fn may_contain(&self, person: &[u8; 32]) -> bool {
+        Self::bits(person)
+            .iter()
+            .all(|bit| self.words[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    pub fn union(&mut self, other: &PersonFilter) {
+        for (a, b) in self.words.iter_mut().zip(&other.words) {
+            *a |= b;
+        }
+    }
 }
 
 /// Where every input row went: `rows_in = delivered + outside_cohort + opted_out +
@@ -143,8 +194,8 @@ pub struct StagedDelivery {
     target: PathBuf,
     previous: PathBuf,
     manifest: Option<Manifest>,
-    /// Registry hashes of the persons delivered (never written anywhere).
-    delivered_persons: std::collections::HashSet<[u8; 32]>,
+    /// The persons delivered, by registry hash (never written anywhere).
+    delivered_persons: PersonFilter,
 }
 
 impl StagedDelivery {
@@ -160,9 +211,12 @@ impl StagedDelivery {
         }
     }
 
-    /// Does the delivery hold a row of any of these persons (registry hashes)?
+    /// May the delivery hold a row of any of these persons (registry hashes)? (A rare false
+    /// alarm is possible, see [`PersonFilter`]; a miss is not.)
     pub fn delivers_any_of(&self, persons: &std::collections::HashSet<[u8; 32]>) -> bool {
-        persons.iter().any(|p| self.delivered_persons.contains(p))
+        persons
+            .iter()
+            .any(|p| self.delivered_persons.may_contain(p))
     }
 
     /// Records the opt-out registry state the delivery honours (when opt-outs that arrived
@@ -173,10 +227,7 @@ impl StagedDelivery {
         }
     }
 
-    pub(crate) fn with_delivered_persons(
-        mut self,
-        persons: std::collections::HashSet<[u8; 32]>,
-    ) -> Self {
+    pub(crate) fn with_delivered_persons(mut self, persons: PersonFilter) -> Self {
         self.delivered_persons = persons;
         self
     }

@@ -113,7 +113,7 @@ pub async fn stage_extraction(
 
     let mut rows = RowAccounting::with_every_reason();
     let mut files = Vec::new();
-    let mut delivered_persons = HashSet::new();
+    let mut delivered_persons = crate::deliver::PersonFilter::default();
     for r in results {
         let (path, acc) = match r {
             Ok(x) => x,
@@ -123,7 +123,7 @@ pub async fn stage_extraction(
             }
         };
         rows.add(&acc);
-        delivered_persons.extend(acc.delivered_persons.iter().copied());
+        delivered_persons.union(&acc.delivered_persons);
         let bytes = std::fs::metadata(&path)
             .map_err(|e| PipelineError::io(&path, e))?
             .len();
@@ -427,7 +427,7 @@ pub(crate) fn classify(
                     counts.opted_out += 1;
                     false
                 } else {
-                    counts.delivered_persons.insert(hash);
+                    counts.delivered_persons.insert(&hash);
                     kept_ids.push(*p);
                     true
                 }

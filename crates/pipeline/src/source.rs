@@ -135,7 +135,7 @@ pub fn map_columns<'d>(
     let mut problems = Vec::new();
     let mut mapped = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        match description.variable(name) {
+        match description.variable_for_column(name) {
             Some(v) if mapped.iter().any(|m: &&Variable| m.name == v.name) => problems.push(
                 format!("column {} '{name}' appears twice", i + 1),
             ),
@@ -148,11 +148,17 @@ pub fn map_columns<'d>(
         }
     }
     for v in &description.variables {
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(&v.name)) {
-            problems.push(format!(
-                "column '{}' is in the data dictionary but missing from the file",
-                v.name
-            ));
+        if !names.iter().any(|n| v.reads_column(n)) {
+            problems.push(match &v.column {
+                Some(column) => format!(
+                    "column '{column}' (variable '{}') is in the data dictionary but missing from the file",
+                    v.name
+                ),
+                None => format!(
+                    "column '{}' is in the data dictionary but missing from the file",
+                    v.name
+                ),
+            });
         }
     }
     if problems.is_empty() {

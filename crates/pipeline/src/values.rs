@@ -322,6 +322,7 @@ mod tests {
     fn date_variable(partial_dates: bool) -> hdab_catalog::Variable {
         hdab_catalog::Variable {
             name: "INDATUM".into(),
+            column: None,
             variable_type: VariableType::Date,
             description: "Admission".into(),
             code_system: None,

@@ -90,7 +90,23 @@ async fn profile(
 ) -> Result<()> {
     let reference = extract_date.unwrap_or_else(|| chrono::Utc::now().date_naive());
     eprintln!("profiling {} …", file.display());
-    let p = hdab_pipeline::profile(file, reference).await?;
+    // Read as an upload would be: inflated if compressed, UTF-8 if it was Windows-1252.
+    let scratch = std::env::temp_dir().join(format!("hdab-profile-{}", std::process::id()));
+    let readable =
+        hdab_app::readable_copy(file, &scratch, hdab_app::inflate::InflateLimits::default());
+    let profiled = match readable {
+        Ok(copy) => hdab_pipeline::profile(&copy, reference)
+            .await
+            .map_err(anyhow::Error::from),
+        Err(e) => Err(anyhow::Error::from(e)),
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut p = profiled?;
+    p.file_name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
     if json {
         say!("{}", serde_json::to_string_pretty(&p)?);
     } else {

@@ -1,0 +1,167 @@
+//! A register as a Swedish region really exports it — Windows-1252, `;` separators, decimal
+//! commas, quoted text holding `;`, headers with å/ä/ö and spaces — goes from `catalog
+//! profile --draft` to a delivery with nothing edited but the draft's placeholders.
+
+use crate::support::{self, Hdab};
+
+const HEADER: &str = "Personnummer;Kön;Inskrivningsdatum;Vårdtid (dagar);Kostnad kr;Anteckning";
+
+fn rows() -> Vec<String> {
+    let people = support::person_ids_in(
+        &support::repo().join("sample-data/slutenvard.csv"),
+        support::reference(),
+    );
+    people
+        .iter()
+        .take(40)
+        .enumerate()
+        .map(|(i, p)| {
+            let pnr = String::from_utf8_lossy(p.canonical()).into_owned();
+            let sex = if i % 2 == 0 { "1" } else { "2" };
+            format!(
+                "{pnr};{sex};2023{:02}{:02};{};{},50;\"återbesök; {}\"",
+                1 + i % 12,
+                1 + i % 28,
+                1 + i % 9,
+                1000 + i,
+                if i % 3 == 0 { "ögon" } else { "hjärta" }
+            )
+        })
+        .collect()
+}
+
+/// Writes `text` as Windows-1252, as the region's export tool does.
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'å' => 0xE5,
+            'ä' => 0xE4,
+            'ö' => 0xF6,
+            'Å' => 0xC5,
+            'Ä' => 0xC4,
+            'Ö' => 0xD6,
+            c if c.is_ascii() => c as u8,
+            c => panic!("no Windows-1252 byte for {c}"),
+        })
+        .collect()
+}
+
+/// Writes each placeholder the draft marks, as the holder would.
+fn fill_placeholders(draft: &str) -> String {
+    let mut out = String::new();
+    for line in draft.lines() {
+        let line = if let Some((key, _)) = line.split_once("= \"TODO") {
+            format!("{key}= \"Skrivet av registerhållaren\"")
+        } else {
+            line.replace("todo@example.invalid", "register@region.example")
+        };
+        let line = if line.trim_start().starts_with("health_categories = []") {
+            "health_categories = [\"electronic-health-records\"]".to_string()
+        } else {
+            line
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("regionvard.csv");
+    std::fs::write(
+        &export,
+        windows_1252(&format!("{HEADER}\n{}\n", rows().join("\n"))),
+    )
+    .unwrap();
+    let draft = dir.path().join("draft.toml");
+    hdab.ok(&[
+        "catalog",
+        "profile",
+        export.to_str().unwrap(),
+        "--id",
+        "regionvard",
+        "--holder",
+        "socialstyrelsen",
+        "--extract-date",
+        "2024-03-31",
+        "--draft",
+        draft.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&draft).unwrap();
+    for (name, column) in [
+        ("Kon", "Kön"),
+        ("Inskrivningsdatum", ""),
+        ("Vardtid_dagar", "Vårdtid (dagar)"),
+        ("Kostnad_kr", "Kostnad kr"),
+    ] {
+        assert!(
+            text.contains(&format!("name = \"{name}\"")),
+            "{name}:\n{text}"
+        );
+        if !column.is_empty() {
+            assert!(
+                text.contains(&format!("column = \"{column}\"")),
+                "{column}:\n{text}"
+            );
+        }
+    }
+    let described = dir.path().join("regionvard.toml");
+    std::fs::write(&described, fill_placeholders(&text)).unwrap();
+    hdab.ok_as(
+        "sara",
+        &["catalog", "register", described.to_str().unwrap()],
+    );
+    hdab.upload("regionvard", &export, Some("2024-03-31"))
+        .unwrap();
+
+    let application =
+        std::fs::read_to_string(support::repo().join("pipelines/demo-application.toml")).unwrap();
+    let (head, _) = application.split_once("[[datasets]]").unwrap();
+    let application = format!(
+        "{head}[[datasets]]\ndataset_id = \"regionvard\"\nvariables = [\"Kon\", \"Inskrivningsdatum\", \"Vardtid_dagar\", \"Kostnad_kr\", \"Anteckning\"]\n"
+    );
+    let file = dir.path().join("application.toml");
+    std::fs::write(&file, application).unwrap();
+    let id = hdab.apply_and_take("anna", &file);
+    let out = hdab.ok_as("dora", &["case", "approve", &id, "--reason", "ok"]);
+    let permit = support::permit_in(&out);
+    hdab.ok_as("olle", &["extract", &permit]);
+    let delivery = support::read_delivery(&hdab.spe().join(&permit).join("regionvard"));
+    let columns = delivery.manifest["columns"].to_string();
+    for c in [
+        "Kon",
+        "Inskrivningsdatum",
+        "Vardtid_dagar",
+        "Kostnad_kr",
+        "Anteckning",
+    ] {
+        assert!(columns.contains(&format!("\"{c}\"")), "{c}: {columns}");
+    }
+    assert!(
+        columns.contains("[\"Kostnad_kr\",\"Float64\"]"),
+        "decimal commas read as numbers: {columns}"
+    );
+    // Everyone delivered but the people of the sample who opted out.
+    let opted_out = support::sample_optouts();
+    let people = support::person_ids_in(
+        &support::repo().join("sample-data/slutenvard.csv"),
+        support::reference(),
+    );
+    let out = people
+        .iter()
+        .take(40)
+        .filter(|p| opted_out.contains(p.canonical()))
+        .count() as u64;
+    assert_eq!(
+        delivery.manifest["rows"]["delivered"].as_u64(),
+        Some(40 - out)
+    );
+    assert_eq!(delivery.manifest["rows"]["opted_out"].as_u64(), Some(out));
+    assert!(
+        delivery.strings.iter().any(|s| s == "återbesök; hjärta"),
+        "text with å/ä/ö and a quoted ';' arrives as written"
+    );
+}
