@@ -223,9 +223,8 @@ fn every_checkpoint_also_reaches_a_witness_command() {
     let hdab = Hdab::demo();
     let dir = tempfile::tempdir().unwrap();
     let remote = dir.path().join("remote-witness.jsonl");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let out = hdab
+        .command()
         .env(
             "HDAB_WITNESS_COMMAND",
             format!("cat >> '{}'", remote.display()),
@@ -242,17 +241,15 @@ fn every_checkpoint_also_reaches_a_witness_command() {
     let sent: serde_json::Value = serde_json::from_str(sent.trim()).unwrap();
     assert_eq!(witnessed(&hdab).last().copied(), sent["seq"].as_i64());
     // A witness command that fails is reported, not ignored.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let out = hdab
+        .command()
         .env("HDAB_WITNESS_COMMAND", "exit 3")
         .args(["--as", "admin", "audit", "show"])
         .output()
         .unwrap();
     assert!(out.status.success(), "reading the log signs nothing");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let out = hdab
+        .command()
         .env("HDAB_WITNESS_COMMAND", "exit 3")
         .args(["audit", "checkpoint"])
         .output()
@@ -267,9 +264,8 @@ fn every_checkpoint_also_reaches_a_witness_command() {
 #[test]
 fn the_server_covers_new_entries_with_a_checkpoint_within_its_interval() {
     let hdab = Hdab::demo();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let mut server = hdab
+        .command()
         .args([
             "serve",
             "--listen",

@@ -1,15 +1,14 @@
 //! The command line as a shell user meets it: pipes, and who may read what.
 
 use crate::support::Hdab;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn output_into_a_closed_pipe_ends_quietly_and_successfully() {
     let hdab = Hdab::demo();
     // `hdab audit show | head -0`: the reader is gone before hdab writes its first line.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let mut child = hdab
+        .command()
         .args(["--as", "admin", "audit", "show"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -46,9 +45,8 @@ fn reading_the_audit_log_needs_an_admin_and_is_itself_audited() {
 #[test]
 fn a_partition_count_out_of_range_is_refused_with_what_to_give() {
     let hdab = Hdab::demo();
-    let out = Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let out = hdab
+        .command()
         .env("HDAB_PARTITIONS", "0")
         .args(["--as", "olle", "extract", "P-2026-0001"])
         .output()

@@ -26,9 +26,8 @@ fn repeated_two_partition_runs_deliver_byte_identical_files_under_the_same_names
     for _ in 0..5 {
         // The delivery removed, so each run is a real one, not a no-op.
         std::fs::remove_dir_all(hdab.spe().join(PERMIT)).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-            .env_remove("HDAB_MASTER_KEY")
-            .env("HDAB_DATA_DIR", hdab.dir())
+        let out = hdab
+            .command()
             .env("HDAB_PARTITIONS", "2")
             .args(["--as", "olle", "extract", PERMIT])
             .output()

@@ -30,22 +30,6 @@ fn rows() -> Vec<String> {
         .collect()
 }
 
-/// Writes `text` as Windows-1252, as the region's export tool does.
-fn windows_1252(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            'å' => 0xE5,
-            'ä' => 0xE4,
-            'ö' => 0xF6,
-            'Å' => 0xC5,
-            'Ä' => 0xC4,
-            'Ö' => 0xD6,
-            c if c.is_ascii() => c as u8,
-            c => panic!("no Windows-1252 byte for {c}"),
-        })
-        .collect()
-}
-
 /// Writes each placeholder the draft marks, as the holder would.
 fn fill_placeholders(draft: &str) -> String {
     let mut out = String::new();
@@ -73,7 +57,7 @@ fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
     let export = dir.path().join("regionvard.csv");
     std::fs::write(
         &export,
-        windows_1252(&format!("{HEADER}\n{}\n", rows().join("\n"))),
+        support::windows_1252(&format!("{HEADER}\n{}\n", rows().join("\n"))),
     )
     .unwrap();
     let draft = dir.path().join("draft.toml");

@@ -28,42 +28,34 @@ fn strangers(n: usize) -> Vec<String> {
     out
 }
 
-/// (seq, person hash, opted out, at) of every registry event, from the database itself.
-fn registry_events(hdab: &Hdab) -> Vec<(i64, String, bool, chrono::DateTime<chrono::Utc>)> {
+type Events = Vec<(i64, String, bool, chrono::DateTime<chrono::Utc>)>;
+
+/// From the database itself: (seq, person hash, opted out, at) of every registry event, and
+/// when `dataset`'s latest delivery was recorded.
+fn registry_and_delivery(hdab: &Hdab, dataset: &str) -> (Events, chrono::DateTime<chrono::Utc>) {
     let db = hdab.dir().join("hdab.db");
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let time = |s: String| chrono::DateTime::parse_from_rfc3339(&s).unwrap().to_utc();
     rt.block_on(async {
         use sqlx::{Connection, Row};
         let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
             .await
             .unwrap();
-        sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
+        let events = sqlx::query("SELECT seq, person_hash, kind, at FROM optout_events ORDER BY seq")
             .fetch_all(&mut c)
             .await
             .unwrap()
             .iter()
             .map(|r| {
-                let at: String = r.get("at");
                 (
                     r.get::<i64, _>("seq"),
                     r.get::<String, _>("person_hash"),
                     r.get::<String, _>("kind") == "opt_out",
-                    chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc(),
+                    time(r.get("at")),
                 )
             })
-            .collect()
-    })
-}
-
-fn recorded_at(hdab: &Hdab, dataset: &str) -> chrono::DateTime<chrono::Utc> {
-    let db = hdab.dir().join("hdab.db");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use sqlx::{Connection, Row};
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        let at: String = sqlx::query(
+            .collect();
+        let recorded = sqlx::query(
             "SELECT finished_at FROM extractions WHERE dataset_id = $1 ORDER BY finished_at DESC LIMIT 1",
         )
         .bind(dataset)
@@ -71,7 +63,7 @@ fn recorded_at(hdab: &Hdab, dataset: &str) -> chrono::DateTime<chrono::Utc> {
         .await
         .unwrap()
         .get("finished_at");
-        chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc()
+        (events, time(recorded))
     })
 }
 
@@ -104,9 +96,8 @@ fn opt_outs_arriving_throughout_an_extraction_are_never_delivered() {
     numbers.extend(strangers(12_000));
     let file = dir.path().join("optouts.txt");
     std::fs::write(&file, numbers.join("\n") + "\n").unwrap();
-    let mut registrar = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let mut registrar = hdab
+        .command()
         .args([
             "--as",
             "otto",
@@ -120,9 +111,8 @@ fn opt_outs_arriving_throughout_an_extraction_are_never_delivered() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let extract = std::process::Command::new(env!("CARGO_BIN_EXE_hdab"))
-        .env_remove("HDAB_MASTER_KEY")
-        .env("HDAB_DATA_DIR", hdab.dir())
+    let extract = hdab
+        .command()
         .env("HDAB_PARTITIONS", "2")
         .args(["--as", "olle", "extract", PERMIT])
         .output()
@@ -159,8 +149,7 @@ fn opt_outs_arriving_throughout_an_extraction_are_never_delivered() {
         })
         .collect();
     let delivered: HashSet<&String> = delivery.pseudonyms.iter().collect();
-    let events = registry_events(&hdab);
-    let finished = recorded_at(&hdab, "lakemedel");
+    let (events, finished) = registry_and_delivery(&hdab, "lakemedel");
     let mut honoured_people = 0;
     for (seq, hash, opted_out, at) in &events {
         if *seq <= honoured

@@ -116,21 +116,6 @@ fn csv(rows: &[Row], sep: char, decimal: char, quote: bool) -> String {
     out
 }
 
-fn windows_1252(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| match c {
-            'å' => 0xE5,
-            'ä' => 0xE4,
-            'ö' => 0xF6,
-            'Å' => 0xC5,
-            'Ä' => 0xC4,
-            'Ö' => 0xD6,
-            c if c.is_ascii() => c as u8,
-            _ => b'?',
-        })
-        .collect()
-}
-
 fn parquet(rows: &[Row], path: &std::path::Path) {
     let columns: Vec<(&str, ArrayRef)> = vec![
         (
@@ -229,7 +214,7 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
         ),
         (
             "windows-1252.csv",
-            windows_1252(&csv(&rows, ';', ',', false)),
+            support::windows_1252(&csv(&rows, ';', ',', false)),
         ),
         (
             "bom.csv",

@@ -62,6 +62,16 @@ impl Hdab {
         &self.dir
     }
 
+    /// The `hdab` binary on this installation, with nothing inherited that would change
+    /// who acts or which keys are used; add arguments, environment and pipes.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
+        cmd.env_remove("HDAB_USER")
+            .env_remove("HDAB_MASTER_KEY")
+            .env("HDAB_DATA_DIR", &self.dir);
+        cmd
+    }
+
     /// A copy of this installation (database, keys, uploads, deliveries) in a new folder.
     pub fn copy(&self) -> Hdab {
         let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -454,4 +464,21 @@ pub fn big_lakemedel_parquet(path: &std::path::Path) {
     .unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
+}
+
+/// `text` as Windows-1252 bytes, as Swedish export tools write them (the Swedish letters
+/// mapped; anything else outside ASCII becomes `?`).
+pub fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'å' => 0xE5,
+            'ä' => 0xE4,
+            'ö' => 0xF6,
+            'Å' => 0xC5,
+            'Ä' => 0xC4,
+            'Ö' => 0xD6,
+            c if c.is_ascii() => c as u8,
+            _ => b'?',
+        })
+        .collect()
 }
