@@ -26,16 +26,9 @@ fn repeated_two_partition_runs_deliver_byte_identical_files_under_the_same_names
     for _ in 0..5 {
         // The delivery removed, so each run is a real one, not a no-op.
         std::fs::remove_dir_all(hdab.spe().join(PERMIT)).unwrap();
-        let out = hdab
-            .command()
-            .env("HDAB_PARTITIONS", "2")
-            .args(["--as", "olle", "extract", PERMIT])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        hdab.ok_with(
+            &[("HDAB_PARTITIONS", "2")],
+            &["--as", "olle", "extract", PERMIT],
         );
         let manifest = std::fs::read_to_string(folder.join("manifest.json")).unwrap();
         let files: Vec<(String, Vec<u8>)> = crate::support::files_in(&folder)

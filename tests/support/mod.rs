@@ -182,6 +182,22 @@ impl Hdab {
         if ok { Ok(out) } else { Err(err) }
     }
 
+    /// Runs with extra environment variables and expects success; returns standard output.
+    pub fn ok_with(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let out = self
+            .command()
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "hdab {args:?} with {env:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Runs and expects failure; returns standard error.
     pub fn fails_as(&self, user: &str, args: &[&str]) -> String {
         let (ok, out, err) = self.run(Some(user), args);
