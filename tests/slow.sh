@@ -6,9 +6,7 @@
 #   fuzz    cargo-fuzz: the identifier parser 10M executions (HDAB_FUZZ_ID_RUNS), CSV ingest,
 #           Parquet ingest and the document readers 1M each (HDAB_FUZZ_RUNS), under the upload
 #           boundary's caps (-rss_limit_mb/-malloc_limit_mb 2048, -timeout 30);
-#           HDAB_FUZZ_SECONDS time-boxes each target instead (CI's slice); HDAB_FUZZ_DEV=1
-#           builds the targets unoptimised (debug assertions and overflow checks on; a cold
-#           build of the DataFusion-based targets takes minutes instead of a quarter hour).
+#           HDAB_FUZZ_SECONDS time-boxes each target instead (CI's slice).
 #   corpus  every prefix and byte flip of three Parquet uploads (HDAB_MUTATION_STRIDE, 1).
 #   faults  kills at each named step, the full disk, PostgreSQL down 5 s and 60 s, 27 random kills.
 #   tamper  every single-byte change, deletion, swap, duplication, truncation of a 1,000-entry log.
@@ -70,7 +68,7 @@ JSON
     step "fuzz $target"
     local started=$SECONDS
     if (cd "$crate" && HDAB_FUZZ_PANIC_LOG="$panics" RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/$tdir" \
-        cargo fuzz run ${HDAB_FUZZ_DEV:+--dev} -s "$sanitizer" "$target" "$corpus" "$@" -- "${budget[@]}" "${limits[@]}") >"$log" 2>&1; then
+        cargo fuzz run -s "$sanitizer" "$target" "$corpus" "$@" -- "${budget[@]}" "${limits[@]}") >"$log" 2>&1; then
       local n
       n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
       local contained sites
