@@ -103,6 +103,13 @@ pub fn readable_copy(
     limits: inflate::InflateLimits,
 ) -> Result<PathBuf, AppError> {
     std::fs::create_dir_all(dir).map_err(|e| AppError::Io(dir.display().to_string(), e))?;
+    // The copy holds the holder's data, identifiers included: the owner's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
+    }
     let received = receive(file, dir, "profile", limits)?;
     if received.ext != "parquet" {
         transcode_to_utf8(&received.incoming)?;

@@ -36,30 +36,6 @@ pub enum Duty {
 }
 
 impl Duty {
-    pub const ALL: [Duty; 21] = [
-        Duty::AddUsers,
-        Duty::ListUsers,
-        Duty::ManageKeys,
-        Duty::RotateKeys,
-        Duty::VerifyAudit,
-        Duty::ReadAudit,
-        Duty::RegisterDataset,
-        Duty::ConfirmDescription,
-        Duty::UploadData,
-        Duty::Apply,
-        Duty::AskForStatistics,
-        Duty::RunExtraction,
-        Duty::AnswerDataRequests,
-        Duty::ChangeOptOuts,
-        Duty::ReadOptOuts,
-        Duty::AmendPermit,
-        Duty::RevokePermit,
-        Duty::ListEveryPermit,
-        Duty::ViewQueue,
-        Duty::ViewHolderDatasets,
-        Duty::ViewOverdue,
-    ];
-
     /// The roles any one of which allows the duty.
     pub fn roles(self) -> &'static [Role] {
         use Role::*;
@@ -213,11 +189,6 @@ pub fn require_permit_reader(user: &User, permit: &Permit) -> Result<(), Denied>
             user.id, permit.id
         )))
     }
-}
-
-/// Is `user` one of the people a permit names (their own permits)?
-pub fn named_in_permit(user: &User, permit: &Permit) -> bool {
-    permit.spe_users.iter().any(|u| u == &user.id)
 }
 
 /// May `user` start an extraction of `permit` from its page? Case officers, while the permit
