@@ -162,8 +162,11 @@ fn opt_outs_arriving_throughout_an_extraction_are_never_delivered() {
                 "opt-out {seq} (honoured) was delivered"
             );
         }
-        // What was registered well before the delivery was committed is honoured by it.
-        if *at < finished - chrono::Duration::milliseconds(500) {
+        // What was registered well before the delivery was committed is honoured by it: the
+        // registry is read right before the commit (after the leak scan and the audit
+        // checkpoint), so only the commit's own fsyncs and renames lie between; the margin
+        // is for those on a loaded machine (CI runs the other end-to-end tests alongside).
+        if *at < finished - chrono::Duration::milliseconds(2_000) {
             assert!(
                 *seq <= honoured,
                 "opt-out {seq} came {} ms before the commit but the delivery honours only up to {honoured}",

@@ -208,12 +208,24 @@ impl App {
             }
             tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
             let mut staged = hdab_pipeline::stage_extraction(&input).await?;
-            // Opt-outs that arrived while we ran: if any of those people is in the delivery,
-            // build it again from the newer registry; never deliver them. Otherwise the
-            // delivery honours the registry as it is now.
-            if self.store.optout_seq().await? != registry.seq {
+            // A signed checkpoint of the audit log travels with the delivery; then, as the
+            // last thing before the commit, the opt-outs that arrived while we ran: if any of
+            // those people is in the delivery, build it again from the newer registry (never
+            // deliver them); otherwise the delivery honours the registry as it is now.
+            let sealed = async {
+                let checkpoint = self.audit_checkpoint().await?;
+                staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
                 let (late, seq) = self.store.opted_out_since(registry.seq).await?;
                 if staged.delivers_any_of(&late) {
+                    return Ok::<_, AppError>(Some(late.len()));
+                }
+                staged.set_optout_registry_seq(seq);
+                Ok(None)
+            }
+            .await;
+            match sealed {
+                Ok(None) => {}
+                Ok(Some(late)) => {
                     staged.abort();
                     if attempts >= MAX_REBUILDS {
                         return Err(AppError::Refused(format!(
@@ -221,14 +233,14 @@ impl App {
                             request.dataset_id
                         )));
                     }
-                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, late = late.len(), "someone in this delivery opted out during the run: building it again");
+                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, late, "someone in this delivery opted out during the run: building it again");
                     continue;
                 }
-                staged.set_optout_registry_seq(seq);
+                Err(e) => {
+                    staged.abort();
+                    return Err(e);
+                }
             }
-            // A signed checkpoint of the audit log travels with the delivery.
-            let checkpoint = self.audit_checkpoint().await?;
-            staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
             let manifest = staged.commit()?;
             hdab_pipeline::crash_point("delivered-not-recorded");
             tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");

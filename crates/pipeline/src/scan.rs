@@ -54,12 +54,18 @@ fn scan_dir(root: &Path, dir: &Path, findings: &mut Vec<Finding>) -> Result<(), 
             scan_parquet(&path, &rel, findings)?;
         } else {
             let bytes = std::fs::read(&path).map_err(|e| PipelineError::io(&path, e))?;
-            if contains_person_id(&mask_hex_digests(&String::from_utf8_lossy(&bytes))) {
+            if text_reads_as_person_id(&bytes) {
                 findings.push(Finding { place: rel });
             }
         }
     }
     Ok(())
+}
+
+/// Whether a text file's bytes (the manifest) hold what reads as a personnummer, hdab's own
+/// hexadecimal digests aside.
+pub(crate) fn text_reads_as_person_id(bytes: &[u8]) -> bool {
+    contains_person_id(&mask_hex_digests(&String::from_utf8_lossy(bytes)))
 }
 
 /// Replaces hexadecimal digests (exactly 16 or 64 hex characters with at least one letter,
