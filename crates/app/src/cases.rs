@@ -196,10 +196,7 @@ impl App {
         options: CaseOptions,
         now: chrono::DateTime<Utc>,
     ) -> Result<Permit, AppError> {
-        let asked = ExtractionSpec {
-            pseudonymised: app.content.pseudonymised,
-            datasets: app.content.datasets.clone(),
-        };
+        let asked = app.content.asked_spec();
         let spec = match options.narrowed {
             None => asked,
             Some(narrow) => {

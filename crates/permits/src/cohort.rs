@@ -17,6 +17,9 @@ pub struct DatasetRequest {
     pub cohort: Cohort,
     #[serde(default)]
     pub generalisations: Vec<Generalisation>,
+    /// Only rows dated near each person's index date (needs a study population).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<crate::population::Window>,
 }
 
 /// Rows are in the cohort when every condition holds (an empty cohort takes every row).
@@ -125,61 +128,9 @@ impl DatasetRequest {
                 Some(_) => {}
             }
         }
-        let typed = |name: &str, want: &[VariableType], what: &str, p: &mut Vec<String>| match d
-            .variable(name)
-        {
-            None => p.push(format!(
-                "cohort: variable '{name}' is not in the data dictionary"
-            )),
-            Some(v) if !want.contains(&v.variable_type) => p.push(format!(
-                "cohort: variable '{name}' is of type {}, {what}",
-                v.variable_type.as_str()
-            )),
-            Some(_) => {}
-        };
-        for c in &self.cohort.conditions {
-            match c {
-                Condition::CodePrefix { columns, prefixes } => {
-                    if columns.is_empty() || prefixes.is_empty() {
-                        p.push("cohort: a code_prefix condition needs columns and prefixes".into());
-                    }
-                    for col in columns {
-                        typed(
-                            col,
-                            &[VariableType::Code, VariableType::Text],
-                            "a code prefix needs a code or text variable",
-                            &mut p,
-                        );
-                    }
-                    for pre in prefixes {
-                        if pre.is_empty() || !pre.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                            p.push(format!("cohort: code prefix '{pre}' must be letters and digits only (ICD-10-SE is written without the dot)"));
-                        }
-                    }
-                }
-                Condition::DateRange { column, from, to } => {
-                    typed(
-                        column,
-                        &[VariableType::Date],
-                        "a date range needs a date variable",
-                        &mut p,
-                    );
-                    if let (Some(f), Some(t)) = (from, to)
-                        && f > t
-                    {
-                        p.push(format!(
-                            "cohort: date range on '{column}' ends before it starts"
-                        ));
-                    }
-                }
-                Condition::AgeRange { min, max, .. } => {
-                    if let (Some(lo), Some(hi)) = (min, max)
-                        && lo > hi
-                    {
-                        p.push("cohort: age range minimum is above its maximum".into());
-                    }
-                }
-            }
+        p.extend(cohort_problems(&self.cohort, d));
+        if let Some(w) = &self.window {
+            p.extend(w.problems_against(d));
         }
         for g in &self.generalisations {
             let col = g.column();
@@ -189,7 +140,7 @@ impl DatasetRequest {
                 ));
             }
             let (types, what) = g.applies_to();
-            typed(col, types, what, &mut p);
+            typed(d, col, types, what, &mut p);
             match g {
                 Generalisation::AgeBands { width: 0, .. } => p.push(format!(
                     "generalisation of '{col}': a band is at least 1 wide"
@@ -202,4 +153,76 @@ impl DatasetRequest {
         }
         p
     }
+}
+
+/// A variable named by a request, checked for type.
+fn typed(
+    d: &DatasetDescription,
+    name: &str,
+    want: &[VariableType],
+    what: &str,
+    p: &mut Vec<String>,
+) {
+    match d.variable(name) {
+        None => p.push(format!(
+            "cohort: variable '{name}' is not in the data dictionary"
+        )),
+        Some(v) if !want.contains(&v.variable_type) => p.push(format!(
+            "cohort: variable '{name}' is of type {}, {what}",
+            v.variable_type.as_str()
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Problems of a cohort's conditions against a dataset's data dictionary.
+pub fn cohort_problems(cohort: &Cohort, d: &DatasetDescription) -> Vec<String> {
+    let mut p = Vec::new();
+    for c in &cohort.conditions {
+        match c {
+            Condition::CodePrefix { columns, prefixes } => {
+                if columns.is_empty() || prefixes.is_empty() {
+                    p.push("cohort: a code_prefix condition needs columns and prefixes".into());
+                }
+                for col in columns {
+                    typed(
+                        d,
+                        col,
+                        &[VariableType::Code, VariableType::Text],
+                        "a code prefix needs a code or text variable",
+                        &mut p,
+                    );
+                }
+                for pre in prefixes {
+                    if pre.is_empty() || !pre.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                        p.push(format!("cohort: code prefix '{pre}' must be letters and digits only (ICD-10-SE is written without the dot)"));
+                    }
+                }
+            }
+            Condition::DateRange { column, from, to } => {
+                typed(
+                    d,
+                    column,
+                    &[VariableType::Date],
+                    "a date range needs a date variable",
+                    &mut p,
+                );
+                if let (Some(f), Some(t)) = (from, to)
+                    && f > t
+                {
+                    p.push(format!(
+                        "cohort: date range on '{column}' ends before it starts"
+                    ));
+                }
+            }
+            Condition::AgeRange { min, max, .. } => {
+                if let (Some(lo), Some(hi)) = (min, max)
+                    && lo > hi
+                {
+                    p.push("cohort: age range minimum is above its maximum".into());
+                }
+            }
+        }
+    }
+    p
 }

@@ -11,10 +11,14 @@ pub mod access;
 pub mod cohort;
 pub mod deadline;
 pub mod optout;
+pub mod population;
 pub mod workflow;
 
 pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};
 pub use deadline::{Deadline, deadline};
+pub use population::{
+    Controls, DatePrecision, Exclusion, POPULATION_TABLE, RegisterColumns, StudyPopulation, Window,
+};
 pub use workflow::{
     AppState, CaseCommand, CaseEvent, CaseView, Refusal, Role, User, assignee_of, decide, may_read,
     state_of,
@@ -64,6 +68,9 @@ pub struct ApplicationContent {
     pub expected_benefit: String,
     /// User ids of everyone who will work with the data in the SPE, the applicant included.
     pub spe_users: Vec<String>,
+    /// Who the study is about: every dataset delivers only these people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<StudyPopulation>,
     pub datasets: Vec<DatasetRequest>,
     /// `true`: pseudonymised data; `false`: anonymised.
     pub pseudonymised: bool,
@@ -79,6 +86,15 @@ pub struct ApplicationContent {
 }
 
 impl ApplicationContent {
+    /// The extraction spec as applied for (an approval may narrow it).
+    pub fn asked_spec(&self) -> ExtractionSpec {
+        ExtractionSpec {
+            pseudonymised: self.pseudonymised,
+            population: self.population.clone(),
+            datasets: self.datasets.clone(),
+        }
+    }
+
     /// Everything missing or wrong for submission, listed at once. `catalogue` resolves a
     /// dataset id to its current description.
     pub fn completeness_problems(
@@ -116,7 +132,21 @@ impl ApplicationContent {
         if self.datasets.is_empty() {
             p.push("datasets: ask for at least one dataset".into());
         }
+        if let Some(pop) = &self.population {
+            p.extend(pop.problems(catalogue));
+        }
         for (i, req) in self.datasets.iter().enumerate() {
+            if req.window.is_some() && self.population.is_none() {
+                p.push(format!(
+                    "datasets[{i}] ({}): a window counts from each person's index date; define the study population first",
+                    req.dataset_id
+                ));
+            }
+            if req.dataset_id == POPULATION_TABLE {
+                p.push(format!(
+                    "datasets[{i}]: '{POPULATION_TABLE}' is the name of the delivered population table"
+                ));
+            }
             match catalogue(&req.dataset_id) {
                 None => p.push(format!(
                     "datasets[{i}]: no dataset '{}' in the catalogue",
@@ -154,6 +184,9 @@ pub struct DataRequestContent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtractionSpec {
     pub pseudonymised: bool,
+    /// Absent in permits without a study population (their digest is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<StudyPopulation>,
     pub datasets: Vec<DatasetRequest>,
 }
 
@@ -169,6 +202,16 @@ impl ExtractionSpec {
         if narrower.pseudonymised && !self.pseudonymised {
             return Err("anonymised data cannot be widened to pseudonymised".into());
         }
+        match (&self.population, &narrower.population) {
+            (None, None) => {}
+            (Some(_), None) => {
+                return Err("the study population cannot be dropped: every dataset would go out for everyone".into());
+            }
+            (None, Some(_)) => {
+                return Err("a study population was not applied for; it changes what is delivered, so it needs a new application".into());
+            }
+            (Some(o), Some(n)) => o.is_narrowing(n)?,
+        }
         for n in &narrower.datasets {
             let Some(o) = self.datasets.iter().find(|o| o.dataset_id == n.dataset_id) else {
                 return Err(format!("dataset '{}' was not applied for", n.dataset_id));
@@ -179,6 +222,23 @@ impl ExtractionSpec {
                         "variable '{v}' of '{}' was not applied for",
                         n.dataset_id
                     ));
+                }
+            }
+            match (&o.window, &n.window) {
+                (None, _) => {}
+                (Some(_), None) => {
+                    return Err(format!(
+                        "the window of '{}' cannot be dropped",
+                        n.dataset_id
+                    ));
+                }
+                (Some(ow), Some(nw)) => {
+                    if nw.column != ow.column
+                        || nw.from_days < ow.from_days
+                        || nw.to_days > ow.to_days
+                    {
+                        return Err(format!("the window of '{}' may only shrink", n.dataset_id));
+                    }
                 }
             }
             for c in &o.cohort.conditions {
@@ -254,6 +314,7 @@ mod tests {
             application_id: "A-1".into(),
             spec: ExtractionSpec {
                 pseudonymised: true,
+                population: None,
                 datasets: vec![],
             },
             spec_digest: String::new(),
@@ -290,6 +351,7 @@ mod tests {
             variables: vars.iter().map(|v| v.to_string()).collect(),
             cohort: Cohort { conditions },
             generalisations: vec![],
+            window: None,
         };
         let age = |min| Condition::AgeRange {
             min: Some(min),
@@ -298,20 +360,27 @@ mod tests {
         };
         let asked = ExtractionSpec {
             pseudonymised: true,
+            population: None,
             datasets: vec![req(&["A", "B"], vec![age(18)])],
         };
         let narrower = ExtractionSpec {
             pseudonymised: true,
+            population: None,
+            population: None,
             datasets: vec![req(&["a"], vec![age(18), age(65)])],
         };
         assert_eq!(asked.is_narrowing(&narrower), Ok(()));
         let wider = ExtractionSpec {
             pseudonymised: true,
+            population: None,
+            population: None,
             datasets: vec![req(&["A", "C"], vec![age(18)])],
         };
         assert!(asked.is_narrowing(&wider).is_err());
         let looser = ExtractionSpec {
             pseudonymised: true,
+            population: None,
+            population: None,
             datasets: vec![req(&["A"], vec![])],
         };
         assert!(asked.is_narrowing(&looser).is_err());

@@ -81,18 +81,7 @@ pub fn aggregate_problems(
             None => p.push(format!("measure: '{m}' is not in the data dictionary")),
         }
     }
-    let probe = hdab_permits::DatasetRequest {
-        dataset_id: d.id.clone(),
-        variables: group_by.to_vec(),
-        cohort: cohort.clone(),
-        generalisations: vec![],
-    };
-    p.extend(
-        probe
-            .problems_against(d)
-            .into_iter()
-            .filter(|e| e.starts_with("cohort")),
-    );
+    p.extend(hdab_permits::cohort::cohort_problems(cohort, d));
     p
 }
 

@@ -249,7 +249,9 @@ impl StagedDelivery {
             Ok(f) if f.is_empty() => {}
             Ok(f) => {
                 self.abort();
-                return Err(PipelineError::Leak(f.into_iter().map(|f| f.place).collect()));
+                return Err(PipelineError::Leak(
+                    f.into_iter().map(|f| f.place).collect(),
+                ));
             }
             Err(e) => {
                 self.abort();

@@ -3,7 +3,10 @@
 //! One population feeds three registers, as Socialstyrelsen's extracts look today:
 //! the in-patient register (`slutenvard.csv`), the prescribed drug register
 //! (`lakemedel.csv`) and the cause of death register (`dodsorsak.csv`), plus a list of
-//! persons who opted out (`optouts.txt`, as a citizen service sends it). Identifiers come in
+//! persons who opted out (`optouts.txt`, as a citizen service sends it) and the total
+//! population register (`befolkning.csv`, as SCB's RTB: everyone in the registers and as
+//! many again who never met care, with sex, birth date, county, immigration, emigration
+//! and death), from which matched controls are drawn. Identifiers come in
 //! the mixed written forms holders really use, with a few samordningsnummer, some invalid
 //! numbers and reservnummer. The same seed gives the same bytes; rows are streamed to the
 //! writers, so any size can be made (millions of rows for benchmarks).
@@ -28,6 +31,9 @@ pub struct Config {
     pub dispensings_per_person: f64,
     /// Share of persons who have opted out of secondary use.
     pub optout_share: f64,
+    /// Persons in the population register only (no care events), per person of the
+    /// registers.
+    pub population_extra_per_person: u64,
 }
 
 impl Default for Config {
@@ -38,6 +44,7 @@ impl Default for Config {
             inpatient_per_person: 2.0,
             dispensings_per_person: 8.0,
             optout_share: 0.03,
+            population_extra_per_person: 3,
         }
     }
 }
@@ -49,6 +56,7 @@ pub struct Counts {
     pub dispensings: u64,
     pub deaths: u64,
     pub optouts: u64,
+    pub population: u64,
 }
 
 struct Person {
@@ -205,23 +213,39 @@ fn count(rng: &mut ChaCha8Rng, mean: f64) -> u32 {
     n
 }
 
-/// Writes the three registers. The writers receive `;`-separated CSV with a header row,
-/// as the registers' exports look; DDD uses a decimal comma.
-pub fn generate(
-    config: &Config,
-    inpatient: &mut dyn Write,
-    drugs: &mut dyn Write,
-    deaths: &mut dyn Write,
-    optouts: &mut dyn Write,
-) -> io::Result<Counts> {
+/// Where each register is written.
+#[allow(missing_debug_implementations)]
+pub struct Writers<'a> {
+    pub inpatient: &'a mut dyn Write,
+    pub drugs: &'a mut dyn Write,
+    pub deaths: &'a mut dyn Write,
+    pub optouts: &'a mut dyn Write,
+    pub population: &'a mut dyn Write,
+}
+
+/// Writes the registers. The writers receive `;`-separated CSV with a header row, as the
+/// registers' exports look; DDD uses a decimal comma.
+pub fn generate(config: &Config, w: Writers<'_>) -> io::Result<Counts> {
+    let Writers {
+        inpatient,
+        drugs,
+        deaths,
+        optouts,
+        population,
+    } = w;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    // The population register draws from its own stream: the other registers' bytes do not
+    // depend on it.
+    let mut rtb = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5CB0_5CB0);
     let mut counts = Counts::default();
+    let mut numbers = std::collections::HashSet::new();
     writeln!(
         inpatient,
         "PERSONNR;KON;ALDER;INDATUM;UTDATUM;HDIA;DIA1;DIA2;SJUKHUS;LAN"
     )?;
     writeln!(drugs, "PERSONNR;EDATUM;ATC;ANTAL;DDD")?;
     writeln!(deaths, "PERSONNR;DODSDAT;ULORSAK;MORSAK1")?;
+    writeln!(population, "{POPULATION_HEADER}")?;
     let start = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or(NaiveDate::MIN);
     let span_days = (extract_date() - start).num_days();
     for _ in 0..config.persons {
@@ -247,6 +271,10 @@ pub fn generate(
         let dies = rng.random::<f64>() < 0.05 + (2024 - birth.year()) as f64 / 2000.0;
         let death_day = start + Duration::days(rng.random_range(0..span_days));
         let last_day = if dies { death_day } else { extract_date() };
+        if numbers.insert(person.canonical()) {
+            resident(&person, dies.then_some(death_day), &mut rtb, population)?;
+            counts.population += 1;
+        }
         for _ in 0..count(&mut rng, config.inpatient_per_person) {
             let admitted = start + Duration::days(rng.random_range(0..span_days));
             if admitted > last_day {
@@ -318,7 +346,59 @@ pub fn generate(
             counts.deaths += 1;
         }
     }
+    // Everyone else: people who never met in-patient care or a pharmacy in the period.
+    for _ in 0..config.persons * config.population_extra_per_person {
+        let birth = NaiveDate::from_ymd_opt(1920, 1, 1).unwrap_or(NaiveDate::MIN)
+            + Duration::days(rtb.random_range(0..(90 * 365)));
+        let person = Person {
+            birth,
+            birth_number: rtb.random_range(1..1000),
+            coordination: false,
+            region: REGIONS[rtb.random_range(0..REGIONS.len())].0,
+        };
+        let dies = rtb.random::<f64>() < 0.02 + (2024 - birth.year()) as f64 / 4000.0;
+        let death_day = start + Duration::days(rtb.random_range(0..span_days));
+        if numbers.insert(person.canonical()) {
+            resident(&person, dies.then_some(death_day), &mut rtb, population)?;
+            counts.population += 1;
+        }
+    }
     Ok(counts)
+}
+
+/// The header of `befolkning.csv`.
+pub const POPULATION_HEADER: &str =
+    "PERSONNR;KON;FODELSEDATUM;LAN;INVANDRINGSDATUM;UTVANDRINGSDATUM;DODSDATUM";
+
+/// One person's row of the population register: sex from the birth number, full dates
+/// (SCB keeps them), some immigrated after birth, a few emigrated.
+fn resident(
+    person: &Person,
+    death: Option<NaiveDate>,
+    rng: &mut ChaCha8Rng,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let sex = if person.birth_number % 2 == 1 { 1 } else { 2 };
+    let until = death.unwrap_or(extract_date());
+    let span = (until - person.birth).num_days().max(1);
+    let immigrated = (rng.random::<f64>() < 0.10)
+        .then(|| person.birth + Duration::days(rng.random_range(0..span)));
+    let emigrated = (rng.random::<f64>() < 0.03).then(|| {
+        let from = immigrated.unwrap_or(person.birth);
+        let days = (until - from).num_days().max(1);
+        from + Duration::days(rng.random_range(0..days))
+    });
+    let opt = |d: Option<NaiveDate>| d.map(ymd).unwrap_or_default();
+    writeln!(
+        out,
+        "{};{sex};{};{};{};{};{}",
+        person.canonical(),
+        ymd(person.birth),
+        person.region,
+        opt(immigrated),
+        opt(emigrated.filter(|_| death.is_none())),
+        opt(death)
+    )
 }
 
 /// Writes the registers as files into `dir`.
@@ -330,14 +410,24 @@ pub fn write_files(config: &Config, dir: &std::path::Path) -> io::Result<Counts>
             std::fs::File::create(dir.join(name))?,
         ))
     };
-    let (mut a, mut b, mut c, mut d) = (
+    let (mut a, mut b, mut c, mut d, mut e) = (
         open("slutenvard.csv")?,
         open("lakemedel.csv")?,
         open("dodsorsak.csv")?,
         open("optouts.txt")?,
+        open("befolkning.csv")?,
     );
-    let counts = generate(config, &mut a, &mut b, &mut c, &mut d)?;
-    for w in [&mut a, &mut b, &mut c, &mut d] {
+    let counts = generate(
+        config,
+        Writers {
+            inpatient: &mut a,
+            drugs: &mut b,
+            deaths: &mut c,
+            optouts: &mut d,
+            population: &mut e,
+        },
+    )?;
+    for w in [&mut a, &mut b, &mut c, &mut d, &mut e] {
         w.flush()?;
     }
     Ok(counts)
@@ -350,12 +440,23 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_bytes() {
         let run = || {
-            let (mut a, mut b, mut c, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut v: [Vec<u8>; 5] = Default::default();
             let config = Config {
                 persons: 200,
                 ..Config::default()
             };
-            generate(&config, &mut a, &mut b, &mut c, &mut d).map(|_| (a, b, c, d))
+            let [a, b, c, d, e] = &mut v;
+            generate(
+                &config,
+                Writers {
+                    inpatient: a,
+                    drugs: b,
+                    deaths: c,
+                    optouts: d,
+                    population: e,
+                },
+            )
+            .map(|_| v)
         };
         let (x, y) = (run().ok(), run().ok());
         assert!(x.is_some());

@@ -32,8 +32,8 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             let c = hdab_synth::write_files(&config, out)
                 .with_context(|| format!("writing into {}", out.display()))?;
             say!(
-                "slutenvard.csv: {} rows\nlakemedel.csv: {} rows\ndodsorsak.csv: {} rows\noptouts.txt: {} numbers",
-                c.inpatient, c.dispensings, c.deaths, c.optouts
+                "slutenvard.csv: {} rows\nlakemedel.csv: {} rows\ndodsorsak.csv: {} rows\noptouts.txt: {} numbers\nbefolkning.csv: {} persons",
+                c.inpatient, c.dispensings, c.deaths, c.optouts, c.population
             );
             Ok(true)
         }

@@ -90,6 +90,8 @@ pub(super) struct FormValues {
     intended_use: String,
     expected_benefit: String,
     spe_users: String,
+    /// The study population as TOML (empty: none).
+    population: String,
     pseudonymised: bool,
     why_not_anonymised: String,
     months_needed: String,
@@ -162,6 +164,11 @@ pub(super) async fn application_form(
             intended_use: c.intended_use.clone(),
             expected_benefit: c.expected_benefit.clone(),
             spe_users: c.spe_users.join(", "),
+            population: c
+                .population
+                .as_ref()
+                .and_then(|p| toml::to_string(p).ok())
+                .unwrap_or_default(),
             pseudonymised: c.pseudonymised,
             why_not_anonymised: c.why_not_anonymised.clone(),
             months_needed: c.months_needed.to_string(),
@@ -383,6 +390,9 @@ pub(super) fn content_of_form(
                 .and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id))
                 .map(|d| d.generalisations.clone())
                 .unwrap_or_default(),
+            window: previous
+                .and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id))
+                .and_then(|d| d.window.clone()),
             dataset_id: id,
         });
     }
@@ -393,12 +403,26 @@ pub(super) fn content_of_form(
         intended_use: f.get("intended_use"),
         expected_benefit: f.get("expected_benefit"),
         spe_users: list(&f.get("spe_users")),
+        population: population_of_form(&f.get("population"))?,
         datasets,
         pseudonymised: f.get("pseudonymised") != "false",
         why_not_anonymised: f.get("why_not_anonymised"),
         months_needed: optional(f, "months_needed", "months needed")?.unwrap_or(0),
         ethics_reference: Some(f.get("ethics_reference")).filter(|s| !s.is_empty()),
         safeguards: f.get("safeguards"),
+    })
+}
+
+/// The study population as the form's text gives it (TOML, as in an application file).
+fn population_of_form(text: &str) -> Result<Option<hdab_permits::StudyPopulation>, WebError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    toml::from_str(text).map(Some).map_err(|e| {
+        WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("population: {}", e.message()),
+        )
     })
 }
 

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use hdab_app::CaseOptions;
-use hdab_permits::{AppState, CaseCommand, Cohort, Condition, ExtractionSpec};
+use hdab_permits::{AppState, CaseCommand, Cohort, Condition};
 
 /// This resource's routes.
 pub(super) fn routes() -> axum::Router<ServerState> {
@@ -56,6 +56,8 @@ pub(super) struct CasePage {
     intended_use: String,
     expected_benefit: String,
     spe_users: String,
+    /// The study population in words (empty: every dataset on its own).
+    population: Vec<String>,
     form: String,
     months: u32,
     ethics: String,
@@ -157,6 +159,11 @@ pub(super) async fn case_page(
         intended_use: c.intended_use.clone(),
         expected_benefit: c.expected_benefit.clone(),
         spe_users: c.spe_users.join(", "),
+        population: c
+            .population
+            .as_ref()
+            .map(|p| p.in_words())
+            .unwrap_or_default(),
         form: if c.pseudonymised {
             format!("pseudonymised — {}", c.why_not_anonymised)
         } else {
@@ -172,7 +179,10 @@ pub(super) async fn case_page(
                 (
                     r.dataset_id.clone(),
                     r.variables.join(", "),
-                    cohort_text(&r.cohort),
+                    match &r.window {
+                        Some(w) => format!("{}; {}", cohort_text(&r.cohort), w.in_words()),
+                        None => cohort_text(&r.cohort),
+                    },
                 )
             })
             .collect(),
@@ -220,10 +230,7 @@ pub(super) async fn case_command(
     }
     if command == CaseCommand::Approve {
         let (a, _) = s.app.show_application(actor, &application_id).await?;
-        let asked = ExtractionSpec {
-            pseudonymised: a.content.pseudonymised,
-            datasets: a.content.datasets.clone(),
-        };
+        let asked = a.content.asked_spec();
         let mut narrowed = asked.clone();
         for d in &mut narrowed.datasets {
             let keep = f.all(&format!("keep_{}", d.dataset_id));
