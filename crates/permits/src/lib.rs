@@ -366,20 +366,17 @@ mod tests {
         let narrower = ExtractionSpec {
             pseudonymised: true,
             population: None,
-            population: None,
             datasets: vec![req(&["a"], vec![age(18), age(65)])],
         };
         assert_eq!(asked.is_narrowing(&narrower), Ok(()));
         let wider = ExtractionSpec {
             pseudonymised: true,
             population: None,
-            population: None,
             datasets: vec![req(&["A", "C"], vec![age(18)])],
         };
         assert!(asked.is_narrowing(&wider).is_err());
         let looser = ExtractionSpec {
             pseudonymised: true,
-            population: None,
             population: None,
             datasets: vec![req(&["A"], vec![])],
         };
