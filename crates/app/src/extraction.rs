@@ -2,11 +2,12 @@
 //! one run per permit at a time, unchanged inputs a no-op, every delivery recorded.
 
 use chrono::Utc;
-use hdab_permits::{DatasetRequest, Permit};
+use hdab_catalog::DatasetDescription;
+use hdab_permits::{DatasetRequest, Permit, StudyPopulation};
 use hdab_pipeline::{Compression, ExtractionInput, Manifest, PermitLock};
 use hdab_pseudonymise::DerivedKey;
-use hdab_pseudonymise::permit_context;
-use hdab_store::StoreError;
+use hdab_pseudonymise::{control_draw_context, permit_context};
+use hdab_store::{StoreError, Upload};
 use std::path::PathBuf;
 
 use crate::optouts::registry_key;
@@ -40,6 +41,9 @@ pub struct Delivery {
     pub dataset_id: String,
     pub folder: PathBuf,
     pub manifest: Manifest,
+    /// The study population's figures, on the population table's delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub population: Option<hdab_pipeline::PopulationSummary>,
 }
 
 impl App {
@@ -69,25 +73,33 @@ impl App {
             access::require(&user, Duty::RunExtraction)?;
             let permit = self.usable_permit(permit_id).await?;
             let keyring = self.settings.keyring()?;
+            let master = keyring.by_id(&permit.key_id)?;
             let keys = RunKeys {
-                pseudonym: keyring
-                    .by_id(&permit.key_id)?
-                    .derive(&permit_context(&permit.id, permit.key_version)),
+                pseudonym: master.derive(&permit_context(&permit.id, permit.key_version)),
+                draw: master.derive(&control_draw_context(&permit.id)),
                 registry: registry_key(&keyring),
             };
             drop(keyring);
             // One run per permit at a time, across processes: a second run waits, then
             // finds the first one's delivery (a no-op) or makes the next one whole.
             let _turn = self.permit_lock(&permit.id).await?;
+            let population = match &permit.spec.population {
+                Some(spec) => Some(self.build_population(&permit, spec, &keys).await?),
+                None => None,
+            };
             let run = PermitRun {
                 permit: &permit,
                 keys: &keys,
                 compression,
                 progress,
+                population,
             };
             let mut deliveries = Vec::new();
+            if let Some(spec) = &permit.spec.population {
+                deliveries.push(self.deliver_dataset(&run, Table::Population(spec)).await?);
+            }
             for request in &permit.spec.datasets {
-                deliveries.push(self.deliver_dataset(&run, request).await?);
+                deliveries.push(self.deliver_dataset(&run, Table::Dataset(request)).await?);
             }
             let detail = deliveries
                 .iter()
@@ -133,41 +145,37 @@ impl App {
         Ok(permit)
     }
 
-    /// One dataset of a permit into its SPE folder. Unchanged inputs leave the delivery as it
-    /// is; an opt-out registry that changed during the run makes it run again.
+    /// One dataset of a permit (or its population table) into its SPE folder. Unchanged
+    /// inputs leave the delivery as it is; an opt-out registry that changed during the run
+    /// makes it run again.
     async fn deliver_dataset(
         &self,
         run: &PermitRun<'_>,
-        request: &DatasetRequest,
+        table: Table<'_>,
     ) -> Result<Delivery, AppError> {
         let permit = run.permit;
         let spe = self.settings.spe();
+        let placeholder;
+        let (request, table_name) = match table {
+            Table::Dataset(r) => (r, r.dataset_id.as_str()),
+            Table::Population(p) => {
+                placeholder = DatasetRequest {
+                    dataset_id: p.index_dataset.clone(),
+                    variables: vec![],
+                    cohort: Default::default(),
+                    generalisations: vec![],
+                    window: None,
+                };
+                (&placeholder, hdab_permits::POPULATION_TABLE)
+            }
+        };
         let mut attempts = 0;
         loop {
             attempts += 1;
             let (optouts, registry) = self.optouts_for(permit.granted_at).await?;
-            let version = self
-                .store
-                .current_dataset(&request.dataset_id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("dataset '{}'", request.dataset_id)))?;
-            let upload = self.store.latest_upload(&request.dataset_id).await?.ok_or_else(|| {
-                AppError::Refused(format!(
-                    "dataset '{}' has no accepted upload yet; ask its holder to upload the data",
-                    request.dataset_id
-                ))
-            })?;
-            let upload_path = self
-                .settings
-                .data_dir
-                .join("uploads")
-                .join(&upload.file_name);
+            let (description, upload, upload_path) = self.source_of(&request.dataset_id).await?;
             if let Some(p) = run.progress {
-                p.start(
-                    &request.dataset_id,
-                    upload.n_rows as u64,
-                    upload.bytes as u64,
-                );
+                p.start(table_name, upload.n_rows as u64, upload.bytes as u64);
             }
             let input = ExtractionInput {
                 permit_id: &permit.id,
@@ -175,7 +183,7 @@ impl App {
                 key_id: &permit.key_id,
                 key_version: permit.key_version,
                 request,
-                description: &version.description,
+                description: &description,
                 dataset_version: upload.dataset_version,
                 upload_id: &upload.id,
                 upload_path: &upload_path,
@@ -185,29 +193,40 @@ impl App {
                 registry_key: &run.keys.registry,
                 optouts: &optouts,
                 optout_registry_seq: registry.seq,
+                population: run.population.as_ref(),
                 spe: &spe,
                 partitions: self.settings.partitions,
                 compression: run.compression,
                 progress: run.progress.map(|p| &p.rows_done),
             };
-            let folder = spe.delivery(&permit.id, &request.dataset_id);
+            let folder = spe.delivery(&permit.id, table_name);
             // The same inputs were delivered already: the delivery stands as it is.
-            let run_id = hdab_pipeline::run_id(&input);
+            let run_id = match table {
+                Table::Dataset(_) => hdab_pipeline::run_id(&input),
+                Table::Population(_) => hdab_pipeline::population_run_id(&input),
+            };
             if let Some(existing) = spe
-                .manifest(&permit.id, &request.dataset_id)
+                .manifest(&permit.id, table_name)
                 .filter(|m| m.run_id == run_id)
             {
-                tracing::info!(permit = %permit.id, dataset = %request.dataset_id, "unchanged inputs: the delivery stands");
+                tracing::info!(permit = %permit.id, dataset = %table_name, "unchanged inputs: the delivery stands");
                 self.record_if_unrecorded(&permit.id, &upload.id, &existing)
                     .await?;
                 return Ok(Delivery {
-                    dataset_id: request.dataset_id.clone(),
+                    dataset_id: table_name.to_string(),
                     folder,
                     manifest: existing,
+                    population: summary_of(table, run),
                 });
             }
-            tracing::info!(permit = %permit.id, dataset = %request.dataset_id, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
-            let mut staged = hdab_pipeline::stage_extraction(&input).await?;
+            tracing::info!(permit = %permit.id, dataset = %table_name, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
+            let mut staged = match (table, &run.population) {
+                (Table::Population(spec), Some(population)) => {
+                    hdab_pipeline::stage_population(population, &input, spec.index_date_precision)
+                        .await?
+                }
+                _ => hdab_pipeline::stage_extraction(&input).await?,
+            };
             // A signed checkpoint of the audit log travels with the delivery; then, as the
             // last thing before the commit, the opt-outs that arrived while we ran: if any of
             // those people is in the delivery, build it again from the newer registry (never
@@ -229,11 +248,10 @@ impl App {
                     staged.abort();
                     if attempts >= MAX_REBUILDS {
                         return Err(AppError::Refused(format!(
-                            "people in the delivery of '{}' kept opting out while it was built ({attempts} runs); nothing was delivered: run the extraction again",
-                            request.dataset_id
+                            "people in the delivery of '{table_name}' kept opting out while it was built ({attempts} runs); nothing was delivered: run the extraction again"
                         )));
                     }
-                    tracing::info!(permit = %permit.id, dataset = %request.dataset_id, late, "someone in this delivery opted out during the run: building it again");
+                    tracing::info!(permit = %permit.id, dataset = %table_name, late, "someone in this delivery opted out during the run: building it again");
                     continue;
                 }
                 Err(e) => {
@@ -243,16 +261,69 @@ impl App {
             }
             let manifest = staged.commit()?;
             hdab_pipeline::crash_point("delivered-not-recorded");
-            tracing::info!(permit = %permit.id, dataset = %request.dataset_id, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
-            self.record_delivery(&permit.id, &request.dataset_id, &upload.id, &manifest)
+            tracing::info!(permit = %permit.id, dataset = %table_name, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
+            self.record_delivery(&permit.id, table_name, &upload.id, &manifest)
                 .await?;
             hdab_pipeline::crash_point("recorded-not-audited");
             return Ok(Delivery {
-                dataset_id: request.dataset_id.clone(),
+                dataset_id: table_name.to_string(),
                 folder,
                 manifest,
+                population: summary_of(table, run),
             });
         }
+    }
+
+    /// A dataset's current description, its latest accepted upload and where that is.
+    async fn source_of(
+        &self,
+        dataset_id: &str,
+    ) -> Result<(DatasetDescription, Upload, PathBuf), AppError> {
+        let version = self
+            .store
+            .current_dataset(dataset_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
+        let upload = self.store.latest_upload(dataset_id).await?.ok_or_else(|| {
+            AppError::Refused(format!(
+                "dataset '{dataset_id}' has no accepted upload yet; ask its holder to upload the data"
+            ))
+        })?;
+        let path = self
+            .settings
+            .data_dir
+            .join("uploads")
+            .join(&upload.file_name);
+        Ok((version.description, upload, path))
+    }
+
+    /// The permit's study population from the latest uploads of its index dataset and
+    /// population register, leaving out everyone opted out now (by the permit's rule).
+    async fn build_population(
+        &self,
+        permit: &Permit,
+        spec: &StudyPopulation,
+        keys: &RunKeys,
+    ) -> Result<hdab_pipeline::Population, AppError> {
+        let (optouts, _) = self.optouts_for(permit.granted_at).await?;
+        let index = self.source_of(&spec.index_dataset).await?;
+        let register = match &spec.controls {
+            Some(c) => Some(self.source_of(&c.dataset).await?),
+            None => None,
+        };
+        let input = hdab_pipeline::PopulationInput {
+            spec,
+            index: as_source(&index),
+            register: register.as_ref().map(|r| as_source(r)),
+            registry_key: &keys.registry,
+            draw_key: &keys.draw,
+            optouts: &optouts,
+            partitions: self.settings.partitions,
+        };
+        let population = hdab_pipeline::build_population(&input).await?;
+        let s = &population.summary;
+        tracing::info!(permit = %permit.id, cases = s.cases, controls = s.controls, excluded = s.excluded, short = s.cases_short_of_controls, "study population built");
+        Ok(population)
     }
 
     /// A run killed between its commit and its record left the delivery unrecorded: record
@@ -346,6 +417,8 @@ const MAX_REBUILDS: u32 = 20;
 /// The keys of one permit's run, derived once.
 struct RunKeys {
     pseudonym: DerivedKey,
+    /// Orders the draw of controls: the permit's, whatever its key version.
+    draw: DerivedKey,
     registry: DerivedKey,
 }
 
@@ -355,6 +428,37 @@ struct PermitRun<'a> {
     keys: &'a RunKeys,
     compression: Compression,
     progress: Option<&'a Progress>,
+    /// The study population, built once per run (absent: datasets on their own).
+    population: Option<hdab_pipeline::Population>,
+}
+
+/// The population's figures, for the population table's delivery.
+fn summary_of(table: Table<'_>, run: &PermitRun<'_>) -> Option<hdab_pipeline::PopulationSummary> {
+    match table {
+        Table::Population(_) => run.population.as_ref().map(|p| p.summary.clone()),
+        Table::Dataset(_) => None,
+    }
+}
+
+/// A dataset as the population builder reads it.
+fn as_source(
+    (d, u, p): &(DatasetDescription, Upload, PathBuf),
+) -> hdab_pipeline::PopulationSource<'_> {
+    hdab_pipeline::PopulationSource {
+        description: d,
+        upload_id: &u.id,
+        upload_path: p,
+        upload_sha256: &u.sha256,
+        dataset_version: u.dataset_version,
+        reference_date: u.reference_date,
+    }
+}
+
+/// What one delivery of a permit's run is.
+#[derive(Debug, Clone, Copy)]
+enum Table<'a> {
+    Dataset(&'a DatasetRequest),
+    Population(&'a StudyPopulation),
 }
 
 /// The (dataset, run id prefix) pairs an `extract` entry's detail names

@@ -92,12 +92,18 @@ fn prepare_folder(dir: &Path) -> Result<()> {
 }
 
 /// The demo's people: (id, name, organisation, role), the administrator first.
-const DEMO_USERS: [(&str, &str, &str, Role); 6] = [
+const DEMO_USERS: [(&str, &str, &str, Role); 7] = [
     ("admin", "Administratör", "socialstyrelsen", Role::Admin),
     (
         "sara",
         "Sara Holm (registerhållare)",
         "socialstyrelsen",
+        Role::DataHolder,
+    ),
+    (
+        "stig",
+        "Stig Berg (registerhållare, SCB)",
+        "scb",
         Role::DataHolder,
     ),
     (
@@ -138,21 +144,27 @@ async fn add_users(app: &App) -> Result<()> {
         app.add_user((i > 0).then_some("admin"), &user).await?;
     }
     step(
-        "users: admin, sara (holder), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)",
+        "users: admin, sara (holder, Socialstyrelsen), stig (holder, SCB), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)",
     );
     Ok(())
 }
 
-/// The three sample registers: described, then uploaded and checked.
+/// The four sample registers (three of Socialstyrelsen's, SCB's population register):
+/// described, then uploaded and checked.
 async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
-    for name in ["slutenvard", "lakemedel", "dodsorsak"] {
+    for (name, holder) in [
+        ("slutenvard", "sara"),
+        ("lakemedel", "sara"),
+        ("dodsorsak", "sara"),
+        ("befolkning", "stig"),
+    ] {
         let path = source.join("catalog").join(format!("{name}.toml"));
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let v = app.register_dataset("sara", &text).await?;
+        let v = app.register_dataset(holder, &text).await?;
         let file = source.join("sample-data").join(format!("{name}.csv"));
         let (upload, report) = app
-            .upload("sara", name, &file, Some(hdab_synth::extract_date()))
+            .upload(holder, name, &file, Some(hdab_synth::extract_date()))
             .await?;
         step(&format!(
             "{name}: description v{} registered; upload {} checked ({} rows)",
@@ -165,7 +177,7 @@ async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
 /// The demo application: submitted by anna, prepared by olle, approved by dora; returns the
 /// permit's id.
 async fn approve_the_application(app: &App, source: &Path) -> Result<String> {
-    let application = std::fs::read_to_string(source.join("pipelines/demo-application.toml"))?;
+    let application = std::fs::read_to_string(source.join("pipelines/demo-population-study.toml"))?;
     let id = app.create_application("anna", &application).await?;
     let none = CaseOptions::default;
     app.case_command("anna", &id, CaseCommand::Submit, "", none())

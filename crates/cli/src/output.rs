@@ -140,22 +140,42 @@ pub(crate) fn describe_deadline(d: &hdab_permits::Deadline) -> String {
 }
 
 pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
+    for s in deliveries.iter().filter_map(|d| d.population.as_ref()) {
+        say!(
+            "study population: {} people: {} cases ({} met the criteria, {} excluded) and {} matched controls{}",
+            s.cases + s.controls,
+            s.cases,
+            s.qualifying,
+            s.excluded,
+            s.controls,
+            if s.cases_short_of_controls > 0 {
+                format!(
+                    " ({} cases have fewer controls than asked)",
+                    s.cases_short_of_controls
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     say!(
-        "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+        "{:<12} {:>8} {:>10} {:>18} {:>15} {:>10} {:>19}",
         "dataset",
         "rows in",
         "delivered",
-        "outside cohort",
+        "outside population",
+        "outside filter",
         "opted out",
         "invalid identifier"
     );
     for d in deliveries {
         let r = &d.manifest.rows;
         say!(
-            "{:<12} {:>8} {:>10} {:>15} {:>10} {:>19}",
+            "{:<12} {:>8} {:>10} {:>18} {:>15} {:>10} {:>19}",
             d.dataset_id,
             r.rows_in,
             r.delivered,
+            r.outside_population,
             r.outside_cohort,
             r.opted_out,
             r.invalid_identifier

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 pub struct PartitionCounts {
     pub rows_in: u64,
     pub delivered: u64,
+    pub outside_population: u64,
     pub outside_cohort: u64,
     pub opted_out: u64,
     pub invalid: BTreeMap<&'static str, u64>,
@@ -79,13 +80,18 @@ impl PersonFilter {
     }
 }
 
-/// Where every input row went: `rows_in = delivered + outside_cohort + opted_out +
-/// invalid_identifier`. Rows are classified in that order of precedence: an invalid
-/// identifier first, then the cohort, then the opt-out registry.
+/// Where every input row went: `rows_in = delivered + outside_population + outside_cohort +
+/// opted_out + invalid_identifier`. Rows are classified in that order of precedence: an
+/// invalid identifier first, then the study population (a person not in it), then the
+/// dataset's own filter (its cohort and window), then the opt-out registry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowAccounting {
     pub rows_in: u64,
     pub delivered: u64,
+    /// Rows of people outside the permit's study population.
+    #[serde(default)]
+    pub outside_population: u64,
+    /// Rows outside the dataset's own filter: its cohort conditions and window.
     pub outside_cohort: u64,
     pub opted_out: u64,
     pub invalid_identifier: u64,
@@ -108,6 +114,7 @@ impl RowAccounting {
     pub(crate) fn add(&mut self, p: &PartitionCounts) {
         self.rows_in += p.rows_in;
         self.delivered += p.delivered;
+        self.outside_population += p.outside_population;
         self.outside_cohort += p.outside_cohort;
         self.opted_out += p.opted_out;
         for (reason, n) in &p.invalid {
@@ -121,7 +128,11 @@ impl RowAccounting {
 
     pub fn balances(&self) -> bool {
         self.rows_in
-            == self.delivered + self.outside_cohort + self.opted_out + self.invalid_identifier
+            == self.delivered
+                + self.outside_population
+                + self.outside_cohort
+                + self.opted_out
+                + self.invalid_identifier
             && self.invalid_identifier == self.invalid_identifier_by_reason.values().sum::<u64>()
     }
 }

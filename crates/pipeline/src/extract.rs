@@ -54,6 +54,9 @@ pub struct ExtractionInput<'a> {
     pub registry_key: &'a DerivedKey,
     pub optouts: &'a HashSet<[u8; 32]>,
     pub optout_registry_seq: i64,
+    /// The permit's study population: only its people are delivered (and, with the
+    /// request's window, only rows near their index dates).
+    pub population: Option<&'a crate::population::Population>,
     pub spe: &'a crate::SpeFolder,
     /// Parallel streams and part files (see [`crate::DEFAULT_PARTITIONS`]).
     pub partitions: usize,
@@ -89,7 +92,7 @@ pub async fn stage_extraction(
     if !problems.is_empty() {
         return Err(PipelineError::InvalidRequest(problems));
     }
-    let (prepared, streams) = prepare(
+    let (mut prepared, streams) = prepare(
         input.upload_path,
         input.description,
         &input.request.cohort,
@@ -97,11 +100,26 @@ pub async fn stage_extraction(
         session(input.partitions),
     )
     .await?;
+    prepared.population = match (input.population, &input.request.window) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(PipelineError::InvalidRequest(vec![
+                "a window needs the permit's study population".into(),
+            ]));
+        }
+        (Some(p), window) => Some(crate::population::PopulationFilter {
+            members: p.members.clone(),
+            window: match window {
+                Some(w) => Some((typed_index(&prepared, &w.column)?, w.from_days, w.to_days)),
+                None => None,
+            },
+        }),
+    };
     let outputs = output_variables(input, &prepared.typed_vars);
     let out_schema = output_schema(&outputs);
 
     let staging = input.spe.stage(input.permit_id, &input.description.id)?;
-    let props = writer_properties(input)?;
+    let props = writer_properties(input, &input.description.id)?;
     let shared = Arc::new(PartitionContext {
         prepared,
         outputs,
@@ -247,7 +265,7 @@ fn run_partitions(
 
 /// The manifest of a staged delivery: what was delivered, from what, under which key and
 /// registry state (no wall-clock time: the same inputs give the same bytes).
-fn manifest_of(
+pub(crate) fn manifest_of(
     input: &ExtractionInput<'_>,
     rows: RowAccounting,
     files: Vec<ManifestFile>,
@@ -282,7 +300,10 @@ fn manifest_of(
     }
 }
 
-fn writer_properties(input: &ExtractionInput<'_>) -> Result<WriterProperties, PipelineError> {
+pub(crate) fn writer_properties(
+    input: &ExtractionInput<'_>,
+    dataset: &str,
+) -> Result<WriterProperties, PipelineError> {
     let compression = match input.compression {
         Compression::Zstd => ParquetCompression::ZSTD(ZstdLevel::try_new(3)?),
         Compression::Snappy => ParquetCompression::SNAPPY,
@@ -291,7 +312,7 @@ fn writer_properties(input: &ExtractionInput<'_>) -> Result<WriterProperties, Pi
     // ids and digests only, never data.
     let metadata = vec![
         KeyValue::new("hdab.permit".into(), input.permit_id.to_string()),
-        KeyValue::new("hdab.dataset".into(), input.description.id.clone()),
+        KeyValue::new("hdab.dataset".into(), dataset.to_string()),
         KeyValue::new("hdab.spec_digest".into(), input.spec_digest.to_string()),
         KeyValue::new("hdab.key_id".into(), input.key_id.to_string()),
         KeyValue::new("hdab.key_version".into(), input.key_version.to_string()),
@@ -320,6 +341,8 @@ pub(crate) struct Prepared {
     pub typed_schema: SchemaRef,
     pub cohort: CompiledCohort,
     pub reference: NaiveDate,
+    /// The study population's membership and this dataset's window (set by the extraction).
+    pub population: Option<crate::population::PopulationFilter>,
 }
 
 /// Opens the upload and compiles what classification needs.
@@ -360,6 +383,7 @@ pub(crate) async fn prepare(
             typed_schema,
             cohort,
             reference,
+            population: None,
         },
         streams,
     ))
@@ -414,6 +438,7 @@ pub(crate) fn classify(
                 *counts.invalid.entry(reason.as_str()).or_default() += 1;
                 false
             }
+            Ok(p) if cx.population.is_some() && !in_population(cx, p, &typed, row, counts) => false,
             Ok(_) if !in_cohort[row] => {
                 counts.outside_cohort += 1;
                 false
@@ -442,6 +467,42 @@ pub(crate) fn classify(
         keep: BooleanArray::from(keep),
         kept_ids,
     })
+}
+
+/// Whether a valid person's row is in the study population (and the dataset's window),
+/// counting it where it goes when not.
+fn in_population(
+    cx: &Prepared,
+    person: &PersonId,
+    typed: &RecordBatch,
+    row: usize,
+    counts: &mut PartitionCounts,
+) -> bool {
+    let Some(filter) = &cx.population else {
+        return true;
+    };
+    match filter.place(person, typed, row) {
+        Ok(()) => true,
+        Err(true) => {
+            counts.outside_population += 1;
+            false
+        }
+        Err(false) => {
+            counts.outside_cohort += 1;
+            false
+        }
+    }
+}
+
+/// The typed batch's column of a variable, by name.
+pub(crate) fn typed_index(prepared: &Prepared, name: &str) -> Result<usize, PipelineError> {
+    prepared
+        .typed_vars
+        .iter()
+        .position(|(_, v)| v.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            PipelineError::InvalidRequest(vec![format!("'{name}' is not a column of the dataset")])
+        })
 }
 
 async fn run_partition(
@@ -543,5 +604,19 @@ pub fn run_id(input: &ExtractionInput<'_>) -> String {
         h.update((f.len() as u32).to_be_bytes());
         h.update(f.as_bytes());
     }
+    // Who is in the study decides the rows (absent: the run id is as before populations).
+    if let Some(p) = input.population {
+        h.update(b"population");
+        h.update(p.digest.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The run id of a permit's population table (its inputs are the same as a dataset's run,
+/// plus the table's name).
+pub fn population_run_id(input: &ExtractionInput<'_>) -> String {
+    let mut h = Sha256::new();
+    h.update(run_id(input).as_bytes());
+    h.update(hdab_permits::POPULATION_TABLE.as_bytes());
     hex::encode(h.finalize())
 }

@@ -19,6 +19,7 @@ mod cohort;
 pub mod crash;
 mod deliver;
 mod extract;
+mod population;
 mod profile;
 pub mod scan;
 pub mod source;
@@ -29,7 +30,13 @@ pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use crash::{CRASH_POINTS, crash_point};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
-pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, run_id, stage_extraction};
+pub use extract::{
+    Compression, ExtractionInput, PSEUDONYM_COLUMN, population_run_id, run_id, stage_extraction,
+};
+pub use population::{
+    Member, MemberRole, Population, PopulationInput, PopulationSource, PopulationSummary,
+    build_population, stage_population,
+};
 pub use profile::profile;
 pub use scan::{Finding, scan_delivery};
 pub use source::{DEFAULT_PARTITIONS, PARTITIONS_RANGE};

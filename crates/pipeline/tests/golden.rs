@@ -76,6 +76,7 @@ async fn deliver(case_dir: &Path) -> String {
         registry_key: &registry_key,
         optouts: &optouts,
         optout_registry_seq: optouts.len() as i64,
+        population: None,
         spe: &spe,
         partitions: 1,
         compression: Compression::Zstd,

@@ -159,6 +159,17 @@ pub fn permit_context(permit_id: &str, key_version: u32) -> KeyContext<'_> {
 }
 
 /// The key under which the opt-out registry stores its hashes.
+/// The key that orders a permit's draw of matched controls: scoped to the permit and
+/// independent of its key version (rotating pseudonyms never changes who is in the study).
+pub fn control_draw_context(permit_id: &str) -> KeyContext<'_> {
+    KeyContext {
+        purpose: "control-draw",
+        scope: permit_id,
+        identifier_type: SE_PERSON_ID,
+        key_version: 1,
+    }
+}
+
 pub fn optout_registry_context() -> KeyContext<'static> {
     KeyContext {
         purpose: "optout-registry",

@@ -14,7 +14,7 @@ pub use kernel::{
     registry_hash,
 };
 pub use keys::{
-    DerivedKey, KeyContext, KeyError, MasterKey, audit_checkpoint_context, optout_registry_context,
-    permit_context,
+    DerivedKey, KeyContext, KeyError, MasterKey, audit_checkpoint_context, control_draw_context,
+    optout_registry_context, permit_context,
 };
 pub use person_id::{IdKind, IdRejection, PersonId, contains_person_id, luhn_check_digit};

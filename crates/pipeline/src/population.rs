@@ -1,0 +1,573 @@
+//! A permit's study population, built from the index dataset and (for controls) the
+//! population register, then applied to every dataset and delivered as its own table.
+//!
+//! Cases: people with a valid id and a row meeting the criteria; the index date is
+//! their first qualifying date; an exclusion's row shortly before it removes the case.
+//! Controls: per case, `per_case` people of the register with the case's sex and birth year
+//! (and county), alive and resident at the index date, who never met the criteria, drawn
+//! without replacement in an order keyed by the permit (reproducible, not guessable). The
+//! strata are matched in parallel (rayon); within one the cases take turns in keyed order.
+
+use crate::PipelineError;
+use crate::deliver::{PartitionCounts, PersonFilter, RowAccounting, StagedDelivery};
+use crate::extract::{Classified, classify, prepare, typed_index};
+use crate::source::session;
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::StreamExt;
+use hdab_catalog::DatasetDescription;
+use hdab_permits::{Cohort, DatePrecision, StudyPopulation};
+use hdab_pseudonymise::{DerivedKey, PersonId, pseudonymise_ids, registry_hash};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+/// One dataset the population is built from: its description and latest checked upload.
+#[derive(Debug, Clone, Copy)]
+pub struct PopulationSource<'a> {
+    pub description: &'a DatasetDescription,
+    pub upload_id: &'a str,
+    pub upload_path: &'a Path,
+    pub upload_sha256: &'a str,
+    pub dataset_version: i64,
+    pub reference_date: NaiveDate,
+}
+
+/// Everything building a population needs. Keys are derived by the caller.
+#[allow(missing_debug_implementations)]
+pub struct PopulationInput<'a> {
+    pub spec: &'a StudyPopulation,
+    pub index: PopulationSource<'a>,
+    /// The population register, when controls are asked for.
+    pub register: Option<PopulationSource<'a>>,
+    pub registry_key: &'a DerivedKey,
+    /// Orders the draw of controls (derived from the permit, not from its key version:
+    /// a key rotation changes pseudonyms, never who is in the study).
+    pub draw_key: &'a DerivedKey,
+    pub optouts: &'a HashSet<[u8; 32]>,
+    pub partitions: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MemberRole {
+    Case,
+    Control,
+}
+
+impl MemberRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Case => "case",
+            MemberRole::Control => "control",
+        }
+    }
+}
+
+/// One person of the population: a case or a control, the index date (a control has its
+/// case's), and the matched set (the case's number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub role: MemberRole,
+    /// Days since 1970-01-01.
+    pub index_day: i32,
+    pub set: u32,
+}
+
+/// Figures of a built population (no person in them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PopulationSummary {
+    /// People who met the criteria (valid id).
+    pub qualifying: u64,
+    /// Of those, left out by an exclusion.
+    pub excluded: u64,
+    pub cases: u64,
+    pub controls: u64,
+    /// Cases with fewer controls than asked (too few eligible people in their stratum).
+    pub cases_short_of_controls: u64,
+    /// Cases not found in the population register (no controls can be matched).
+    pub cases_not_in_register: u64,
+}
+
+/// The population: every member by person, its figures, and a digest of its content (keyed,
+/// so it names no one) that enters every dataset's run id.
+#[derive(Debug, Clone)]
+pub struct Population {
+    pub members: Arc<HashMap<PersonId, Member>>,
+    pub summary: PopulationSummary,
+    pub digest: String,
+}
+
+/// What a dataset's classification needs of the population: membership, and the window
+/// (index in the typed batch, from and to days) if the dataset has one.
+#[derive(Debug, Clone)]
+pub(crate) struct PopulationFilter {
+    pub members: Arc<HashMap<PersonId, Member>>,
+    pub window: Option<(usize, i32, i32)>,
+}
+
+impl PopulationFilter {
+    /// Where a valid person's row goes: `Err(true)` outside the population, `Err(false)`
+    /// outside the window, `Ok` kept.
+    pub(crate) fn place(
+        &self,
+        person: &PersonId,
+        typed: &RecordBatch,
+        row: usize,
+    ) -> Result<(), bool> {
+        let Some(m) = self.members.get(person) else {
+            return Err(true);
+        };
+        if let Some((col, from, to)) = self.window {
+            let dates = typed.column(col).as_primitive::<Date32Type>();
+            if dates.is_null(row) {
+                return Err(false);
+            }
+            let offset = dates.value(row) - m.index_day;
+            if offset < from || offset > to {
+                return Err(false);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with every batch of `source`, typed and classified under `cohort` (kept rows:
+/// valid id, meeting the cohort; opted-out people are kept too: they stay in the population
+/// and each delivery counts them as opted out, so the accounting shows them).
+async fn for_each_batch(
+    source: &PopulationSource<'_>,
+    cohort: &Cohort,
+    input: &PopulationInput<'_>,
+    mut f: impl FnMut(&Classified, &crate::extract::Prepared) -> Result<(), PipelineError>,
+) -> Result<(), PipelineError> {
+    let (prepared, streams) = prepare(
+        source.upload_path,
+        source.description,
+        cohort,
+        source.reference_date,
+        session(input.partitions),
+    )
+    .await?;
+    let mut counts = PartitionCounts::default();
+    let nobody = HashSet::new();
+    for mut stream in streams {
+        while let Some(batch) = stream.next().await {
+            let c = classify(&batch?, &prepared, input.registry_key, &nobody, &mut counts)?;
+            f(&c, &prepared)?;
+        }
+    }
+    Ok(())
+}
+
+/// (person, date) of every kept row with a date in `column`.
+fn kept_dates<'c>(
+    c: &'c Classified,
+    col: usize,
+) -> impl Iterator<Item = (&'c PersonId, Option<i32>)> + 'c {
+    let dates = c.typed.column(col).as_primitive::<Date32Type>();
+    c.keep
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k == &Some(true))
+        .map(|(row, _)| row)
+        .zip(&c.kept_ids)
+        .map(move |(row, id)| (id, (!dates.is_null(row)).then(|| dates.value(row))))
+}
+
+/// Builds the population (see the module's description).
+pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population, PipelineError> {
+    let spec = input.spec;
+    // Cases: the first qualifying date per person.
+    let mut first: HashMap<PersonId, i32> = HashMap::new();
+    for_each_batch(&input.index, &spec.criteria, input, |c, p| {
+        let col = typed_index(p, &spec.index_date)?;
+        for (id, day) in kept_dates(c, col) {
+            if let Some(day) = day {
+                first
+                    .entry(*id)
+                    .and_modify(|d| *d = (*d).min(day))
+                    .or_insert(day);
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    let mut summary = PopulationSummary {
+        qualifying: first.len() as u64,
+        ..PopulationSummary::default()
+    };
+    // Exclusions look back from each index date.
+    let mut excluded: HashSet<PersonId> = HashSet::new();
+    for e in &spec.exclusions {
+        let cohort = Cohort {
+            conditions: e.conditions.clone(),
+        };
+        for_each_batch(&input.index, &cohort, input, |c, p| {
+            let col = typed_index(p, &spec.index_date)?;
+            for (id, day) in kept_dates(c, col) {
+                if let (Some(day), Some(index)) = (day, first.get(id))
+                    && day < *index
+                    && day >= index - e.days_before as i32
+                {
+                    excluded.insert(*id);
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    summary.excluded = excluded.len() as u64;
+    let rank = |p: &PersonId| -> u64 {
+        let h = registry_hash(input.draw_key, p);
+        u64::from_be_bytes([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]])
+    };
+    let mut cases: Vec<(u64, PersonId, i32)> = first
+        .iter()
+        .filter(|(p, _)| !excluded.contains(*p))
+        .map(|(p, d)| (rank(p), *p, *d))
+        .collect();
+    cases.sort_unstable_by_key(|(r, p, _)| (*r, *p.canonical()));
+    summary.cases = cases.len() as u64;
+    let mut members: HashMap<PersonId, Member> = HashMap::with_capacity(cases.len());
+    for (i, (_, p, day)) in cases.iter().enumerate() {
+        members.insert(
+            *p,
+            Member {
+                role: MemberRole::Case,
+                index_day: *day,
+                set: i as u32 + 1,
+            },
+        );
+    }
+    if let (Some(controls), Some(register)) = (&spec.controls, &input.register) {
+        let drawn = draw_controls(input, register, controls, &first, &members, &rank).await?;
+        summary.controls = drawn.members.len() as u64;
+        summary.cases_short_of_controls = drawn.short;
+        summary.cases_not_in_register = drawn.not_in_register;
+        members.extend(drawn.members);
+    }
+    let digest = digest_of(&members, input.registry_key);
+    Ok(Population {
+        members: Arc::new(members),
+        summary,
+        digest,
+    })
+}
+
+/// A person of the register who could be drawn, with the days of their life in Sweden.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rank: u64,
+    id: PersonId,
+    born: i32,
+    immigrated: i32,
+    left: i32,
+}
+
+impl Candidate {
+    /// Alive and resident in Sweden on `day`.
+    fn eligible_on(&self, day: i32) -> bool {
+        self.born <= day && self.immigrated <= day && day < self.left
+    }
+}
+
+/// Sex, birth year and (when matched) county.
+type Stratum = (String, i32, String);
+
+struct Drawn {
+    members: Vec<(PersonId, Member)>,
+    short: u64,
+    not_in_register: u64,
+}
+
+async fn draw_controls(
+    input: &PopulationInput<'_>,
+    register: &PopulationSource<'_>,
+    controls: &hdab_permits::Controls,
+    qualifying: &HashMap<PersonId, i32>,
+    cases: &HashMap<PersonId, Member>,
+    rank: &(dyn Fn(&PersonId) -> u64 + Sync),
+) -> Result<Drawn, PipelineError> {
+    let cols = &controls.columns;
+    let mut pools: HashMap<Stratum, Vec<Candidate>> = HashMap::new();
+    let mut case_strata: HashMap<PersonId, Stratum> = HashMap::new();
+    for_each_batch(register, &Cohort::default(), input, |c, p| {
+        let text = |name: &str| -> Result<&StringArray, PipelineError> {
+            Ok(c.typed.column(typed_index(p, name)?).as_string::<i32>())
+        };
+        let date = |name: &str| -> Result<&Date32Array, PipelineError> {
+            Ok(c.typed
+                .column(typed_index(p, name)?)
+                .as_primitive::<Date32Type>())
+        };
+        let (sex, county) = (text(&cols.sex)?, text(&cols.county)?);
+        let (birth, immigration) = (date(&cols.birth_date)?, date(&cols.immigration)?);
+        let (emigration, death) = (date(&cols.emigration)?, date(&cols.death)?);
+        let kept = c
+            .keep
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k == &Some(true))
+            .map(|(row, _)| row);
+        for (row, id) in kept.zip(&c.kept_ids) {
+            let born = if birth.is_null(row) {
+                crate::values::date32(id.birth_date())
+            } else {
+                birth.value(row)
+            };
+            let year = chrono::NaiveDate::from_num_days_from_ce_opt(born + 719_163)
+                .map(|d| chrono::Datelike::year(&d))
+                .unwrap_or_default();
+            let stratum = (
+                if sex.is_null(row) {
+                    String::new()
+                } else {
+                    sex.value(row).to_string()
+                },
+                year,
+                if controls.match_county && !county.is_null(row) {
+                    county.value(row).to_string()
+                } else {
+                    String::new()
+                },
+            );
+            if cases.contains_key(id) {
+                case_strata.insert(*id, stratum);
+                continue;
+            }
+            // Never a case; never someone who opted out (they could not be delivered).
+            if qualifying.contains_key(id)
+                || input
+                    .optouts
+                    .contains(&registry_hash(input.registry_key, id))
+            {
+                continue;
+            }
+            let day = |a: &Date32Array, missing: i32| {
+                if a.is_null(row) {
+                    missing
+                } else {
+                    a.value(row)
+                }
+            };
+            pools.entry(stratum).or_default().push(Candidate {
+                rank: rank(id),
+                id: *id,
+                born,
+                immigrated: day(immigration, i32::MIN),
+                left: day(emigration, i32::MAX).min(day(death, i32::MAX)),
+            });
+        }
+        Ok(())
+    })
+    .await?;
+    let mut by_stratum: HashMap<&Stratum, Vec<(&PersonId, &Member)>> = HashMap::new();
+    let mut not_in_register = 0;
+    for (p, m) in cases {
+        // An opted-out case is never delivered: controls for it would be data for nothing.
+        if input
+            .optouts
+            .contains(&registry_hash(input.registry_key, p))
+        {
+            continue;
+        }
+        match case_strata.get(p) {
+            Some(s) => by_stratum.entry(s).or_default().push((p, m)),
+            None => not_in_register += 1,
+        }
+    }
+    let per_case = controls.per_case as usize;
+    let results: Vec<(Vec<(PersonId, Member)>, u64)> = by_stratum
+        .into_par_iter()
+        .map(|(stratum, mut in_stratum)| {
+            in_stratum.sort_unstable_by_key(|(_, m)| m.set);
+            let mut pool: Vec<Candidate> = pools.get(stratum).cloned().unwrap_or_default();
+            pool.sort_unstable_by_key(|c| (c.rank, *c.id.canonical()));
+            let mut used = vec![false; pool.len()];
+            let mut drawn = Vec::new();
+            let mut short = 0;
+            for (_, case) in in_stratum {
+                let mut n = 0;
+                for (i, cand) in pool.iter().enumerate() {
+                    if n == per_case {
+                        break;
+                    }
+                    if !used[i] && cand.eligible_on(case.index_day) {
+                        used[i] = true;
+                        n += 1;
+                        drawn.push((
+                            cand.id,
+                            Member {
+                                role: MemberRole::Control,
+                                index_day: case.index_day,
+                                set: case.set,
+                            },
+                        ));
+                    }
+                }
+                if n < per_case {
+                    short += 1;
+                }
+            }
+            (drawn, short)
+        })
+        .collect();
+    let mut out = Drawn {
+        members: Vec::new(),
+        short: not_in_register,
+        not_in_register,
+    };
+    for (drawn, short) in results {
+        out.members.extend(drawn);
+        out.short += short;
+    }
+    Ok(out)
+}
+
+/// SHA-256 over every member (by registry hash, so it names no one), in hash order.
+fn digest_of(members: &HashMap<PersonId, Member>, registry_key: &DerivedKey) -> String {
+    let mut rows: Vec<([u8; 32], &Member)> = members
+        .iter()
+        .map(|(p, m)| (registry_hash(registry_key, p), m))
+        .collect();
+    rows.sort_unstable_by_key(|(h, _)| *h);
+    let mut h = Sha256::new();
+    for (hash, m) in rows {
+        h.update(hash);
+        h.update([m.role as u8]);
+        h.update(m.index_day.to_be_bytes());
+        h.update(m.set.to_be_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The index date at the permit's precision (the first day of its month or year).
+fn at_precision(day: i32, precision: DatePrecision) -> i32 {
+    match precision {
+        DatePrecision::Day => day,
+        DatePrecision::Month | DatePrecision::Year => crate::values::truncate_dates(
+            &Date32Array::from(vec![day]),
+            precision == DatePrecision::Year,
+        )
+        .value(0),
+    }
+}
+
+/// Writes the population table (pseudonym, role, index date, matched set), without anyone
+/// opted out now, into `staging` as `part-00000.parquet`; returns its row accounting and
+/// the persons written.
+pub(crate) fn write_population_table(
+    population: &Population,
+    precision: DatePrecision,
+    keys: (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
+    path: &Path,
+    props: datafusion::parquet::file::properties::WriterProperties,
+) -> Result<
+    (
+        RowAccounting,
+        PersonFilter,
+        crate::deliver::ManifestFile,
+        Arc<Schema>,
+    ),
+    PipelineError,
+> {
+    let (pseudonym_key, registry_key, optouts) = keys;
+    let mut rows: Vec<(&PersonId, &Member)> = population.members.iter().collect();
+    rows.sort_unstable_by_key(|(p, m)| (m.set, m.role, *p.canonical()));
+    let mut accounting = RowAccounting::with_every_reason();
+    accounting.rows_in = rows.len() as u64;
+    let mut persons = PersonFilter::default();
+    let mut kept: Vec<(&PersonId, &Member)> = Vec::with_capacity(rows.len());
+    for (p, m) in rows {
+        let hash = registry_hash(registry_key, p);
+        if optouts.contains(&hash) {
+            accounting.opted_out += 1;
+        } else {
+            persons.insert(&hash);
+            kept.push((p, m));
+        }
+    }
+    accounting.delivered = kept.len() as u64;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(crate::PSEUDONYM_COLUMN, DataType::Utf8, false),
+        Field::new("role", DataType::Utf8, false),
+        Field::new("index_date", DataType::Date32, false),
+        Field::new("matched_set", DataType::Int64, false),
+    ]));
+    let ids: Vec<PersonId> = kept.iter().map(|(p, _)| **p).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(pseudonymise_ids(pseudonym_key, &ids)),
+            Arc::new(StringArray::from_iter_values(
+                kept.iter().map(|(_, m)| m.role.as_str()),
+            )),
+            Arc::new(Date32Array::from_iter_values(
+                kept.iter()
+                    .map(|(_, m)| at_precision(m.index_day, precision)),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                kept.iter().map(|(_, m)| i64::from(m.set)),
+            )),
+        ],
+    )?;
+    let file = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))
+            .map_err(|e| PipelineError::writing(path, e))?;
+    writer
+        .write(&batch)
+        .map_err(|e| PipelineError::writing(path, e))?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| PipelineError::writing(path, e))?;
+    file.sync_all().map_err(|e| PipelineError::io(path, e))?;
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| PipelineError::io(path, e))?
+        .len();
+    let manifest_file = crate::deliver::ManifestFile {
+        name: "part-00000.parquet".into(),
+        rows: accounting.delivered,
+        bytes,
+        sha256: crate::deliver::sha256_file(path)?,
+    };
+    Ok((accounting, persons, manifest_file, schema))
+}
+
+/// Stages the population table of a permit into its workspace (`population/`), ready to
+/// commit like any dataset's delivery.
+pub async fn stage_population(
+    population: &Population,
+    input: &crate::ExtractionInput<'_>,
+    precision: DatePrecision,
+) -> Result<StagedDelivery, PipelineError> {
+    let staging = input
+        .spe
+        .stage(input.permit_id, hdab_permits::POPULATION_TABLE)?;
+    let path = staging.path().join("part-00000.parquet");
+    let props = crate::extract::writer_properties(input, hdab_permits::POPULATION_TABLE)?;
+    let written = write_population_table(
+        population,
+        precision,
+        (input.pseudonym_key, input.registry_key, input.optouts),
+        &path,
+        props,
+    );
+    let (rows, persons, file, schema) = match written {
+        Ok(x) => x,
+        Err(e) => {
+            staging.abort();
+            return Err(e);
+        }
+    };
+    let mut manifest = crate::extract::manifest_of(input, rows, vec![file], &schema);
+    manifest.dataset_id = hdab_permits::POPULATION_TABLE.into();
+    manifest.run_id = crate::extract::population_run_id(input);
+    staging
+        .with_delivered_persons(persons)
+        .with_manifest(manifest)
+}
