@@ -123,7 +123,7 @@ fn a_delivery_whose_extract_entry_is_gone_is_named_even_without_any_checkpoint()
     sqlite(&hdab, &format!("DELETE FROM audit_log WHERE seq = {n}"));
     sqlite(&hdab, "DELETE FROM audit_checkpoints");
     std::fs::remove_dir_all(hdab.dir().join("witness")).unwrap_or_else(|e| panic!("{e}"));
-    for manifest in ["slutenvard", "lakemedel"] {
+    for manifest in ["dodsorsak", "lakemedel", "population", "slutenvard"] {
         let path = hdab
             .spe()
             .join("P-2026-0001")
@@ -137,7 +137,7 @@ fn a_delivery_whose_extract_entry_is_gone_is_named_even_without_any_checkpoint()
     }
     let err = hdab.fails_as("admin", &["audit", "verify"]);
     assert!(
-        err.contains("P-2026-0001/lakemedel") && err.contains("has no `extract` entry"),
+        err.contains("P-2026-0001/") && err.contains("has no `extract` entry"),
         "{err}"
     );
 }

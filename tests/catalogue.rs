@@ -243,7 +243,9 @@ fn versions_diffs_yearly_confirmation_and_search() {
         .to_string();
     let overdue = hdab.ok(&["catalog", "overdue", "--as-of", &later]);
     assert!(
-        overdue.starts_with("socialstyrelsen:") && overdue.contains("dodsorsak"),
+        overdue.starts_with("scb:\n  befolkning")
+            && overdue.contains("\nsocialstyrelsen:\n")
+            && overdue.contains("dodsorsak"),
         "{overdue}"
     );
     // Confirming resets the clock for that description only.

@@ -45,8 +45,12 @@ fn the_demo_delivers_linked_pseudonymised_extracts_without_identifiers_or_opted_
         let n = |k: &str| rows[k].as_u64().unwrap_or(u64::MAX);
         assert_eq!(
             n("rows_in"),
-            n("delivered") + n("outside_cohort") + n("opted_out") + n("invalid_identifier"),
-            "{dataset}: rows_in = delivered + outside_cohort + opted_out + invalid_identifier"
+            n("delivered")
+                + n("outside_population")
+                + n("outside_cohort")
+                + n("opted_out")
+                + n("invalid_identifier"),
+            "{dataset}: rows_in = delivered + outside_population + outside_cohort + opted_out + invalid_identifier"
         );
         assert_eq!(
             n("delivered"),
@@ -95,17 +99,19 @@ fn the_demo_delivers_linked_pseudonymised_extracts_without_identifiers_or_opted_
 #[test]
 fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
     let hdab = Hdab::demo();
+    // Two more permits of one application file (no study population: the same cohort).
     let application = support::repo().join("pipelines/demo-application.toml");
-    let id = hdab.apply_and_take("anna", &application);
-    let id = id.as_str();
-    let out = hdab.ok_as(
-        "dora",
-        &["case", "approve", id, "--reason", "Second study."],
-    );
-    assert!(out.contains("P-2026-0002"), "{out}");
-    hdab.ok_as("olle", &["extract", "P-2026-0002"]);
+    for permit in ["P-2026-0002", "P-2026-0003"] {
+        let id = hdab.apply_and_take("anna", &application);
+        let out = hdab.ok_as(
+            "dora",
+            &["case", "approve", id.as_str(), "--reason", "Another study."],
+        );
+        assert!(out.contains(permit), "{out}");
+        hdab.ok_as("olle", &["extract", permit]);
+    }
 
-    let first = read_delivery(&hdab.spe().join("P-2026-0001/slutenvard"));
+    let first = read_delivery(&hdab.spe().join("P-2026-0003/slutenvard"));
     let second = read_delivery(&hdab.spe().join("P-2026-0002/slutenvard"));
     // Same inputs, same cohort: the same number of rows, but no pseudonym in common.
     assert_eq!(first.pseudonyms.len(), second.pseudonyms.len());

@@ -14,7 +14,8 @@ use std::path::Path;
 use std::process::Command;
 
 const PERMIT: &str = "P-2026-0001";
-const DATASETS: [&str; 2] = ["lakemedel", "slutenvard"];
+/// What the demo's permit delivers: its three datasets and the study population.
+const DATASETS: [&str; 4] = ["dodsorsak", "lakemedel", "population", "slutenvard"];
 
 /// Changes the opt-out registry (one person out, then back in), so that the next extraction
 /// is real work: an unchanged re-run is a no-op.

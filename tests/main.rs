@@ -23,4 +23,5 @@ mod optout_race;
 mod permit_workflow;
 mod pg_outage;
 mod pipeline_inputs;
+mod population;
 mod pseudonymisation;

@@ -299,7 +299,7 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
         let _ = child.kill();
         let _ = child.wait();
         // Whatever instant it died at, researchers see a complete delivery or none.
-        for dataset in ["slutenvard", "lakemedel"] {
+        for dataset in ["dodsorsak", "lakemedel", "population", "slutenvard"] {
             let f = hdab.spe().join("P-2026-0001").join(dataset);
             assert!(
                 !f.exists() || support::complete(&f),
@@ -310,7 +310,7 @@ fn a_killed_extraction_leaves_the_previous_delivery_or_none_never_a_partial_one(
         hdab.ok_as("olle", &["extract", "P-2026-0001"]);
         assert_eq!(
             support::names_in(&hdab.spe().join("P-2026-0001")),
-            ["lakemedel", "slutenvard"]
+            ["dodsorsak", "lakemedel", "population", "slutenvard"]
         );
         for dataset in ["slutenvard", "lakemedel"] {
             assert_eq!(

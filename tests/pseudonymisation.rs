@@ -317,7 +317,7 @@ fn concurrent_extractions_of_one_permit_leave_exactly_one_complete_delivery() {
     names.sort();
     assert_eq!(
         names,
-        ["lakemedel", "slutenvard"],
+        ["dodsorsak", "lakemedel", "population", "slutenvard"],
         "no staging or previous folders left"
     );
     for dataset in ["lakemedel", "slutenvard"] {

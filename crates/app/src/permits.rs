@@ -121,14 +121,14 @@ impl App {
             let delivered = self.store.latest_deliveries(permit_id).await?;
             let datasets = permit
                 .spec
-                .datasets
-                .iter()
-                .map(|d| {
-                    let last = delivered.iter().find(|r| r.dataset_id == d.dataset_id);
+                .delivered_tables()
+                .into_iter()
+                .map(|table| {
+                    let last = delivered.iter().find(|r| r.dataset_id == table);
                     let key_version = last.and_then(|r| r.key_version).map(u64::from);
                     let seq = last.and_then(|r| r.optout_registry_seq);
                     DatasetStatus {
-                        dataset_id: d.dataset_id.clone(),
+                        dataset_id: table.to_string(),
                         delivered_key_version: key_version,
                         delivered_registry_seq: seq,
                         redelivery_due: key_version

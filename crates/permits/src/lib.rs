@@ -196,6 +196,17 @@ impl ExtractionSpec {
         hex::encode(Sha256::digest(&json))
     }
 
+    /// What a run of this spec delivers into the workspace, in order: the population table
+    /// (when there is a study population), then each dataset.
+    pub fn delivered_tables(&self) -> Vec<&str> {
+        self.population
+            .as_ref()
+            .map(|_| POPULATION_TABLE)
+            .into_iter()
+            .chain(self.datasets.iter().map(|d| d.dataset_id.as_str()))
+            .collect()
+    }
+
     /// Checks that `narrower` asks for no more than `self`: a subset of datasets and
     /// variables, and for each dataset every condition of the original cohort still applies.
     pub fn is_narrowing(&self, narrower: &ExtractionSpec) -> Result<(), String> {
