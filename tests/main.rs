@@ -25,3 +25,4 @@ mod pg_outage;
 mod pipeline_inputs;
 mod population;
 mod pseudonymisation;
+mod roles;

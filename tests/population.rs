@@ -57,7 +57,7 @@ fn normalise(written: &str) -> Option<String> {
             if v > 9 { v - 9 } else { v }
         })
         .sum();
-    (sum % 10 == 0).then_some(twelve)
+    sum.is_multiple_of(10).then_some(twelve)
 }
 
 fn birth_of(canonical: &str) -> NaiveDate {

@@ -165,6 +165,7 @@ impl App {
                     cohort: Default::default(),
                     generalisations: vec![],
                     window: None,
+                    person_role: None,
                 };
                 (&placeholder, hdab_permits::POPULATION_TABLE)
             }

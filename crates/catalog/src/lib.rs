@@ -108,6 +108,14 @@ pub struct Variable {
     /// then carries a companion column `<NAME>_PREC` (`day`, `month` or `year`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial_dates: bool,
+    /// For a person identifier: the person's role in a row (`child`, `mother`, `donor`…),
+    /// required when a dataset has several. The first is the row's subject by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// For any other variable: it describes the person in this role (the mother's age),
+    /// so it is withheld with that person's identifier when they opted out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_role: Option<String>,
 }
 
 impl Variable {
@@ -446,17 +454,66 @@ impl DatasetDescription {
                 ));
             }
         }
-        let n_person = self
-            .variables
-            .iter()
-            .filter(|v| v.variable_type == VariableType::PersonId)
-            .count();
-        if n_person != 1 {
-            problems.push(format!(
-                "variables: exactly one variable must have type person_id; found {n_person}"
-            ));
+        let ids: Vec<&Variable> = self.person_id_variables().collect();
+        if ids.is_empty() {
+            problems.push(
+                "variables: one variable must have type person_id (the row's person); none has"
+                    .into(),
+            );
+        }
+        let roles: Vec<&str> = ids.iter().filter_map(|v| v.role.as_deref()).collect();
+        if ids.len() > 1 {
+            for v in &ids {
+                match v.role.as_deref() {
+                    None => problems.push(format!(
+                        "variable '{}': with several person identifiers, each names its role (role = \"child\", \"mother\", …)",
+                        v.name
+                    )),
+                    Some(r) if roles.iter().filter(|x| **x == r).count() > 1 => problems.push(
+                        format!("variable '{}': role '{r}' is given twice", v.name),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        for v in &self.variables {
+            if let Some(r) = &v.role
+                && (v.variable_type != VariableType::PersonId
+                    || r.is_empty()
+                    || !r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+            {
+                problems.push(format!(
+                    "variable '{}': a role belongs to a person_id variable and is lower-case letters or '_'",
+                    v.name
+                ));
+            }
+            if let Some(r) = &v.of_role
+                && (v.variable_type == VariableType::PersonId || !roles.contains(&r.as_str()))
+            {
+                problems.push(format!(
+                    "variable '{}': of_role '{r}' names no person identifier's role",
+                    v.name
+                ));
+            }
         }
         problems
+    }
+
+    /// Every person identifier variable, the row's default subject first.
+    pub fn person_id_variables(&self) -> impl Iterator<Item = &Variable> {
+        self.variables
+            .iter()
+            .filter(|v| v.variable_type == VariableType::PersonId)
+    }
+
+    /// The person identifier of `role` (`None`: the first, the default subject).
+    pub fn person_id_of_role(&self, role: Option<&str>) -> Option<&Variable> {
+        match role {
+            None => self.person_id_variables().next(),
+            Some(r) => self
+                .person_id_variables()
+                .find(|v| v.role.as_deref() == Some(r)),
+        }
     }
 
     /// The variable with this name, compared without case (registers write `LopNr` and `lopnr`).
@@ -471,11 +528,9 @@ impl DatasetDescription {
         self.variables.iter().find(|v| v.reads_column(header))
     }
 
-    /// The person identifier variable (validation guarantees exactly one).
+    /// The row's default subject: the first person identifier.
     pub fn person_id_variable(&self) -> Option<&Variable> {
-        self.variables
-            .iter()
-            .find(|v| v.variable_type == VariableType::PersonId)
+        self.person_id_variables().next()
     }
 }
 

@@ -165,6 +165,8 @@ impl Profile {
                     },
                     // Partial dates are kept with their precision, never made full days.
                     partial_dates: c.inferred_type == VariableType::Date && c.n_partial_dates > 0,
+                    role: None,
+                    of_role: None,
                 })
                 .collect(),
         }

@@ -41,6 +41,8 @@ fn a_diff_names_each_changed_field_and_variable() {
         code_system: Some("SCB".into()),
         sensitivity: Sensitivity::QuasiIdentifier,
         partial_dates: false,
+        role: None,
+        of_role: None,
     });
     new.variables[0].description = "Personnummer eller samordningsnummer".into();
     let paths: Vec<String> = diff(&old, &new).into_iter().map(|c| c.path).collect();

@@ -20,6 +20,11 @@ pub struct DatasetRequest {
     /// Only rows dated near each person's index date (needs a study population).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<crate::population::Window>,
+    /// In a dataset with several person identifiers, the role that is the row's person
+    /// (the study population and opt-outs drop rows by it); absent: the first identifier.
+    /// The others are delivered as `pseudonym_<role>` under the same permit key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_role: Option<String>,
 }
 
 /// Rows are in the cohort when every condition holds (an empty cohort takes every row).
@@ -127,6 +132,14 @@ impl DatasetRequest {
                 )),
                 Some(_) => {}
             }
+        }
+        if let Some(role) = &self.person_role
+            && d.person_id_of_role(Some(role)).is_none()
+        {
+            p.push(format!(
+                "person_role: '{}' has no person identifier of role '{role}'",
+                d.id
+            ));
         }
         p.extend(cohort_problems(&self.cohort, d));
         if let Some(w) = &self.window {

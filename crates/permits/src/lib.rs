@@ -363,6 +363,7 @@ mod tests {
             cohort: Cohort { conditions },
             generalisations: vec![],
             window: None,
+            person_role: None,
         };
         let age = |min| Condition::AgeRange {
             min: Some(min),

@@ -22,6 +22,10 @@ pub struct StudyPopulation {
     /// The date variable of the index dataset; each case's index date is its first
     /// qualifying value.
     pub index_date: String,
+    /// In an index dataset with several person identifiers, whose rows make cases (absent:
+    /// the first identifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_role: Option<String>,
     /// Cases with a row meeting these conditions shortly before their index date are left
     /// out (no earlier infarction within five years, say).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +119,14 @@ impl StudyPopulation {
                 self.index_dataset
             )),
             Some(d) => {
+                if let Some(role) = &self.person_role
+                    && d.person_id_of_role(Some(role)).is_none()
+                {
+                    p.push(format!(
+                        "population: person_role: '{}' has no person identifier of role '{role}'",
+                        d.id
+                    ));
+                }
                 if self.criteria.conditions.is_empty() {
                     p.push("population: criteria: name at least one condition a case meets".into());
                 }

@@ -129,6 +129,7 @@ pub async fn aggregate(input: &AggregateInput<'_>) -> Result<Aggregates, Pipelin
         input.upload_path,
         input.description,
         input.cohort,
+        None,
         input.reference_date,
         crate::source::session(crate::DEFAULT_PARTITIONS),
     )

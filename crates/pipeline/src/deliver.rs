@@ -24,6 +24,8 @@ pub struct PartitionCounts {
     pub outside_cohort: u64,
     pub opted_out: u64,
     pub invalid: BTreeMap<&'static str, u64>,
+    pub other_role_opted_out: u64,
+    pub other_role_no_valid_id: u64,
     /// Every person with a delivered row, by the opt-out registry's keyed hash (so that an
     /// opt-out arriving during the run can be checked against the delivery before commit).
     pub delivered_persons: PersonFilter,
@@ -96,6 +98,17 @@ pub struct RowAccounting {
     pub opted_out: u64,
     pub invalid_identifier: u64,
     pub invalid_identifier_by_reason: BTreeMap<String, u64>,
+    /// In delivered rows, other persons (a child's mother) withheld because they opted
+    /// out: their pseudonym and the variables describing them are null.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_role_opted_out: u64,
+    /// In delivered rows, other persons' identifiers that are missing or invalid (null).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub other_role_no_valid_id: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl RowAccounting {
@@ -117,6 +130,8 @@ impl RowAccounting {
         self.outside_population += p.outside_population;
         self.outside_cohort += p.outside_cohort;
         self.opted_out += p.opted_out;
+        self.other_role_opted_out += p.other_role_opted_out;
+        self.other_role_no_valid_id += p.other_role_no_valid_id;
         for (reason, n) in &p.invalid {
             self.invalid_identifier += n;
             *self

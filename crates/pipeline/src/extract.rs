@@ -96,6 +96,7 @@ pub async fn stage_extraction(
         input.upload_path,
         input.description,
         &input.request.cohort,
+        input.request.person_role.as_deref(),
         input.reference_date,
         session(input.partitions),
     )
@@ -116,7 +117,7 @@ pub async fn stage_extraction(
         }),
     };
     let outputs = output_variables(input, &prepared.typed_vars);
-    let out_schema = output_schema(&outputs);
+    let out_schema = output_schema(&outputs, &prepared.other_ids);
 
     let staging = input.spe.stage(input.permit_id, &input.description.id)?;
     let props = writer_properties(input, &input.description.id)?;
@@ -201,8 +202,15 @@ fn output_variables(
 
 /// The delivered schema: the pseudonym, then each variable (and its precision column where
 /// dates may be partial).
-fn output_schema(outputs: &[OutputVariable]) -> SchemaRef {
+fn output_schema(outputs: &[OutputVariable], other_roles: &[(usize, String)]) -> SchemaRef {
     let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
+    for (_, role) in other_roles {
+        out_fields.push(Field::new(
+            format!("{PSEUDONYM_COLUMN}_{role}"),
+            DataType::Utf8,
+            true,
+        ));
+    }
     for o in outputs {
         let data_type = match &o.generalise {
             Some(Generalisation::AgeBands { .. }) | Some(Generalisation::Truncate { .. }) => {
@@ -336,6 +344,8 @@ struct PartitionContext {
 /// What every batch of one upload needs to be typed and classified.
 pub(crate) struct Prepared {
     pub id_index: usize,
+    /// (column index in the file, role) of every other person identifier.
+    pub other_ids: Vec<(usize, String)>,
     /// (column index in the file, variable) of every non-id variable, in file order.
     pub typed_vars: Vec<(usize, Variable)>,
     pub typed_schema: SchemaRef,
@@ -350,6 +360,7 @@ pub(crate) async fn prepare(
     upload_path: &Path,
     description: &DatasetDescription,
     cohort: &hdab_permits::Cohort,
+    subject_role: Option<&str>,
     reference: NaiveDate,
     ctx: datafusion::prelude::SessionContext,
 ) -> Result<(Prepared, Vec<SendableRecordBatchStream>), PipelineError> {
@@ -358,10 +369,20 @@ pub(crate) async fn prepare(
         .into_iter()
         .cloned()
         .collect();
+    let subject = description
+        .person_id_of_role(subject_role)
+        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
     let id_index = file_vars
         .iter()
-        .position(|v| v.variable_type == VariableType::PersonId)
+        .position(|v| v.name == subject.name)
         .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
+    // Everyone else a row names (a child's mother): pseudonymised under the same key.
+    let other_ids: Vec<(usize, String)> = file_vars
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| v.variable_type == VariableType::PersonId && *i != id_index)
+        .map(|(i, v)| (i, v.role.clone().unwrap_or_else(|| v.name.to_lowercase())))
+        .collect();
     // The typed batch: every non-id variable typed by the dictionary, then the birth date.
     let typed_vars: Vec<(usize, Variable)> = file_vars
         .iter()
@@ -379,6 +400,7 @@ pub(crate) async fn prepare(
     Ok((
         Prepared {
             id_index,
+            other_ids,
             typed_vars,
             typed_schema,
             cohort,
@@ -397,6 +419,10 @@ pub(crate) struct Classified {
     /// Rows to keep: valid id, in the cohort, not opted out.
     pub keep: BooleanArray,
     pub kept_ids: Vec<PersonId>,
+    /// Per other person identifier (in `Prepared::other_ids` order), for each kept row: the
+    /// person, or `None` (no valid id, or opted out), and whether they were withheld because
+    /// they opted out.
+    pub others: Vec<(Vec<Option<PersonId>>, BooleanArray)>,
 }
 
 /// Types a batch by the dictionary, validates its ids, applies the cohort and the opt-out
@@ -461,12 +487,64 @@ pub(crate) fn classify(
         keep.push(decision);
     }
     counts.delivered += kept_ids.len() as u64;
+    let keep = BooleanArray::from(keep);
+    let mut others = Vec::with_capacity(cx.other_ids.len());
+    for (col, _) in &cx.other_ids {
+        let ids = parse_id_column(as_text(batch.column(*col))?.as_ref(), cx.reference)
+            .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+        let mut persons = Vec::with_capacity(kept_ids.len());
+        let mut withheld = Vec::with_capacity(kept_ids.len());
+        for (row, id) in ids.iter().enumerate() {
+            if !keep.value(row) {
+                continue;
+            }
+            match id {
+                Ok(p) => {
+                    let (hash, out) = *opted.entry(*p).or_insert_with(|| {
+                        let hash = registry_hash(registry_key, p);
+                        (hash, optouts.contains(&hash))
+                    });
+                    if out {
+                        counts.other_role_opted_out += 1;
+                        persons.push(None);
+                        withheld.push(true);
+                    } else {
+                        counts.delivered_persons.insert(&hash);
+                        persons.push(Some(*p));
+                        withheld.push(false);
+                    }
+                }
+                Err(_) => {
+                    counts.other_role_no_valid_id += 1;
+                    persons.push(None);
+                    withheld.push(false);
+                }
+            }
+        }
+        others.push((persons, BooleanArray::from(withheld)));
+    }
     Ok(Classified {
         typed,
         precisions,
-        keep: BooleanArray::from(keep),
+        keep,
         kept_ids,
+        others,
     })
+}
+
+/// Pseudonyms of persons who may be absent (null where they are).
+fn pseudonymise_optional(key: &DerivedKey, persons: &[Option<PersonId>]) -> StringArray {
+    let mut seen: HashMap<PersonId, String> = HashMap::new();
+    persons
+        .iter()
+        .map(|p| {
+            p.map(|p| {
+                seen.entry(p)
+                    .or_insert_with(|| hdab_pseudonymise::pseudonym(key, &p))
+                    .clone()
+            })
+        })
+        .collect()
 }
 
 /// Whether a valid person's row is in the study population (and the dataset's window),
@@ -527,13 +605,23 @@ async fn run_partition(
             precisions,
             keep: mask,
             kept_ids,
+            others,
         } = classify(&batch, &cx.prepared, registry_key, optouts, &mut counts)?;
         if kept_ids.is_empty() {
             continue;
         }
         let mut out: Vec<ArrayRef> = vec![Arc::new(pseudonymise_ids(pseudonym_key, &kept_ids))];
+        for (persons, _) in &others {
+            out.push(Arc::new(pseudonymise_optional(pseudonym_key, persons)));
+        }
         for o in &cx.outputs {
             let mut values = filter(typed.column(o.typed_index), &mask)?;
+            // What describes a person who opted out (the mother's age) goes with them.
+            if let Some(role) = &o.variable.of_role
+                && let Some(k) = cx.prepared.other_ids.iter().position(|(_, r)| r == role)
+            {
+                values = datafusion::arrow::compute::nullif(&values, &others[k].1)?;
+            }
             let mut precision = match precisions.get(&o.typed_index) {
                 Some(p) if o.variable.partial_dates => Some(filter(p, &mask)?),
                 _ => None,

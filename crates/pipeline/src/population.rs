@@ -141,6 +141,7 @@ impl PopulationFilter {
 async fn for_each_batch(
     source: &PopulationSource<'_>,
     cohort: &Cohort,
+    role: Option<&str>,
     input: &PopulationInput<'_>,
     mut f: impl FnMut(&Classified, &crate::extract::Prepared) -> Result<(), PipelineError>,
 ) -> Result<(), PipelineError> {
@@ -148,6 +149,7 @@ async fn for_each_batch(
         source.upload_path,
         source.description,
         cohort,
+        role,
         source.reference_date,
         session(input.partitions),
     )
@@ -183,18 +185,24 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
     let spec = input.spec;
     // Cases: the first qualifying date per person.
     let mut first: HashMap<PersonId, i32> = HashMap::new();
-    for_each_batch(&input.index, &spec.criteria, input, |c, p| {
-        let col = typed_index(p, &spec.index_date)?;
-        for (id, day) in kept_dates(c, col) {
-            if let Some(day) = day {
-                first
-                    .entry(*id)
-                    .and_modify(|d| *d = (*d).min(day))
-                    .or_insert(day);
+    for_each_batch(
+        &input.index,
+        &spec.criteria,
+        spec.person_role.as_deref(),
+        input,
+        |c, p| {
+            let col = typed_index(p, &spec.index_date)?;
+            for (id, day) in kept_dates(c, col) {
+                if let Some(day) = day {
+                    first
+                        .entry(*id)
+                        .and_modify(|d| *d = (*d).min(day))
+                        .or_insert(day);
+                }
             }
-        }
-        Ok(())
-    })
+            Ok(())
+        },
+    )
     .await?;
     let mut summary = PopulationSummary {
         qualifying: first.len() as u64,
@@ -206,18 +214,24 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
         let cohort = Cohort {
             conditions: e.conditions.clone(),
         };
-        for_each_batch(&input.index, &cohort, input, |c, p| {
-            let col = typed_index(p, &spec.index_date)?;
-            for (id, day) in kept_dates(c, col) {
-                if let (Some(day), Some(index)) = (day, first.get(id))
-                    && day < *index
-                    && day >= index - e.days_before as i32
-                {
-                    excluded.insert(*id);
+        for_each_batch(
+            &input.index,
+            &cohort,
+            spec.person_role.as_deref(),
+            input,
+            |c, p| {
+                let col = typed_index(p, &spec.index_date)?;
+                for (id, day) in kept_dates(c, col) {
+                    if let (Some(day), Some(index)) = (day, first.get(id))
+                        && day < *index
+                        && day >= index - e.days_before as i32
+                    {
+                        excluded.insert(*id);
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
         .await?;
     }
     summary.excluded = excluded.len() as u64;
@@ -295,7 +309,7 @@ async fn draw_controls(
     let cols = &controls.columns;
     let mut pools: HashMap<Stratum, Vec<Candidate>> = HashMap::new();
     let mut case_strata: HashMap<PersonId, Stratum> = HashMap::new();
-    for_each_batch(register, &Cohort::default(), input, |c, p| {
+    for_each_batch(register, &Cohort::default(), None, input, |c, p| {
         let text = |name: &str| -> Result<&StringArray, PipelineError> {
             Ok(c.typed.column(typed_index(p, name)?).as_string::<i32>())
         };

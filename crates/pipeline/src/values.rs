@@ -328,6 +328,8 @@ mod tests {
             code_system: None,
             sensitivity: hdab_catalog::Sensitivity::QuasiIdentifier,
             partial_dates,
+            role: None,
+            of_role: None,
         }
     }
 

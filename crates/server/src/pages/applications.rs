@@ -383,16 +383,16 @@ pub(super) fn content_of_form(
                 })?;
             conditions.push(Condition::AgeRange { min, max, at });
         }
+        // What the form does not show is kept from the saved version.
+        let before = previous.and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id));
         datasets.push(DatasetRequest {
             variables: f.all(&format!("var_{id}")),
             cohort: Cohort { conditions },
-            generalisations: previous
-                .and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id))
+            generalisations: before
                 .map(|d| d.generalisations.clone())
                 .unwrap_or_default(),
-            window: previous
-                .and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id))
-                .and_then(|d| d.window.clone()),
+            window: before.and_then(|d| d.window.clone()),
+            person_role: before.and_then(|d| d.person_role.clone()),
             dataset_id: id,
         });
     }
