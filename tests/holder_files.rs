@@ -149,3 +149,86 @@ fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
         "text with å/ä/ö and a quoted ';' arrives as written"
     );
 }
+
+/// A register whose identifier column is a mess (a fifth invalid, mixed written forms) is
+/// still drafted as the person identifier, and a column that holds personnummer now and then
+/// (a free-text contact note) is drafted as one too; uploaded under a description that
+/// calls that column text, the holder is warned with the column and the count.
+#[test]
+fn identifiers_are_found_in_messy_and_unexpected_columns() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let people = support::person_ids_in(
+        &support::repo().join("sample-data/lakemedel.csv"),
+        support::reference(),
+    );
+    let mut lines = vec!["LopNr;Anhorig;Kod".to_string()];
+    for (i, p) in people.iter().take(100).enumerate() {
+        let c = String::from_utf8_lossy(p.canonical()).into_owned();
+        let id = match i % 5 {
+            // A typo in the check digit: a fifth are invalid.
+            0 => format!("{}{}", &c[..11], (c.as_bytes()[11] - b'0' + 1) % 10),
+            1 => format!("{}-{}", &c[2..8], &c[8..]),
+            2 => format!("{}-{}", &c[..8], &c[8..]),
+            _ => c.clone(),
+        };
+        // A relative's number in one row of ten: the rest are names.
+        let relative = if i % 10 == 3 {
+            String::from_utf8_lossy(people[i + 100].canonical()).into_owned()
+        } else {
+            format!("namn {i}")
+        };
+        lines.push(format!("{id};{relative};K{}", i % 7));
+    }
+    let file = dir.path().join("messy.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let draft = dir.path().join("draft.toml");
+    hdab.ok(&[
+        "catalog",
+        "profile",
+        file.to_str().unwrap(),
+        "--id",
+        "messy",
+        "--holder",
+        "socialstyrelsen",
+        "--extract-date",
+        "2024-03-31",
+        "--draft",
+        draft.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let described: toml::Value = toml::from_str(&text).unwrap();
+    let variables = described["variables"].as_array().unwrap();
+    for (name, role) in [("LopNr", true), ("Anhorig", true)] {
+        let v = variables
+            .iter()
+            .find(|v| v["name"].as_str() == Some(name))
+            .unwrap();
+        assert_eq!(v["type"].as_str(), Some("person_id"), "{name}:\n{text}");
+        assert_eq!(v["sensitivity"].as_str(), Some("direct_identifier"));
+        assert_eq!(
+            v.get("role").is_some(),
+            role,
+            "{name}: the holder says whose"
+        );
+    }
+    // Described as the holder first wrote it: the relative column as plain text, one
+    // identifier (so no roles).
+    let mut filled: toml::Value = toml::from_str(&fill_placeholders(&text)).unwrap();
+    for v in filled["variables"].as_array_mut().unwrap() {
+        let t = v.as_table_mut().unwrap();
+        t.remove("role");
+        if t["name"].as_str() == Some("Anhorig") {
+            t.insert("type".into(), "text".into());
+            t.insert("sensitivity".into(), "other".into());
+        }
+    }
+    let path = dir.path().join("messy.toml");
+    std::fs::write(&path, toml::to_string(&filled).unwrap()).unwrap();
+    hdab.ok_as("sara", &["catalog", "register", path.to_str().unwrap()]);
+    let report = hdab.upload("messy", &file, Some("2024-03-31")).unwrap();
+    assert!(
+        report.contains("warning: column 'Anhorig': 10 values read as a personnummer"),
+        "{report}"
+    );
+}

@@ -108,6 +108,11 @@ impl Profile {
             v.dedup();
             v
         };
+        let n_ids = self
+            .columns
+            .iter()
+            .filter(|c| c.inferred_type == VariableType::PersonId)
+            .count();
         DatasetDescription {
             id: id.to_string(),
             holder: holder.to_string(),
@@ -165,7 +170,9 @@ impl Profile {
                     },
                     // Partial dates are kept with their precision, never made full days.
                     partial_dates: c.inferred_type == VariableType::Date && c.n_partial_dates > 0,
-                    role: None,
+                    // Several identifiers: the holder says whose each is.
+                    role: (c.inferred_type == VariableType::PersonId && n_ids > 1)
+                        .then(|| todo("whose identifier: child, mother, donor, …")),
                     of_role: None,
                 })
                 .collect(),

@@ -21,6 +21,24 @@ pub struct UploadReport {
     pub invalid_identifiers: BTreeMap<String, u64>,
     /// Empty values per variable.
     pub n_empty: BTreeMap<String, u64>,
+    /// Values that read as a personnummer or samordningsnummer in a variable not described
+    /// as an identifier, per variable (the holder should describe it as one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub identifiers_elsewhere: BTreeMap<String, u64>,
+}
+
+impl UploadReport {
+    /// What the holder should fix in the description, in words.
+    pub fn warnings(&self) -> Vec<String> {
+        self.identifiers_elsewhere
+            .iter()
+            .map(|(column, n)| {
+                format!(
+                    "column '{column}': {n} values read as a personnummer or samordningsnummer; if it identifies people, describe it as type person_id (with a role) or sensitivity direct_identifier"
+                )
+            })
+            .collect()
+    }
 }
 
 /// A problem column: how many values fail and the first data row (1-based, header excluded).
@@ -51,6 +69,7 @@ pub async fn check_upload(
             .map(|r| (r.as_str().to_string(), 0))
             .collect(),
         n_empty: variables.iter().map(|v| (v.name.clone(), 0)).collect(),
+        identifiers_elsewhere: BTreeMap::new(),
     };
     let mut problems: BTreeMap<String, ColumnProblems> = BTreeMap::new();
     for mut stream in streams {
@@ -85,6 +104,21 @@ pub async fn check_upload(
                         }
                     }
                     continue;
+                }
+                if v.sensitivity != hdab_catalog::Sensitivity::DirectIdentifier
+                    && matches!(
+                        v.variable_type,
+                        VariableType::Code | VariableType::Text | VariableType::Integer
+                    )
+                    && let Ok(parsed) = parse_id_column(column.as_ref(), reference)
+                {
+                    let n = parsed.iter().filter(|p| p.is_ok()).count() as u64;
+                    if n > 0 {
+                        *report
+                            .identifiers_elsewhere
+                            .entry(v.name.clone())
+                            .or_default() += n;
+                    }
                 }
                 let typed = type_column(column.as_ref(), v);
                 for (row, problem) in typed.problems {

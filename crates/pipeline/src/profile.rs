@@ -33,6 +33,9 @@ struct Acc {
     partial_dates: u64,
 }
 
+/// The share of a column's values that, read as personnummer, makes it an identifier.
+pub const ID_SHARE: f64 = 0.05;
+
 impl Acc {
     /// One non-empty value of the column.
     fn observe(&mut self, v: &str, reference: NaiveDate, persons: &mut HashSet<PersonId>) {
@@ -94,7 +97,9 @@ impl Acc {
             }
         };
         let best_code = self.codes.iter().max_by_key(|(_, n)| **n);
-        let (inferred_type, code_system, valid) = if share(self.ids) >= 0.9 {
+        // A column where even one value in twenty reads as a personnummer identifies people
+        // (registers mix written forms, typos and reservnummer): never drafted as a code.
+        let (inferred_type, code_system, valid) = if share(self.ids) >= ID_SHARE {
             (VariableType::PersonId, None, self.ids)
         } else if share(self.dates) >= 0.95 {
             (VariableType::Date, None, self.dates)

@@ -145,6 +145,9 @@ pub(crate) async fn upload(app: &App, cli: &Cli) -> Result<()> {
             for (reason, n) in report.invalid_identifiers.iter().filter(|(_, n)| **n > 0) {
                 say!("  {reason}: {n}");
             }
+            for w in report.warnings() {
+                say!("warning: {w}");
+            }
         }
         other => return Err(crate::commands::misrouted(other)),
     }

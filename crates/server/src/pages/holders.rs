@@ -207,6 +207,8 @@ pub(super) struct UploadRow {
     rows: i64,
     valid: String,
     invalid: String,
+    /// What the holder should fix in the description (identifiers found elsewhere).
+    warnings: Vec<String>,
     sha: String,
 }
 
@@ -258,6 +260,9 @@ pub(super) async fn holder_dataset(
             at: u.uploaded_at.format("%Y-%m-%d %H:%M").to_string(),
             by: u.uploaded_by,
             rows: u.n_rows,
+            warnings: serde_json::from_value::<hdab_pipeline::UploadReport>(u.report.clone())
+                .map(|r| r.warnings())
+                .unwrap_or_default(),
             sha: u.sha256.chars().take(16).collect(),
         })
         .collect();
