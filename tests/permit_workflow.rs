@@ -93,8 +93,38 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
     let err = hdab.fails_as("bo", &["apply", "show", id]);
     assert!(err.contains("does not exist"), "{err}");
 
+    // She names a colleague too and resubmits: the version received first is kept, and
+    // the case shows what changed.
+    let changed = std::fs::read_to_string(repo().join("pipelines/demo-application.toml"))
+        .unwrap_or_default()
+        .replace("spe_users = [\"anna\"]", "spe_users = [\"anna\", \"bo\"]");
+    let changed_path = dir.path().join("changed.toml");
+    std::fs::write(&changed_path, changed).unwrap_or_else(|e| panic!("{e}"));
+    hdab.ok_as(
+        "anna",
+        &[
+            "apply",
+            "update",
+            id,
+            changed_path.to_str().unwrap_or_default(),
+        ],
+    );
     // Resubmitted; Olle hands it to Stina, who prepares it; Dora approves narrower.
     hdab.ok_as("anna", &["apply", "submit", id]);
+    let shown = hdab.ok_as("olle", &["apply", "show", id]);
+    assert!(
+        shown.contains("version 1 received") && shown.contains("version 2 received"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("~ spe_users: [\"anna\"] → [\"anna\",\"bo\"]"),
+        "{shown}"
+    );
+    assert_eq!(
+        shown.matches("    ~ ").count(),
+        1,
+        "only what changed: {shown}"
+    );
     hdab.ok_as("olle", &["case", "assign", id, "--to", "stina"]);
     let err = hdab.fails_as("olle", &["case", "return", id, "--reason", "x"]);
     assert!(err.contains("stina"), "the case is Stina's now: {err}");

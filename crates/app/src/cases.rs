@@ -283,6 +283,53 @@ impl App {
         self.audited(actor, "application.show", id, result).await
     }
 
+    /// Every version of an application the HDAB received, oldest first, each with what
+    /// changed since the one before (anyone who may read the case).
+    pub async fn application_versions(
+        &self,
+        actor: &str,
+        id: &str,
+    ) -> Result<Vec<SubmittedVersion>, AppError> {
+        let result = async {
+            let user = self.user(actor).await?;
+            let app = self.find_application(id).await?;
+            let case = CaseView {
+                applicant: &app.applicant,
+                events: &app.events,
+            };
+            if !may_read(&user, case, &app.content.spe_users) {
+                return Err(AppError::NotFound(format!("application '{id}'")));
+            }
+            let mut out: Vec<SubmittedVersion> = Vec::new();
+            let mut before: Option<ApplicationContent> = None;
+            for (n, (seq, content)) in self
+                .store
+                .application_versions(id)
+                .await?
+                .into_iter()
+                .enumerate()
+            {
+                let event = usize::try_from(seq - 1)
+                    .ok()
+                    .and_then(|i| app.events.get(i));
+                out.push(SubmittedVersion {
+                    version: n + 1,
+                    submitted_at: event.map(|e| e.at),
+                    submitted_by: event.map(|e| e.actor.clone()).unwrap_or_default(),
+                    changes: before
+                        .as_ref()
+                        .map(|b| hdab_catalog::diff_documents(b, &content))
+                        .unwrap_or_default(),
+                });
+                before = Some(content);
+            }
+            Ok((out, String::new()))
+        }
+        .await;
+        self.audited(actor, "application.versions", id, result)
+            .await
+    }
+
     /// Replaces a draft's or returned application's content (the applicant only).
     pub async fn update_application(
         &self,
@@ -413,4 +460,15 @@ impl App {
 pub(crate) fn parse_application(toml_text: &str) -> Result<ApplicationContent, AppError> {
     toml::from_str(toml_text)
         .map_err(|e| AppError::Invalid(format!("the application file: {}", e.message())))
+}
+
+/// A version of an application as the HDAB received it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SubmittedVersion {
+    /// 1 for the first submission.
+    pub version: usize,
+    pub submitted_at: Option<chrono::DateTime<Utc>>,
+    pub submitted_by: String,
+    /// What changed since the version before (empty for the first).
+    pub changes: Vec<hdab_catalog::Change>,
 }

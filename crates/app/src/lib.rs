@@ -22,7 +22,7 @@ mod users;
 pub mod views;
 pub mod witness;
 
-pub use cases::{CaseOptions, QueueRow, RegisterEntry};
+pub use cases::{CaseOptions, QueueRow, RegisterEntry, SubmittedVersion};
 pub use catalog::{CatalogQuery, OverdueDescription};
 pub use extraction::{Delivery, Progress};
 pub use permits::{DatasetStatus, PermitStatus};

@@ -575,6 +575,12 @@ pub struct Change {
 
 /// Field-by-field differences from `old` to `new`; variables are matched by name.
 pub fn diff(old: &DatasetDescription, new: &DatasetDescription) -> Vec<Change> {
+    diff_documents(old, new)
+}
+
+/// The differences between two versions of any document (a description, an application),
+/// field by field; list items with a `name` or `dataset_id` are matched by it.
+pub fn diff_documents<T: Serialize>(old: &T, new: &T) -> Vec<Change> {
     let (a, b) = (
         serde_json::to_value(old).unwrap_or_default(),
         serde_json::to_value(new).unwrap_or_default(),
@@ -582,6 +588,13 @@ pub fn diff(old: &DatasetDescription, new: &DatasetDescription) -> Vec<Change> {
     let mut out = Vec::new();
     diff_values("", &a, &b, &mut out);
     out
+}
+
+/// What names an item of a list, to match it between versions.
+fn key_of(v: &serde_json::Value) -> Option<&str> {
+    v.get("name")
+        .or_else(|| v.get("dataset_id"))
+        .and_then(serde_json::Value::as_str)
 }
 
 fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<Change>) {
@@ -607,12 +620,8 @@ fn diff_values(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &m
                 }
             }
         }
-        (Value::Array(x), Value::Array(y))
-            if x.iter()
-                .chain(y)
-                .all(|v| v.get("name").is_some_and(Value::is_string)) =>
-        {
-            let name = |v: &Value| v["name"].as_str().unwrap_or_default().to_string();
+        (Value::Array(x), Value::Array(y)) if x.iter().chain(y).all(|v| key_of(v).is_some()) => {
+            let name = |v: &Value| key_of(v).unwrap_or_default().to_string();
             for va in x {
                 let n = name(va);
                 match y.iter().find(|vb| name(vb) == n) {

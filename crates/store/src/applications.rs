@@ -171,6 +171,25 @@ impl Store {
             .collect()
     }
 
+    /// Every submitted version of an application, oldest first: (number of its `submit`
+    /// event, the content received).
+    pub async fn application_versions(&self, id: &str) -> Result<Vec<(i64, ApplicationContent)>> {
+        sqlx::query("SELECT event_seq, content FROM application_versions WHERE application_id = $1 ORDER BY event_seq")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let content: String = r.try_get("content")?;
+                Ok((
+                    r.try_get("event_seq")?,
+                    serde_json::from_str(&content)
+                        .map_err(|_| corrupt("a submitted version of an application"))?,
+                ))
+            })
+            .collect()
+    }
+
     /// Replaces the content of a draft or returned application (the caller checks the state).
     pub async fn update_application_content(
         &self,
@@ -209,6 +228,14 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+        // What the HDAB received is kept as it was, whatever the applicant changes later.
+        if event.command == CaseCommand::Submit {
+            sqlx::query("INSERT INTO application_versions (application_id, event_seq, content) SELECT id, $2, content FROM applications WHERE id = $1")
+                .bind(application_id)
+                .bind(seen_events as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some(p) = permit {
             sqlx::query(
                 "INSERT INTO permits (id, application_id, body, granted_at) VALUES ($1, $2, $3, $4)",

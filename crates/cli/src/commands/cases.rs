@@ -68,6 +68,31 @@ pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()
                     e.comment
                 );
             }
+            for v in app.application_versions(&actor(cli)?, id).await? {
+                say!(
+                    "  version {} received {} from {}{}",
+                    v.version,
+                    v.submitted_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default(),
+                    v.submitted_by,
+                    if v.version == 1 {
+                        String::new()
+                    } else if v.changes.is_empty() {
+                        ": unchanged".into()
+                    } else {
+                        format!(": {} changed", v.changes.len())
+                    }
+                );
+                for c in &v.changes {
+                    say!(
+                        "    ~ {}: {} → {}",
+                        c.path,
+                        c.before.as_deref().unwrap_or("(none)"),
+                        c.after.as_deref().unwrap_or("(none)")
+                    );
+                }
+            }
         }
     }
     Ok(())

@@ -69,6 +69,8 @@ pub(super) struct CasePage {
     officers: Vec<String>,
     narrowable: Vec<(String, Vec<String>)>,
     events: Vec<(String, String, String, String)>,
+    /// Every version received: (heading, changes in words).
+    versions: Vec<(String, Vec<String>)>,
 }
 
 pub(super) fn cohort_text(c: &Cohort) -> String {
@@ -208,6 +210,35 @@ pub(super) async fn case_page(
                         Some(to) => format!("to {to}: {}", e.comment),
                         None => e.comment.clone(),
                     },
+                )
+            })
+            .collect(),
+        versions: s
+            .app
+            .application_versions(&user.id, &a.id)
+            .await?
+            .into_iter()
+            .map(|v| {
+                (
+                    format!(
+                        "Version {} received {} from {}",
+                        v.version,
+                        v.submitted_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default(),
+                        v.submitted_by
+                    ),
+                    v.changes
+                        .iter()
+                        .map(|c| {
+                            format!(
+                                "{}: {} → {}",
+                                c.path,
+                                c.before.as_deref().unwrap_or("(none)"),
+                                c.after.as_deref().unwrap_or("(none)")
+                            )
+                        })
+                        .collect(),
                 )
             })
             .collect(),
