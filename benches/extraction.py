@@ -84,16 +84,14 @@ def canonical_frame(path):
     return df.select("pseudonym", "EDATUM", "ATC", "ANTAL", "DDD").sort(["pseudonym", "EDATUM", "ATC", "ANTAL", "DDD"])
 
 
-def one_size(hdab: str, rows: int, work: Path, hdab_only: bool = False) -> None:
+def lakemedel_parquet(data: Path, work: Path):
+    """The generated drug register as Parquet (batch by batch, so any size fits); returns
+    (path, rows). The CSV is removed."""
     import pyarrow as pa
     import pyarrow.compute  # noqa: F401  (pa.compute)
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    persons = max(1000, rows * 2 // 15)  # ~7.5 dispensings per person
-    data = work / "data"
-    run([hdab, "synth", "--out", str(data), "--persons", str(persons)])
-    # Convert to Parquet batch by batch, so any size fits.
     reader = pacsv.open_csv(
         data / "lakemedel.csv",
         read_options=pacsv.ReadOptions(block_size=64 << 20),
@@ -109,25 +107,46 @@ def one_size(hdab: str, rows: int, work: Path, hdab_only: bool = False) -> None:
             writer.write_table(pa.table([batch.column(0), batch.column(1), batch.column(2), batch.column(3), ddd], schema=schema), row_group_size=1 << 20)
             n_rows += batch.num_rows
     (data / "lakemedel.csv").unlink()
+    return upload, n_rows
 
+
+def installation(hdab: str, work: Path):
+    """A fresh installation with the benchmark's users; returns (environment, run-as)."""
     env = dict(os.environ, HDAB_DATA_DIR=str(work / "hdab"))
     env.pop("HDAB_MASTER_KEY", None)
     h = lambda *a, user=None: run([hdab] + (["--as", user] if user else []) + list(a), env=env)
     h("keys", "init")
     h("users", "add", "--id", "admin", "--org", "socialstyrelsen", "--role", "admin")
-    for uid, org, role in [("sara", "socialstyrelsen", "data_holder"), ("anna", "karolinska-institutet", "applicant"),
+    for uid, org, role in [("sara", "socialstyrelsen", "data_holder"), ("stig", "scb", "data_holder"),
+                           ("anna", "karolinska-institutet", "applicant"),
                            ("olle", "socialstyrelsen", "case_officer"), ("dora", "socialstyrelsen", "decision_maker"),
                            ("otto", "socialstyrelsen", "optout_registrar")]:
         h("users", "add", "--id", uid, "--org", org, "--role", role, user="admin")
-    h("catalog", "register", str(REPO / "catalog/lakemedel.toml"), user="sara")
-    h("upload", "--dataset", "lakemedel", str(upload), "--extract-date", "2024-03-31", user="sara")
-    h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
-    application = work / "application.toml"
-    application.write_text(APPLICATION)
+    return env, h
+
+
+def approve(h, work: Path, application_text: str, name: str = "application") -> str:
+    """Applies, takes and approves an application; returns the permit's id."""
+    application = work / f"{name}.toml"
+    application.write_text(application_text)
     app_id = h("apply", "create", str(application), user="anna").strip()
     h("apply", "submit", app_id, user="anna")
     h("case", "take", app_id, user="olle")
-    permit = h("case", "approve", app_id, "--reason", "benchmark", user="dora").split("permit ")[1].strip()
+    return h("case", "approve", app_id, "--reason", "benchmark", user="dora").split("permit ")[1].strip()
+
+
+def one_size(hdab: str, rows: int, work: Path, hdab_only: bool = False) -> None:
+    import pyarrow.parquet as pq
+
+    persons = max(1000, rows * 2 // 15)  # ~7.5 dispensings per person
+    data = work / "data"
+    run([hdab, "synth", "--out", str(data), "--persons", str(persons)])
+    upload, n_rows = lakemedel_parquet(data, work)
+    env, h = installation(hdab, work)
+    h("catalog", "register", str(REPO / "catalog/lakemedel.toml"), user="sara")
+    h("upload", "--dataset", "lakemedel", str(upload), "--extract-date", "2024-03-31", user="sara")
+    h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
+    permit = approve(h, work, APPLICATION)
 
     results = {}
     secs, rss, _ = run([hdab, "--as", "olle", "extract", permit], env=env, measure=True)

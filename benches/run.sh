@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The extraction benchmark, from one command: builds hdab in release mode, creates a Python
 # virtual environment with the baselines (Polars, DuckDB, pyarrow), and runs
-# benches/extraction.py. Arguments go to it, e.g. `benches/run.sh --rows 1000000 --rows 10000000`.
+# benches/extraction.py. Arguments go to it, e.g. `benches/run.sh --rows 1000000 --rows 10000000`;
+# `benches/run.sh population --rows 10000000` runs benches/population.py instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hdab-target}"
@@ -11,4 +12,6 @@ command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -
 venv="${HDAB_VENV:-$HOME/.cache/hdab-venv}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q -r tests/python/requirements.txt
-"$venv/bin/python" benches/extraction.py --hdab "$CARGO_TARGET_DIR/release/hdab" "$@"
+bench=extraction
+if [ "${1:-}" = population ]; then bench=population; shift; fi
+"$venv/bin/python" "benches/$bench.py" --hdab "$CARGO_TARGET_DIR/release/hdab" "$@"

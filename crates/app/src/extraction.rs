@@ -306,6 +306,7 @@ impl App {
         spec: &StudyPopulation,
         keys: &RunKeys,
     ) -> Result<hdab_pipeline::Population, AppError> {
+        tracing::info!(permit = %permit.id, "building the study population");
         let (optouts, _) = self.optouts_for(permit.granted_at).await?;
         let index = self.source_of(&spec.index_dataset).await?;
         let register = match &spec.controls {

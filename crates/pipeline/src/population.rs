@@ -19,7 +19,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use hdab_catalog::DatasetDescription;
 use hdab_permits::{Cohort, DatePrecision, StudyPopulation};
-use hdab_pseudonymise::{DerivedKey, PersonId, pseudonymise_ids, registry_hash};
+use hdab_pseudonymise::{DerivedKey, PersonId, registry_hash};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -135,16 +135,21 @@ impl PopulationFilter {
     }
 }
 
-/// Calls `f` with every batch of `source`, typed and classified under `cohort` (kept rows:
-/// valid id, meeting the cohort; opted-out people are kept too: they stay in the population
-/// and each delivery counts them as opted out, so the accounting shows them).
-async fn for_each_batch(
+/// Folds every batch of `source`, typed and classified under `cohort` (kept rows: valid id,
+/// meeting the cohort; opted-out people are kept too: they stay in the population and each
+/// delivery counts them as opted out, so the accounting shows them), one accumulator per
+/// partition, the partitions on their own threads (both cores read and hash at once).
+async fn fold_batches<A, F>(
     source: &PopulationSource<'_>,
     cohort: &Cohort,
     role: Option<&str>,
     input: &PopulationInput<'_>,
-    mut f: impl FnMut(&Classified, &crate::extract::Prepared) -> Result<(), PipelineError>,
-) -> Result<(), PipelineError> {
+    f: F,
+) -> Result<Vec<A>, PipelineError>
+where
+    A: Default + Send,
+    F: Fn(&Classified, &crate::extract::Prepared, &mut A) -> Result<(), PipelineError> + Sync,
+{
     let (prepared, streams) = prepare(
         source.upload_path,
         source.description,
@@ -154,15 +159,48 @@ async fn for_each_batch(
         session(input.partitions),
     )
     .await?;
-    let mut counts = PartitionCounts::default();
-    let nobody = HashSet::new();
-    for mut stream in streams {
-        while let Some(batch) = stream.next().await {
-            let c = classify(&batch?, &prepared, input.registry_key, &nobody, &mut counts)?;
-            f(&c, &prepared)?;
-        }
-    }
-    Ok(())
+    let (prepared, f, registry_key) = (&prepared, &f, input.registry_key);
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = streams
+                .into_iter()
+                .map(|mut stream| {
+                    scope.spawn(move || -> Result<A, PipelineError> {
+                        let runtime = tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+                        runtime.block_on(async {
+                            let mut acc = A::default();
+                            let mut counts = PartitionCounts::default();
+                            let nobody = HashSet::new();
+                            while let Some(batch) = stream.next().await {
+                                let c = classify(
+                                    &batch?,
+                                    prepared,
+                                    registry_key,
+                                    &nobody,
+                                    &mut counts,
+                                )?;
+                                f(&c, prepared, &mut acc)?;
+                            }
+                            Ok(acc)
+                        })
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(PipelineError::Unsupported(
+                            "a population worker crashed".into(),
+                        ))
+                    })
+                })
+                .collect()
+        })
+    })
 }
 
 /// (person, date) of every kept row with a date in `column`.
@@ -185,17 +223,16 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
     let spec = input.spec;
     // Cases: the first qualifying date per person.
     let mut first: HashMap<PersonId, i32> = HashMap::new();
-    for_each_batch(
+    let parts = fold_batches(
         &input.index,
         &spec.criteria,
         spec.person_role.as_deref(),
         input,
-        |c, p| {
+        |c, p, acc: &mut HashMap<PersonId, i32>| {
             let col = typed_index(p, &spec.index_date)?;
             for (id, day) in kept_dates(c, col) {
                 if let Some(day) = day {
-                    first
-                        .entry(*id)
+                    acc.entry(*id)
                         .and_modify(|d| *d = (*d).min(day))
                         .or_insert(day);
                 }
@@ -204,6 +241,14 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
         },
     )
     .await?;
+    for part in parts {
+        for (id, day) in part {
+            first
+                .entry(id)
+                .and_modify(|d| *d = (*d).min(day))
+                .or_insert(day);
+        }
+    }
     let mut summary = PopulationSummary {
         qualifying: first.len() as u64,
         ..PopulationSummary::default()
@@ -214,25 +259,27 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
         let cohort = Cohort {
             conditions: e.conditions.clone(),
         };
-        for_each_batch(
+        let first = &first;
+        let parts = fold_batches(
             &input.index,
             &cohort,
             spec.person_role.as_deref(),
             input,
-            |c, p| {
+            |c, p, acc: &mut HashSet<PersonId>| {
                 let col = typed_index(p, &spec.index_date)?;
                 for (id, day) in kept_dates(c, col) {
                     if let (Some(day), Some(index)) = (day, first.get(id))
                         && day < *index
                         && day >= index - e.days_before as i32
                     {
-                        excluded.insert(*id);
+                        acc.insert(*id);
                     }
                 }
                 Ok(())
             },
         )
         .await?;
+        excluded.extend(parts.into_iter().flatten());
     }
     summary.excluded = excluded.len() as u64;
     let rank = |p: &PersonId| -> u64 {
@@ -307,78 +354,92 @@ async fn draw_controls(
     rank: &(dyn Fn(&PersonId) -> u64 + Sync),
 ) -> Result<Drawn, PipelineError> {
     let cols = &controls.columns;
+    type Pools = (HashMap<Stratum, Vec<Candidate>>, HashMap<PersonId, Stratum>);
+    let parts = fold_batches(
+        register,
+        &Cohort::default(),
+        None,
+        input,
+        |c, p, acc: &mut Pools| {
+            let (pools, case_strata) = acc;
+            let text = |name: &str| -> Result<&StringArray, PipelineError> {
+                Ok(c.typed.column(typed_index(p, name)?).as_string::<i32>())
+            };
+            let date = |name: &str| -> Result<&Date32Array, PipelineError> {
+                Ok(c.typed
+                    .column(typed_index(p, name)?)
+                    .as_primitive::<Date32Type>())
+            };
+            let (sex, county) = (text(&cols.sex)?, text(&cols.county)?);
+            let (birth, immigration) = (date(&cols.birth_date)?, date(&cols.immigration)?);
+            let (emigration, death) = (date(&cols.emigration)?, date(&cols.death)?);
+            let kept = c
+                .keep
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k == &Some(true))
+                .map(|(row, _)| row);
+            for (row, id) in kept.zip(&c.kept_ids) {
+                let born = if birth.is_null(row) {
+                    crate::values::date32(id.birth_date())
+                } else {
+                    birth.value(row)
+                };
+                let year = chrono::NaiveDate::from_num_days_from_ce_opt(born + 719_163)
+                    .map(|d| chrono::Datelike::year(&d))
+                    .unwrap_or_default();
+                let stratum = (
+                    if sex.is_null(row) {
+                        String::new()
+                    } else {
+                        sex.value(row).to_string()
+                    },
+                    year,
+                    if controls.match_county && !county.is_null(row) {
+                        county.value(row).to_string()
+                    } else {
+                        String::new()
+                    },
+                );
+                if cases.contains_key(id) {
+                    case_strata.insert(*id, stratum);
+                    continue;
+                }
+                // Never a case; never someone who opted out (they could not be delivered).
+                if qualifying.contains_key(id)
+                    || input
+                        .optouts
+                        .contains(&registry_hash(input.registry_key, id))
+                {
+                    continue;
+                }
+                let day = |a: &Date32Array, missing: i32| {
+                    if a.is_null(row) {
+                        missing
+                    } else {
+                        a.value(row)
+                    }
+                };
+                pools.entry(stratum).or_default().push(Candidate {
+                    rank: rank(id),
+                    id: *id,
+                    born,
+                    immigrated: day(immigration, i32::MIN),
+                    left: day(emigration, i32::MAX).min(day(death, i32::MAX)),
+                });
+            }
+            Ok(())
+        },
+    )
+    .await?;
     let mut pools: HashMap<Stratum, Vec<Candidate>> = HashMap::new();
     let mut case_strata: HashMap<PersonId, Stratum> = HashMap::new();
-    for_each_batch(register, &Cohort::default(), None, input, |c, p| {
-        let text = |name: &str| -> Result<&StringArray, PipelineError> {
-            Ok(c.typed.column(typed_index(p, name)?).as_string::<i32>())
-        };
-        let date = |name: &str| -> Result<&Date32Array, PipelineError> {
-            Ok(c.typed
-                .column(typed_index(p, name)?)
-                .as_primitive::<Date32Type>())
-        };
-        let (sex, county) = (text(&cols.sex)?, text(&cols.county)?);
-        let (birth, immigration) = (date(&cols.birth_date)?, date(&cols.immigration)?);
-        let (emigration, death) = (date(&cols.emigration)?, date(&cols.death)?);
-        let kept = c
-            .keep
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k == &Some(true))
-            .map(|(row, _)| row);
-        for (row, id) in kept.zip(&c.kept_ids) {
-            let born = if birth.is_null(row) {
-                crate::values::date32(id.birth_date())
-            } else {
-                birth.value(row)
-            };
-            let year = chrono::NaiveDate::from_num_days_from_ce_opt(born + 719_163)
-                .map(|d| chrono::Datelike::year(&d))
-                .unwrap_or_default();
-            let stratum = (
-                if sex.is_null(row) {
-                    String::new()
-                } else {
-                    sex.value(row).to_string()
-                },
-                year,
-                if controls.match_county && !county.is_null(row) {
-                    county.value(row).to_string()
-                } else {
-                    String::new()
-                },
-            );
-            if cases.contains_key(id) {
-                case_strata.insert(*id, stratum);
-                continue;
-            }
-            // Never a case; never someone who opted out (they could not be delivered).
-            if qualifying.contains_key(id)
-                || input
-                    .optouts
-                    .contains(&registry_hash(input.registry_key, id))
-            {
-                continue;
-            }
-            let day = |a: &Date32Array, missing: i32| {
-                if a.is_null(row) {
-                    missing
-                } else {
-                    a.value(row)
-                }
-            };
-            pools.entry(stratum).or_default().push(Candidate {
-                rank: rank(id),
-                id: *id,
-                born,
-                immigrated: day(immigration, i32::MIN),
-                left: day(emigration, i32::MAX).min(day(death, i32::MAX)),
-            });
+    for (p, c) in parts {
+        for (stratum, candidates) in p {
+            pools.entry(stratum).or_default().extend(candidates);
         }
-        Ok(())
-    })
-    .await?;
+        case_strata.extend(c);
+    }
     let mut by_stratum: HashMap<&Stratum, Vec<(&PersonId, &Member)>> = HashMap::new();
     let mut not_in_register = 0;
     for (p, m) in cases {
@@ -395,11 +456,16 @@ async fn draw_controls(
         }
     }
     let per_case = controls.per_case as usize;
-    let results: Vec<(Vec<(PersonId, Member)>, u64)> = by_stratum
+    // Each stratum with cases takes its pool; the others are freed before matching.
+    let work: Vec<_> = by_stratum
+        .into_iter()
+        .map(|(stratum, in_stratum)| (in_stratum, pools.remove(stratum).unwrap_or_default()))
+        .collect();
+    drop(pools);
+    let results: Vec<(Vec<(PersonId, Member)>, u64)> = work
         .into_par_iter()
-        .map(|(stratum, mut in_stratum)| {
+        .map(|(mut in_stratum, mut pool)| {
             in_stratum.sort_unstable_by_key(|(_, m)| m.set);
-            let mut pool: Vec<Candidate> = pools.get(stratum).cloned().unwrap_or_default();
             pool.sort_unstable_by_key(|c| (c.rank, *c.id.canonical()));
             let mut used = vec![false; pool.len()];
             let mut drawn = Vec::new();
@@ -512,11 +578,15 @@ pub(crate) fn write_population_table(
         Field::new("index_date", DataType::Date32, false),
         Field::new("matched_set", DataType::Int64, false),
     ]));
-    let ids: Vec<PersonId> = kept.iter().map(|(p, _)| **p).collect();
+    // One keyed hash per person, on every core.
+    let pseudonyms: Vec<String> = kept
+        .par_iter()
+        .map(|(p, _)| hdab_pseudonymise::pseudonym(pseudonym_key, p))
+        .collect();
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(pseudonymise_ids(pseudonym_key, &ids)),
+            Arc::new(StringArray::from(pseudonyms)),
             Arc::new(StringArray::from_iter_values(
                 kept.iter().map(|(_, m)| m.role.as_str()),
             )),
