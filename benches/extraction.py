@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
-APPLICATION = """
-title = "Benchmark: drugs after myocardial infarction"
+# What every benchmark application says besides its title and data.
+APPLICATION_HEADER = """
 organisation = "karolinska-institutet"
 purpose = "scientific_research"
 intended_use = "Benchmark extraction."
@@ -37,7 +37,11 @@ pseudonymised = true
 why_not_anonymised = "Linkage per person."
 months_needed = 12
 ethics_reference = "Dnr 2026-00000-01"
+"""
 
+APPLICATION = """
+title = "Benchmark: drugs after myocardial infarction"
+""" + APPLICATION_HEADER + """
 [[datasets]]
 dataset_id = "lakemedel"
 variables = ["EDATUM", "ATC", "ANTAL", "DDD"]

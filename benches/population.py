@@ -23,19 +23,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from extraction import APPLICATION_HEADER as HEADER
 from extraction import REPO, approve, installation, lakemedel_parquet, run
-
-HEADER = """
-organisation = "karolinska-institutet"
-purpose = "scientific_research"
-intended_use = "Benchmark extraction."
-expected_benefit = "Figures."
-spe_users = ["anna"]
-pseudonymised = true
-why_not_anonymised = "Linkage per person."
-months_needed = 12
-ethics_reference = "Dnr 2026-00000-01"
-"""
 
 DRUGS = """
 [[datasets]]

@@ -30,6 +30,26 @@ fn rows() -> Vec<String> {
         .collect()
 }
 
+/// The description `catalog profile --draft` writes for `file`, as text.
+fn draft_of(hdab: &Hdab, file: &std::path::Path, id: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("draft.toml");
+    hdab.ok(&[
+        "catalog",
+        "profile",
+        file.to_str().unwrap(),
+        "--id",
+        id,
+        "--holder",
+        "socialstyrelsen",
+        "--extract-date",
+        "2024-03-31",
+        "--draft",
+        draft.to_str().unwrap(),
+    ]);
+    std::fs::read_to_string(&draft).unwrap()
+}
+
 /// Writes each placeholder the draft marks, as the holder would.
 fn fill_placeholders(draft: &str) -> String {
     let mut out = String::new();
@@ -60,21 +80,7 @@ fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
         support::windows_1252(&format!("{HEADER}\n{}\n", rows().join("\n"))),
     )
     .unwrap();
-    let draft = dir.path().join("draft.toml");
-    hdab.ok(&[
-        "catalog",
-        "profile",
-        export.to_str().unwrap(),
-        "--id",
-        "regionvard",
-        "--holder",
-        "socialstyrelsen",
-        "--extract-date",
-        "2024-03-31",
-        "--draft",
-        draft.to_str().unwrap(),
-    ]);
-    let text = std::fs::read_to_string(&draft).unwrap();
+    let text = draft_of(&hdab, &export, "regionvard");
     for (name, column) in [
         ("Kon", "Kön"),
         ("Inskrivningsdatum", ""),
@@ -182,21 +188,7 @@ fn identifiers_are_found_in_messy_and_unexpected_columns() {
     }
     let file = dir.path().join("messy.csv");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let draft = dir.path().join("draft.toml");
-    hdab.ok(&[
-        "catalog",
-        "profile",
-        file.to_str().unwrap(),
-        "--id",
-        "messy",
-        "--holder",
-        "socialstyrelsen",
-        "--extract-date",
-        "2024-03-31",
-        "--draft",
-        draft.to_str().unwrap(),
-    ]);
-    let text = std::fs::read_to_string(&draft).unwrap();
+    let text = draft_of(&hdab, &file, "messy");
     let described: toml::Value = toml::from_str(&text).unwrap();
     let variables = described["variables"].as_array().unwrap();
     for (name, role) in [("LopNr", true), ("Anhorig", true)] {

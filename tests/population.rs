@@ -4,13 +4,10 @@
 //! matches its case and was eligible, rows outside a window are absent, and the delivered
 //! population table agrees.
 
-use crate::support::{Hdab, repo};
-use arrow::array::Array;
+use crate::support::{Hdab, delivered_rows, repo};
 use chrono::{Datelike, Duration, NaiveDate};
 use hdab_pseudonymise::{PersonId, permit_context, pseudonym};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::Path;
 
 const PERMIT: &str = "P-2026-0001";
 
@@ -81,41 +78,6 @@ fn csv(name: &str) -> Vec<Vec<String>> {
         .skip(1)
         .map(|l| l.split(';').map(str::to_string).collect())
         .collect()
-}
-
-/// Every row of a delivered folder, as column name → displayed value.
-fn delivered_rows(folder: &Path) -> Vec<HashMap<String, String>> {
-    let mut rows = Vec::new();
-    let mut parts: Vec<_> = std::fs::read_dir(folder)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    parts.sort();
-    for part in parts {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(part).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            for r in 0..batch.num_rows() {
-                let mut row = HashMap::new();
-                for (i, f) in batch.schema().fields().iter().enumerate() {
-                    let col = batch.column(i);
-                    let v = if col.is_null(r) {
-                        String::new()
-                    } else {
-                        arrow::util::display::array_value_to_string(col, r).unwrap()
-                    };
-                    row.insert(f.name().clone(), v);
-                }
-                rows.push(row);
-            }
-        }
-    }
-    rows
 }
 
 fn has_mi(codes: &[&String]) -> bool {

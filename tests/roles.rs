@@ -5,7 +5,6 @@
 
 use crate::support::{self, Hdab, read_delivery, reference, repo};
 use hdab_pseudonymise::{PersonId, luhn_check_digit, permit_context, pseudonym};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::collections::HashSet;
 
 const BIRTHS: &str = r#"
@@ -75,29 +74,12 @@ dataset_id = "lakemedel"
 variables = ["EDATUM", "ATC"]
 "#;
 
-/// (column name → value per row, pseudonyms as text) of a delivered folder's one part file.
+/// One column of a delivered folder, row by row (`None` for null).
 fn column(folder: &std::path::Path, name: &str) -> Vec<Option<String>> {
-    let mut out = Vec::new();
-    for part in support::files_in(folder) {
-        if part.extension().is_none_or(|e| e != "parquet") {
-            continue;
-        }
-        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(part).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            let batch = batch.unwrap();
-            let col = batch.column(batch.schema().index_of(name).unwrap());
-            for r in 0..col.len() {
-                out.push(
-                    (!arrow::array::Array::is_null(col, r))
-                        .then(|| arrow::util::display::array_value_to_string(col, r).unwrap()),
-                );
-            }
-        }
-    }
-    out
+    support::delivered_rows(folder)
+        .into_iter()
+        .map(|mut r| r.remove(name).filter(|v| !v.is_empty()))
+        .collect()
 }
 
 #[test]

@@ -498,3 +498,38 @@ pub fn windows_1252(text: &str) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Every row of a delivered folder, as column name → displayed value.
+pub fn delivered_rows(folder: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut rows = Vec::new();
+    let mut parts: Vec<_> = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    parts.sort();
+    for part in parts {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(part).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            for r in 0..batch.num_rows() {
+                let mut row = std::collections::HashMap::new();
+                for (i, f) in batch.schema().fields().iter().enumerate() {
+                    let col = batch.column(i);
+                    let v = if arrow::array::Array::is_null(col, r) {
+                        String::new()
+                    } else {
+                        arrow::util::display::array_value_to_string(col, r).unwrap()
+                    };
+                    row.insert(f.name().clone(), v);
+                }
+                rows.push(row);
+            }
+        }
+    }
+    rows
+}

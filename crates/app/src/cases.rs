@@ -259,6 +259,25 @@ impl App {
         Ok(self.store.application(id).await?)
     }
 
+    /// The application, if `actor` has a part in it; otherwise the same answer as for an id
+    /// that does not exist (guessing ids reveals nothing).
+    async fn readable_application(
+        &self,
+        actor: &str,
+        id: &str,
+    ) -> Result<hdab_store::StoredApplication, AppError> {
+        let user = self.user(actor).await?;
+        let app = self.find_application(id).await?;
+        let case = CaseView {
+            applicant: &app.applicant,
+            events: &app.events,
+        };
+        if !may_read(&user, case, &app.content.spe_users) {
+            return Err(AppError::NotFound(format!("application '{id}'")));
+        }
+        Ok(app)
+    }
+
     /// An application with its history and deadline, for those with a part in it.
     pub async fn show_application(
         &self,
@@ -266,16 +285,7 @@ impl App {
         id: &str,
     ) -> Result<(hdab_store::StoredApplication, Deadline), AppError> {
         let result = async {
-            let user = self.user(actor).await?;
-            let app = self.find_application(id).await?;
-            let case = CaseView {
-                applicant: &app.applicant,
-                events: &app.events,
-            };
-            if !may_read(&user, case, &app.content.spe_users) {
-                // The same answer as for an id that does not exist: guessing ids reveals nothing.
-                return Err(AppError::NotFound(format!("application '{id}'")));
-            }
+            let app = self.readable_application(actor, id).await?;
             let d = deadline(&app.events, app.content.purpose, Utc::now());
             Ok(((app, d), String::new()))
         }
@@ -291,15 +301,7 @@ impl App {
         id: &str,
     ) -> Result<Vec<SubmittedVersion>, AppError> {
         let result = async {
-            let user = self.user(actor).await?;
-            let app = self.find_application(id).await?;
-            let case = CaseView {
-                applicant: &app.applicant,
-                events: &app.events,
-            };
-            if !may_read(&user, case, &app.content.spe_users) {
-                return Err(AppError::NotFound(format!("application '{id}'")));
-            }
+            let app = self.readable_application(actor, id).await?;
             let mut out: Vec<SubmittedVersion> = Vec::new();
             let mut before: Option<ApplicationContent> = None;
             for (n, (seq, content)) in self

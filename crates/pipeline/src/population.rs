@@ -405,12 +405,8 @@ async fn draw_controls(
                     case_strata.insert(*id, stratum);
                     continue;
                 }
-                // Never a case; never someone who opted out (they could not be delivered).
-                if qualifying.contains_key(id)
-                    || input
-                        .optouts
-                        .contains(&registry_hash(input.registry_key, id))
-                {
+                // Never a case (whether someone opted out is asked only of those drawn).
+                if qualifying.contains_key(id) {
                     continue;
                 }
                 let day = |a: &Date32Array, missing: i32| {
@@ -478,6 +474,13 @@ async fn draw_controls(
                     }
                     if !used[i] && cand.eligible_on(case.index_day) {
                         used[i] = true;
+                        // Never someone who opted out: they could not be delivered.
+                        if input
+                            .optouts
+                            .contains(&registry_hash(input.registry_key, &cand.id))
+                        {
+                            continue;
+                        }
                         n += 1;
                         drawn.push((
                             cand.id,
@@ -562,8 +565,11 @@ pub(crate) fn write_population_table(
     accounting.rows_in = rows.len() as u64;
     let mut persons = PersonFilter::default();
     let mut kept: Vec<(&PersonId, &Member)> = Vec::with_capacity(rows.len());
-    for (p, m) in rows {
-        let hash = registry_hash(registry_key, p);
+    let hashes: Vec<[u8; 32]> = rows
+        .par_iter()
+        .map(|(p, _)| registry_hash(registry_key, p))
+        .collect();
+    for ((p, m), hash) in rows.into_iter().zip(hashes) {
         if optouts.contains(&hash) {
             accounting.opted_out += 1;
         } else {
