@@ -58,3 +58,56 @@ fn a_partition_count_out_of_range_is_refused_with_what_to_give() {
         "{stderr}"
     );
 }
+
+/// After the demo nothing in the installation is readable, writable or searchable by other
+/// accounts on the machine: uploads (personnummer in clear), database, staging, deliveries,
+/// witness and keys are the service account's alone (`find DATA_DIR -perm -o=r` finds
+/// nothing), whatever umask the command was started with.
+#[test]
+fn nothing_in_the_installation_is_open_to_other_accounts() {
+    use std::os::unix::fs::PermissionsExt;
+    let hdab = Hdab::demo();
+    // One more command, started with the most permissive umask a shell may give.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000 && exec \"{}\" --as sara catalog confirm dodsorsak",
+            env!("CARGO_BIN_EXE_hdab")
+        ))
+        .env("HDAB_DATA_DIR", hdab.dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut open = Vec::new();
+    let mut seen = 0;
+    let mut stack = vec![hdab.dir().to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        seen += 1;
+        if meta.permissions().mode() & 0o007 != 0 {
+            open.push(format!(
+                "{} {:o}",
+                path.display(),
+                meta.permissions().mode() & 0o777
+            ));
+        }
+        if meta.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    assert!(seen > 20, "the demo wrote {seen} entries");
+    assert!(
+        open.is_empty(),
+        "open to other accounts:\n{}",
+        open.join("\n")
+    );
+}

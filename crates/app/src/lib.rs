@@ -138,6 +138,7 @@ pub struct App {
 impl App {
     pub async fn open(settings: Settings) -> Result<App, AppError> {
         let store = Store::open(&settings.database_url).await?;
+        private_folder(&settings.data_dir)?;
         Ok(App { settings, store })
     }
 
@@ -181,4 +182,15 @@ fn audit_reason(e: &AppError) -> String {
         .chars()
         .take(300)
         .collect()
+}
+
+/// The installation's folder is the service account's alone (0700, set here whatever it
+/// was): nothing below it is reachable by another local account.
+fn private_folder(dir: &std::path::Path) -> Result<(), AppError> {
+    use std::os::unix::fs::PermissionsExt;
+    if dir.is_dir() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
+    }
+    Ok(())
 }

@@ -19,6 +19,10 @@ use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Everything hdab writes (uploads with personnummer in clear, the database, staging,
+    // deliveries) is the service account's alone, whatever umask it was started with;
+    // access for a permit's people is granted explicitly, never by default.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("HDAB_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
