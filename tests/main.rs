@@ -15,6 +15,7 @@ mod catalogue;
 mod chain;
 mod cli;
 mod determinism;
+mod erasure;
 mod faults;
 mod holder_files;
 mod hostile_uploads;

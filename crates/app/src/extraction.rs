@@ -398,7 +398,7 @@ impl App {
     }
 
     /// An exclusive lock on the permit's extractions, released when dropped.
-    async fn permit_lock(&self, permit_id: &str) -> Result<PermitLock, AppError> {
+    pub(crate) async fn permit_lock(&self, permit_id: &str) -> Result<PermitLock, AppError> {
         let spe = self.settings.spe();
         let permit_id = permit_id.to_string();
         Ok(tokio::task::spawn_blocking(move || spe.lock(&permit_id))

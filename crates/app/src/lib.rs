@@ -11,6 +11,7 @@ pub mod boundary;
 mod cases;
 mod catalog;
 mod data_requests;
+mod erasure;
 mod extraction;
 pub mod inflate;
 pub mod keyfile;
@@ -24,6 +25,7 @@ pub mod witness;
 
 pub use cases::{CaseOptions, QueueRow, RegisterEntry, SubmittedVersion};
 pub use catalog::{CatalogQuery, OverdueDescription};
+pub use erasure::Erasure;
 pub use extraction::{Delivery, Progress};
 pub use permits::{DatasetStatus, PermitStatus};
 pub use uploads::readable_copy;
@@ -53,6 +55,8 @@ pub struct Settings {
     pub upload_boundary: Option<boundary::UploadBoundary>,
     /// Bounds on what a compressed upload may expand to (see [`inflate`]).
     pub inflate: inflate::InflateLimits,
+    /// When a permit's data must be erased.
+    pub erasure: hdab_permits::ErasureRules,
 }
 
 impl Settings {
@@ -68,6 +72,7 @@ impl Settings {
             partitions: hdab_pipeline::DEFAULT_PARTITIONS,
             upload_boundary: None,
             inflate: inflate::InflateLimits::default(),
+            erasure: hdab_permits::ErasureRules::default(),
         }
     }
 

@@ -26,14 +26,25 @@ pub struct DatasetStatus {
 }
 
 impl App {
-    /// Revokes a permit (decision makers), with a reason; it can no longer be extracted.
+    /// Revokes a permit (decision makers), with a reason: it can no longer be extracted, and
+    /// its workspace leaves the SPE at once, to be erased after the grace period
+    /// ([`App::erase_due`]).
     pub async fn revoke_permit(
         &self,
         actor: &str,
         permit_id: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        self.permit_event(actor, permit_id, reason, None).await
+        self.permit_event(actor, permit_id, reason, None).await?;
+        if self.withdraw_workspace(permit_id).await? {
+            let detail = format!(
+                "workspace out of the SPE; erased after {} days",
+                self.settings.erasure.revoked_grace_days
+            );
+            self.audited(actor, "spe.withdraw", permit_id, Ok(((), detail)))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Amends who has SPE access (decision makers). The data never changes by amendment.

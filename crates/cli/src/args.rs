@@ -128,6 +128,9 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// The secure processing environment's workspaces.
+    #[command(subcommand)]
+    Spe(SpeCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).
@@ -425,6 +428,19 @@ pub enum OptoutCmd {
         file: Option<PathBuf>,
         #[arg(long)]
         written_on: Option<NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SpeCmd {
+    /// Erase every permit's data that is due: a revoked permit's after the grace period
+    /// (HDAB_REVOKED_GRACE_DAYS, default 30), an expired one's after
+    /// HDAB_ERASE_AFTER_EXPIRY_MONTHS (default and at most 6). Each erasure is in the audit
+    /// log with every file's checksum. `hdab serve` runs it daily.
+    Sweep {
+        /// Erase what is due on this date (default: now).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 

@@ -43,6 +43,22 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
                 )
             })?;
     }
+    // When permits' data is erased (the law caps both).
+    let number = |name: &str, default: u32| -> Result<u32> {
+        match std::env::var(name) {
+            Ok(v) => v
+                .trim()
+                .parse::<u32>()
+                .with_context(|| format!("{name}={v}: give a whole number")),
+            Err(_) => Ok(default),
+        }
+    };
+    let rules = hdab_permits::ErasureRules::default();
+    s.erasure = hdab_permits::ErasureRules::new(
+        number("HDAB_REVOKED_GRACE_DAYS", rules.revoked_grace_days)?,
+        number("HDAB_ERASE_AFTER_EXPIRY_MONTHS", rules.after_expiry_months)?,
+    )
+    .map_err(anyhow::Error::msg)?;
     // The fault tests' crash points (see `hdab_pipeline::crash`).
     if let Ok(step) = std::env::var("HDAB_CRASH_AT") {
         hdab_pipeline::crash::arm(&step).map_err(anyhow::Error::msg)?;

@@ -33,6 +33,7 @@ pub enum Duty {
     ViewQueue,
     ViewHolderDatasets,
     ViewOverdue,
+    EraseData,
 }
 
 impl Duty {
@@ -45,7 +46,8 @@ impl Duty {
             | Duty::ManageKeys
             | Duty::RotateKeys
             | Duty::VerifyAudit
-            | Duty::ReadAudit => &[Admin],
+            | Duty::ReadAudit
+            | Duty::EraseData => &[Admin],
             // An administrator may act for any holder (registering a holder's first
             // description, correcting one).
             Duty::RegisterDataset
@@ -85,6 +87,7 @@ impl Duty {
             Duty::ViewQueue => "the case queue",
             Duty::ViewHolderDatasets => "a holder's datasets",
             Duty::ViewOverdue => "overdue confirmations",
+            Duty::EraseData => "erasing permits' data",
         }
     }
 }

@@ -307,6 +307,69 @@ impl Permit {
     }
 }
 
+/// When a permit's data must be gone (EHDS Art. 68(12)): a revoked permit's after a short
+/// grace period, an expired one's within six months of its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErasureRules {
+    /// Days a revoked permit's data waits (out of the researchers' reach) before erasure.
+    pub revoked_grace_days: u32,
+    /// Months after the permit's end (at most 6).
+    pub after_expiry_months: u32,
+}
+
+impl Default for ErasureRules {
+    fn default() -> Self {
+        ErasureRules {
+            revoked_grace_days: 30,
+            after_expiry_months: 6,
+        }
+    }
+}
+
+impl ErasureRules {
+    /// The rules, refused when the law would be broken.
+    pub fn new(revoked_grace_days: u32, after_expiry_months: u32) -> Result<Self, String> {
+        if after_expiry_months > 6 {
+            return Err(format!(
+                "data must be erased within six months of a permit's end (EHDS Art. 68(12)); {after_expiry_months} months is longer"
+            ));
+        }
+        if revoked_grace_days > 183 {
+            return Err(format!(
+                "a revoked permit's data waits at most six months; {revoked_grace_days} days is longer"
+            ));
+        }
+        Ok(ErasureRules {
+            revoked_grace_days,
+            after_expiry_months,
+        })
+    }
+
+    /// When `permit`'s data is due for erasure, and why.
+    pub fn due(&self, permit: &Permit) -> (DateTime<Utc>, &'static str) {
+        match permit.revoked_at {
+            Some(at) => (
+                at + chrono::Duration::days(i64::from(self.revoked_grace_days)),
+                "revoked",
+            ),
+            None => {
+                let end = permit
+                    .valid_until
+                    .checked_add_months(chrono::Months::new(self.after_expiry_months))
+                    .unwrap_or(permit.valid_until);
+                // The day after: valid through `valid_until`, erased the day the period ends.
+                (
+                    (end + chrono::Duration::days(1))
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap_or_default()
+                        .and_utc(),
+                    "expired",
+                )
+            }
+        }
+    }
+}
+
 /// Variables of a dataset that may be asked for: anything but direct identifiers.
 /// The person id leaves only as a pseudonym, which every pseudonymised extract carries.
 pub fn requestable(d: &DatasetDescription) -> impl Iterator<Item = &hdab_catalog::Variable> {
@@ -337,6 +400,17 @@ mod tests {
             key_version: 1,
             revoked_at: revoked.then_some(DateTime::<Utc>::UNIX_EPOCH),
         }
+    }
+
+    #[test]
+    fn erasure_is_due_after_the_grace_period_or_within_six_months_of_the_end() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
+        let rules = ErasureRules::default();
+        let (due, why) = rules.due(&permit(d(2027, 6, 30), false));
+        assert_eq!((due.date_naive(), why), (d(2028, 1, 1), "expired"));
+        let (due, why) = rules.due(&permit(d(2030, 1, 1), true));
+        assert_eq!((due.date_naive(), why), (d(1970, 1, 31), "revoked"));
+        assert!(ErasureRules::new(30, 7).is_err());
     }
 
     #[test]

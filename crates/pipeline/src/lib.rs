@@ -40,7 +40,7 @@ pub use population::{
 pub use profile::profile;
 pub use scan::{Finding, scan_delivery};
 pub use source::{DEFAULT_PARTITIONS, PARTITIONS_RANGE};
-pub use spe::{PermitLock, Recovered, SpeFolder};
+pub use spe::{ErasedFile, PermitLock, Recovered, SpeFolder};
 
 use std::path::{Path, PathBuf};
 

@@ -5,6 +5,8 @@
 //! <spe root>/<permit>/.staging-<dataset>-<pid>/ a run's staging folder (never read)
 //! <spe root>/<permit>/.previous-<dataset>/      the delivery a committing run moved aside
 //! <locks>/<permit>.lock                         one extraction of a permit at a time
+//! <withdrawn>/<permit>/                          a revoked permit's workspace, out of the
+//!                                                SPE at once, waiting for its erasure
 //! ```
 //!
 //! A permit's folder is put right after a crash ([`SpeFolder::recover`]) only under the
@@ -19,6 +21,15 @@ use std::path::{Path, PathBuf};
 pub struct SpeFolder {
     root: PathBuf,
     locks: PathBuf,
+    withdrawn: PathBuf,
+}
+
+/// One file an erasure removed: where it was (as shown to people), its size and checksum.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErasedFile {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// Held while a permit's extraction runs (a file lock, released on drop).
@@ -51,12 +62,81 @@ const STAGING: &str = ".staging-";
 const PREVIOUS: &str = ".previous-";
 
 impl SpeFolder {
-    /// The tree under `root`, with the permits' locks in `locks`.
+    /// The tree under `root`, with the permits' locks in `locks` and withdrawn workspaces
+    /// in `<locks>/../withdrawn` (beside the locks, outside the SPE).
     pub fn new(root: impl Into<PathBuf>, locks: impl Into<PathBuf>) -> SpeFolder {
+        let locks: PathBuf = locks.into();
+        let withdrawn = locks
+            .parent()
+            .map_or_else(|| PathBuf::from("withdrawn"), |p| p.join("withdrawn"));
         SpeFolder {
             root: root.into(),
-            locks: locks.into(),
+            locks,
+            withdrawn,
         }
+    }
+
+    /// Ends access to a permit's workspace at once: moves it out of the SPE (the caller
+    /// holds the permit's lock). `false` when there was none.
+    pub fn withdraw(&self, permit_id: &str) -> Result<bool, PipelineError> {
+        let from = self.permit(permit_id);
+        if !from.exists() {
+            return Ok(false);
+        }
+        std::fs::create_dir_all(&self.withdrawn)
+            .map_err(|e| PipelineError::io(&self.withdrawn, e))?;
+        let to = self.withdrawn.join(permit_id);
+        if to.exists() {
+            std::fs::remove_dir_all(&to).map_err(|e| PipelineError::io(&to, e))?;
+        }
+        std::fs::rename(&from, &to).map_err(|e| PipelineError::io(&from, e))?;
+        fsync_dir(&self.root)?;
+        Ok(true)
+    }
+
+    /// Whether anything of a permit is on disk (its workspace or a withdrawn copy).
+    pub fn holds(&self, permit_id: &str) -> bool {
+        self.permit(permit_id).exists() || self.withdrawn.join(permit_id).exists()
+    }
+
+    /// Erases everything of a permit on disk, its workspace and any withdrawn copy (the
+    /// caller holds the permit's lock), and says what was erased with each file's checksum.
+    pub fn erase(&self, permit_id: &str) -> Result<Vec<ErasedFile>, PipelineError> {
+        let mut erased = Vec::new();
+        for dir in [self.permit(permit_id), self.withdrawn.join(permit_id)] {
+            if !dir.exists() {
+                continue;
+            }
+            let mut stack = vec![dir.clone()];
+            while let Some(d) = stack.pop() {
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+                    .map_err(|e| PipelineError::io(&d, e))?
+                    .flatten()
+                    .map(|e| e.path())
+                    .collect();
+                entries.sort();
+                for path in entries {
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        let bytes = std::fs::metadata(&path)
+                            .map_err(|e| PipelineError::io(&path, e))?
+                            .len();
+                        erased.push(ErasedFile {
+                            path: format!(
+                                "{permit_id}/{}",
+                                path.strip_prefix(&dir).unwrap_or(&path).display()
+                            ),
+                            bytes,
+                            sha256: crate::deliver::sha256_file(&path)?,
+                        });
+                    }
+                }
+            }
+            std::fs::remove_dir_all(&dir).map_err(|e| PipelineError::io(&dir, e))?;
+        }
+        erased.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(erased)
     }
 
     pub fn root(&self) -> &Path {

@@ -1,9 +1,36 @@
 //! `hdab audit …` and `hdab keys …`.
 
 use crate::actor;
-use crate::args::{AuditCmd, Cli, KeysCmd};
+use crate::args::{AuditCmd, Cli, KeysCmd, SpeCmd};
 use anyhow::Result;
 use hdab_app::App;
+
+/// `hdab spe sweep`: erases what is due and says what.
+pub(crate) async fn spe(app: &App, cli: &Cli, command: &SpeCmd) -> Result<()> {
+    match command {
+        SpeCmd::Sweep { as_of } => {
+            let now = match as_of {
+                Some(d) => d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc(),
+                None => chrono::Utc::now(),
+            };
+            let erased = app.erase_due(Some(&actor(cli)?), now).await?;
+            if erased.is_empty() {
+                say!("nothing is due for erasure on {}", now.format("%Y-%m-%d"));
+            }
+            for e in erased {
+                let bytes: u64 = e.files.iter().map(|f| f.bytes).sum();
+                say!(
+                    "{}: {} (due {}): erased {} files, {bytes} bytes; recorded in the audit log",
+                    e.permit_id,
+                    e.reason,
+                    e.due.format("%Y-%m-%d"),
+                    e.files.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
 
 pub(crate) async fn audit(app: &App, cli: &Cli, command: &AuditCmd) -> Result<()> {
     match command {

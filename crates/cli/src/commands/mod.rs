@@ -17,6 +17,7 @@ use hdab_app::App;
 pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Audit(c) => admin::audit(app, cli, c).await,
+        Command::Spe(c) => admin::spe(app, cli, c).await,
         Command::Keys(c) => admin::keys(app, cli, c).await,
         Command::Apply(c) => cases::apply(app, cli, c).await,
         Command::Case(c) => cases::case(app, cli, c).await,

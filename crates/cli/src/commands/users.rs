@@ -74,6 +74,17 @@ pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
                     }
                 }
             });
+            // What is due for erasure goes, once a day (and at start).
+            let sweeper = app.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+                loop {
+                    ticks.tick().await;
+                    if let Err(e) = sweeper.erase_due(None, chrono::Utc::now()).await {
+                        tracing::error!(error = %e, "the daily erasure sweep failed");
+                    }
+                }
+            });
             let mut state = hdab_server::ServerState::new(app.clone());
             state.max_upload_bytes = max_upload_mib.saturating_mul(1 << 20);
             let shutdown = async {
