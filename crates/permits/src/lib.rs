@@ -407,7 +407,7 @@ mod tests {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default();
         let rules = ErasureRules::default();
         let (due, why) = rules.due(&permit(d(2027, 6, 30), false));
-        assert_eq!((due.date_naive(), why), (d(2028, 1, 1), "expired"));
+        assert_eq!((due.date_naive(), why), (d(2027, 12, 31), "expired"));
         let (due, why) = rules.due(&permit(d(2030, 1, 1), true));
         assert_eq!((due.date_naive(), why), (d(1970, 1, 31), "revoked"));
         assert!(ErasureRules::new(30, 7).is_err());
