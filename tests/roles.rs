@@ -53,18 +53,8 @@ description = "The mother's age at the birth"
 sensitivity = "quasi_identifier"
 "#;
 
-const APPLICATION: &str = r#"
-title = "Maternal medication and birth weight"
-organisation = "karolinska-institutet"
-purpose = "scientific_research"
-intended_use = "Relate dispensings to mothers before birth to their children's birth weight."
-expected_benefit = "Safer prescribing in pregnancy."
-spe_users = ["anna"]
-pseudonymised = true
-why_not_anonymised = "Each child must be linked to the mother's dispensings."
-months_needed = 24
-ethics_reference = "Etikprövningsmyndigheten Dnr 2026-04321-01"
-
+/// What the application asks of the two datasets (the rest is the demo application's).
+const DATASETS: &str = r#"
 [[datasets]]
 dataset_id = "fodelse"
 variables = ["VIKT", "MODER_ALDER"]
@@ -126,8 +116,10 @@ fn a_mother_links_to_her_own_rows_and_an_opted_out_mother_is_withheld_from_her_c
         None,
     );
 
+    let demo = std::fs::read_to_string(repo().join("pipelines/demo-application.toml")).unwrap();
+    let (head, _) = demo.split_once("[[datasets]]").unwrap();
     let application = dir.path().join("application.toml");
-    std::fs::write(&application, APPLICATION).unwrap();
+    std::fs::write(&application, format!("{head}{DATASETS}")).unwrap();
     let id = hdab.apply_and_take("anna", &application);
     let out = hdab.ok_as("dora", &["case", "approve", &id, "--reason", "Research."]);
     let permit = support::permit_in(&out);

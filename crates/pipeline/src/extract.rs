@@ -470,10 +470,7 @@ pub(crate) fn classify(
                 false
             }
             Ok(p) => {
-                let (hash, out) = *opted.entry(*p).or_insert_with(|| {
-                    let hash = registry_hash(registry_key, p);
-                    (hash, optouts.contains(&hash))
-                });
+                let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
                 if out {
                     counts.opted_out += 1;
                     false
@@ -500,10 +497,7 @@ pub(crate) fn classify(
             }
             match id {
                 Ok(p) => {
-                    let (hash, out) = *opted.entry(*p).or_insert_with(|| {
-                        let hash = registry_hash(registry_key, p);
-                        (hash, optouts.contains(&hash))
-                    });
+                    let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
                     if out {
                         counts.other_role_opted_out += 1;
                         persons.push(None);
@@ -529,6 +523,19 @@ pub(crate) fn classify(
         keep,
         kept_ids,
         others,
+    })
+}
+
+/// A person's registry hash and whether they opted out, computed once per batch.
+fn registry_state(
+    seen: &mut HashMap<PersonId, ([u8; 32], bool)>,
+    registry_key: &DerivedKey,
+    optouts: &HashSet<[u8; 32]>,
+    person: &PersonId,
+) -> ([u8; 32], bool) {
+    *seen.entry(*person).or_insert_with(|| {
+        let hash = registry_hash(registry_key, person);
+        (hash, optouts.contains(&hash))
     })
 }
 

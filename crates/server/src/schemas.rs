@@ -33,6 +33,9 @@ pub struct ApplicationSchema {
     expected_benefit: String,
     /// User ids of everyone who will work with the data in the SPE.
     spe_users: Vec<String>,
+    /// Who the study is about: every dataset delivers only these people.
+    #[schema(required = false, nullable = true)]
+    population: Option<StudyPopulationSchema>,
     datasets: Vec<DatasetRequestSchema>,
     /// `true`: pseudonymised data; `false`: anonymised.
     pseudonymised: bool,
@@ -57,6 +60,93 @@ pub struct DatasetRequestSchema {
     cohort: CohortSchema,
     #[schema(required = false)]
     generalisations: Vec<GeneralisationSchema>,
+    /// Only rows dated near each person's index date (needs a study population).
+    #[schema(required = false, nullable = true)]
+    window: Option<WindowSchema>,
+    /// With several person identifiers: the role that is the row's person.
+    #[schema(required = false, nullable = true)]
+    person_role: Option<String>,
+}
+
+/// The study population: cases from an index dataset, optionally matched controls.
+#[derive(Debug, ToSchema)]
+#[schema(as = StudyPopulation)]
+#[serde(deny_unknown_fields)]
+pub struct StudyPopulationSchema {
+    index_dataset: String,
+    criteria: CohortSchema,
+    /// The date variable whose first qualifying value is each case's index date.
+    index_date: String,
+    #[schema(required = false, nullable = true)]
+    person_role: Option<String>,
+    #[schema(required = false)]
+    exclusions: Vec<ExclusionSchema>,
+    #[schema(required = false, nullable = true)]
+    controls: Option<ControlsSchema>,
+    #[schema(required = false, inline)]
+    index_date_precision: DatePrecisionName,
+}
+
+/// Rows meeting every condition within `days_before` days before the index date exclude
+/// the case.
+#[derive(Debug, ToSchema)]
+#[schema(as = Exclusion)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSchema {
+    conditions: Vec<ConditionSchema>,
+    #[schema(minimum = 0, maximum = 4294967295_u64)]
+    days_before: u32,
+}
+
+/// Matched controls from a population register.
+#[derive(Debug, ToSchema)]
+#[schema(as = Controls)]
+#[serde(deny_unknown_fields)]
+pub struct ControlsSchema {
+    dataset: String,
+    #[schema(minimum = 1, maximum = 10)]
+    per_case: u32,
+    #[schema(required = false)]
+    match_county: bool,
+    #[schema(required = false)]
+    columns: RegisterColumnsSchema,
+}
+
+/// The population register's variables (defaults: the RTB's names).
+#[derive(Debug, ToSchema)]
+#[schema(as = RegisterColumns)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterColumnsSchema {
+    #[schema(required = false)]
+    sex: String,
+    #[schema(required = false)]
+    birth_date: String,
+    #[schema(required = false)]
+    county: String,
+    #[schema(required = false)]
+    immigration: String,
+    #[schema(required = false)]
+    emigration: String,
+    #[schema(required = false)]
+    death: String,
+}
+
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum DatePrecisionName {
+    Day,
+    Month,
+    Year,
+}
+
+/// Rows kept only when `column` lies within [from_days, to_days] of the index date.
+#[derive(Debug, ToSchema)]
+#[schema(as = Window)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSchema {
+    column: String,
+    from_days: i32,
+    to_days: i32,
 }
 
 /// Rows are in the cohort when every condition holds.
@@ -155,6 +245,8 @@ pub struct Truncate {
 #[serde(deny_unknown_fields)]
 pub struct ExtractionSpecSchema {
     pseudonymised: bool,
+    #[schema(required = false, nullable = true)]
+    population: Option<StudyPopulationSchema>,
     datasets: Vec<DatasetRequestSchema>,
 }
 
