@@ -41,7 +41,13 @@ fn the_demo_delivers_linked_pseudonymised_extracts_without_identifiers_or_opted_
     for dataset in ["slutenvard", "lakemedel"] {
         let delivery = read_delivery(&hdab.spe().join(permit).join(dataset));
         // Row accounting: every input row is accounted for, and the files hold what the manifest says.
-        let rows = &delivery.manifest["rows"];
+        // The researchers' manifest says how many rows they got, nothing of the others.
+        assert_eq!(
+            delivery.manifest["rows"],
+            serde_json::json!({ "delivered": delivery.pseudonyms.len() }),
+            "{dataset}"
+        );
+        let rows = &delivery.record["rows"];
         let n = |k: &str| rows[k].as_u64().unwrap_or(u64::MAX);
         assert_eq!(
             n("rows_in"),

@@ -149,7 +149,7 @@ fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
         delivery.manifest["rows"]["delivered"].as_u64(),
         Some(40 - out)
     );
-    assert_eq!(delivery.manifest["rows"]["opted_out"].as_u64(), Some(out));
+    assert_eq!(delivery.record["rows"]["opted_out"].as_u64(), Some(out));
     assert!(
         delivery.strings.iter().any(|s| s == "återbesök; hjärta"),
         "text with å/ä/ö and a quoted ';' arrives as written"

@@ -417,7 +417,7 @@ fn a_file_larger_than_the_memory_cap_streams_through_upload_and_extraction() {
     );
     run_capped(&hdab, cap, &["--as", "olle", "extract", "P-2026-0001"]);
     let d = read_delivery(&hdab.spe().join("P-2026-0001").join("lakemedel"));
-    let rows = &d.manifest["rows"];
+    let rows = &d.record["rows"];
     assert!(rows["rows_in"].as_u64().unwrap_or(0) > 5_000_000, "{rows}");
     assert_eq!(rows["delivered"].as_u64(), Some(d.pseudonyms.len() as u64));
 }

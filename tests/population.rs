@@ -303,11 +303,8 @@ fn the_delivered_population_is_exactly_the_one_the_sample_defines() {
         expected_dispensings,
         "the dispensings in the window"
     );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(spe.join("lakemedel/manifest.json")).unwrap(),
-    )
-    .unwrap();
-    assert!(manifest["rows"]["outside_population"].as_u64().unwrap() > 0);
+    let record = crate::support::read_delivery(&spe.join("lakemedel")).record;
+    assert!(record["rows"]["outside_population"].as_u64().unwrap() > 0);
     let population_manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(spe.join("population/manifest.json")).unwrap(),
     )

@@ -147,7 +147,7 @@ fn someone_who_opts_out_after_an_extract_is_gone_from_the_next_one() {
         !again.pseudonyms.contains(&pseudonym(&key, &person)),
         "the opted-out person was delivered"
     );
-    let opted = |d: &support::Delivery| d.manifest["rows"]["opted_out"].as_u64().unwrap_or(0);
+    let opted = |d: &support::Delivery| d.record["rows"]["opted_out"].as_u64().unwrap_or(0);
     assert_eq!(opted(&again), opted(&delivered) + their_rows);
     // After opting back in they are delivered again: the permit was granted before the
     // opt-out, and the opt-out is no longer in force.

@@ -161,7 +161,7 @@ fn a_mother_links_to_her_own_rows_and_an_opted_out_mother_is_withheld_from_her_c
             );
         }
     }
-    let manifest = read_delivery(&births).manifest;
+    let manifest = read_delivery(&births).record;
     assert_eq!(manifest["rows"]["other_role_opted_out"], 1);
     assert_eq!(manifest["rows"]["delivered"], mothers.len() as u64);
 }

@@ -237,7 +237,10 @@ pub fn contains_person_id(text: &str, reference: chrono::NaiveDate) -> bool {
 
 /// One delivered dataset folder, read back with the parquet crate's Arrow reader.
 pub struct Delivery {
+    /// The manifest in the researchers' workspace (rows delivered only).
     pub manifest: serde_json::Value,
+    /// The HDAB's own record of the delivery, outside the SPE: the full row accounting.
+    pub record: serde_json::Value,
     pub manifest_text: String,
     pub pseudonyms: Vec<String>,
     pub strings: Vec<String>,
@@ -260,8 +263,21 @@ pub fn read_delivery(folder: &Path) -> Delivery {
     let manifest_text = std::fs::read_to_string(folder.join("manifest.json"))
         .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
     let manifest: serde_json::Value = serde_json::from_str(&manifest_text).unwrap_or_default();
+    // `<data>/spe/<permit>/<dataset>` → `<data>/records/<permit>/<dataset>-<run id>.json`.
+    let record = (|| {
+        let dataset = folder.file_name()?.to_str()?;
+        let permit = folder.parent()?;
+        let data = permit.parent()?.parent()?;
+        let path = data
+            .join("records")
+            .join(permit.file_name()?)
+            .join(format!("{dataset}-{}.json", manifest["run_id"].as_str()?));
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+    })()
+    .unwrap_or_default();
     let mut d = Delivery {
         manifest,
+        record,
         manifest_text,
         pseudonyms: Vec::new(),
         strings: Vec::new(),

@@ -210,6 +210,11 @@ impl App {
                 .manifest(&permit.id, table_name)
                 .filter(|m| m.run_id == run_id)
             {
+                // The workspace's manifest is the researchers' view; the accounting is in
+                // the HDAB's record (deliveries from before the split carry it themselves).
+                let existing = spe
+                    .record(&permit.id, table_name, &run_id)
+                    .unwrap_or(existing);
                 tracing::info!(permit = %permit.id, dataset = %table_name, "unchanged inputs: the delivery stands");
                 self.record_if_unrecorded(&permit.id, &upload.id, &existing)
                     .await?;

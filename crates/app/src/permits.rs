@@ -153,7 +153,19 @@ impl App {
                     permit,
                     registry_seq,
                     datasets,
-                    manifests: delivered.into_iter().map(|r| r.manifest).collect(),
+                    // Where every row went is the HDAB's to know: others (the permit's
+                    // researchers) see the rows delivered, as in their workspace.
+                    manifests: delivered
+                        .into_iter()
+                        .map(|r| {
+                            let mut m = r.manifest;
+                            if !access::is_case_staff(&user) {
+                                m["rows"] =
+                                    serde_json::json!({ "delivered": m["rows"]["delivered"] });
+                            }
+                            m
+                        })
+                        .collect(),
                 },
                 String::new(),
             ))

@@ -87,6 +87,7 @@ impl PersonFilter {
 /// invalid identifier first, then the study population (a person not in it), then the
 /// dataset's own filter (its cohort and window), then the opt-out registry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RowAccounting {
     pub rows_in: u64,
     pub delivered: u64,
@@ -207,6 +208,29 @@ pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// Writes a file and syncs it to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), PipelineError> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).map_err(|e| PipelineError::io(path, e))?;
+    f.write_all(bytes).map_err(|e| PipelineError::io(path, e))?;
+    f.sync_all().map_err(|e| PipelineError::io(path, e))
+}
+
+/// The file name of a delivery's record among its permit's records.
+pub(crate) fn record_name(dataset_id: &str, run_id: &str) -> String {
+    format!("{dataset_id}-{run_id}.json")
+}
+
+impl Manifest {
+    /// The manifest as researchers see it in their workspace: the row accounting reduced to
+    /// the rows delivered (the HDAB's record keeps where every other row went).
+    pub fn for_researchers(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        v["rows"] = serde_json::json!({ "delivered": self.rows.delivered });
+        v
+    }
+}
+
 pub(crate) fn fsync_dir(path: &Path) -> Result<(), PipelineError> {
     std::fs::File::open(path)
         .and_then(|d| d.sync_all())
@@ -219,6 +243,8 @@ pub struct StagedDelivery {
     staging: PathBuf,
     target: PathBuf,
     previous: PathBuf,
+    /// The HDAB's own record of the delivery (the full row accounting), outside the SPE.
+    records: PathBuf,
     manifest: Option<Manifest>,
     /// The persons delivered, by registry hash (never written anywhere).
     delivered_persons: PersonFilter,
@@ -227,11 +253,17 @@ pub struct StagedDelivery {
 impl StagedDelivery {
     /// A staging folder that commits to `target`, moving an earlier delivery aside to
     /// `previous` first (the layout is [`crate::SpeFolder`]'s).
-    pub(crate) fn new(staging: PathBuf, target: PathBuf, previous: PathBuf) -> StagedDelivery {
+    pub(crate) fn new(
+        staging: PathBuf,
+        target: PathBuf,
+        previous: PathBuf,
+        records: PathBuf,
+    ) -> StagedDelivery {
         StagedDelivery {
             staging,
             target,
             previous,
+            records,
             manifest: None,
             delivered_persons: Default::default(),
         }
@@ -309,18 +341,23 @@ impl StagedDelivery {
             return Err(PipelineError::Unsupported("no manifest to commit".into()));
         };
         let result = (|| {
+            // The HDAB's record first (the full accounting), then the researchers' manifest
+            // without it: how many rows were set aside for opt-out, or why, is not theirs
+            // to see (after a re-delivery it would tell who left).
+            let record = serde_json::to_vec_pretty(&manifest)
+                .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
+            std::fs::create_dir_all(&self.records)
+                .map_err(|e| PipelineError::io(&self.records, e))?;
+            let record_path = self
+                .records
+                .join(record_name(&manifest.dataset_id, &manifest.run_id));
+            write_synced(&record_path, &record)?;
+            fsync_dir(&self.records)?;
             let path = self.staging.join("manifest.json");
-            let mut json = serde_json::to_vec_pretty(&manifest)
+            let mut json = serde_json::to_vec_pretty(&manifest.for_researchers())
                 .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
             json.push(b'\n');
-            {
-                use std::io::Write;
-                let mut f =
-                    std::fs::File::create(&path).map_err(|e| PipelineError::io(&path, e))?;
-                f.write_all(&json)
-                    .map_err(|e| PipelineError::io(&path, e))?;
-                f.sync_all().map_err(|e| PipelineError::io(&path, e))?;
-            }
+            write_synced(&path, &json)?;
             fsync_dir(&self.staging)?;
             crate::crash_point("manifest-synced");
             // Last line of defence: nothing that reads as an identifier may leave.

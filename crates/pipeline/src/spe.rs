@@ -7,6 +7,9 @@
 //! <locks>/<permit>.lock                         one extraction of a permit at a time
 //! <withdrawn>/<permit>/                          a revoked permit's workspace, out of the
 //!                                                SPE at once, waiting for its erasure
+//! <records>/<permit>/<dataset>-<run id>.json     the HDAB's record of each delivery (the
+//!                                                full row accounting the researchers'
+//!                                                manifest leaves out)
 //! ```
 //!
 //! A permit's folder is put right after a crash ([`SpeFolder::recover`]) only under the
@@ -22,6 +25,7 @@ pub struct SpeFolder {
     root: PathBuf,
     locks: PathBuf,
     withdrawn: PathBuf,
+    records: PathBuf,
 }
 
 /// One file an erasure removed: where it was (as shown to people), its size and checksum.
@@ -62,18 +66,33 @@ const STAGING: &str = ".staging-";
 const PREVIOUS: &str = ".previous-";
 
 impl SpeFolder {
-    /// The tree under `root`, with the permits' locks in `locks` and withdrawn workspaces
-    /// in `<locks>/../withdrawn` (beside the locks, outside the SPE).
+    /// The tree under `root`, with the permits' locks in `locks`, and withdrawn workspaces
+    /// and delivery records beside the locks (outside the SPE): `<locks>/../withdrawn`,
+    /// `<locks>/../records`.
     pub fn new(root: impl Into<PathBuf>, locks: impl Into<PathBuf>) -> SpeFolder {
         let locks: PathBuf = locks.into();
-        let withdrawn = locks
-            .parent()
-            .map_or_else(|| PathBuf::from("withdrawn"), |p| p.join("withdrawn"));
+        let beside = |name: &str| {
+            locks
+                .parent()
+                .map_or_else(|| PathBuf::from(name), |p| p.join(name))
+        };
         SpeFolder {
             root: root.into(),
+            withdrawn: beside("withdrawn"),
+            records: beside("records"),
             locks,
-            withdrawn,
         }
+    }
+
+    /// The HDAB's record of the delivery with this run id (the full manifest), if kept.
+    pub fn record(&self, permit_id: &str, dataset_id: &str, run_id: &str) -> Option<Manifest> {
+        std::fs::read(
+            self.records
+                .join(permit_id)
+                .join(crate::deliver::record_name(dataset_id, run_id)),
+        )
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
     }
 
     /// Ends access to a permit's workspace at once: moves it out of the SPE (the caller
@@ -258,6 +277,7 @@ impl SpeFolder {
             staging,
             permit_dir.join(dataset_id),
             permit_dir.join(format!("{PREVIOUS}{dataset_id}")),
+            self.records.join(permit_id),
         ))
     }
 }

@@ -92,8 +92,11 @@ pub(super) struct DeliveryView {
     folder: String,
     key: String,
     registry: i64,
+    /// Where every row went: for the HDAB's staff only (researchers see rows delivered).
+    accounting: bool,
     rows_in: u64,
     rows_out: u64,
+    outside_population: u64,
     outside: u64,
     opted_out: u64,
     invalid: u64,
@@ -127,6 +130,7 @@ pub(super) async fn permit_page(
     let user = caller.require()?.clone();
     let st = s.app.permit_status(&user.id, &permit_id).await?;
     let p = &st.permit;
+    let staff = hdab_permits::access::is_case_staff(&user);
     let deliveries = st
         .manifests
         .iter()
@@ -137,8 +141,10 @@ pub(super) async fn permit_page(
             dataset_version: m.dataset_version,
             key: format!("{} v{}", m.key_id, m.key_version),
             registry: m.optout_registry_seq,
+            accounting: staff,
             rows_in: m.rows.rows_in,
             rows_out: m.rows.delivered,
+            outside_population: m.rows.outside_population,
             outside: m.rows.outside_cohort,
             opted_out: m.rows.opted_out,
             invalid: m.rows.invalid_identifier,
