@@ -20,7 +20,9 @@ pub mod crash;
 mod deliver;
 mod extract;
 mod population;
+mod population_table;
 mod profile;
+mod run;
 pub mod scan;
 pub mod source;
 mod spe;
@@ -30,14 +32,14 @@ pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use crash::{CRASH_POINTS, crash_point};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
-pub use extract::{
-    Compression, ExtractionInput, PSEUDONYM_COLUMN, population_run_id, run_id, stage_extraction,
-};
+pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
 pub use population::{
     Member, MemberRole, Population, PopulationInput, PopulationSource, PopulationSummary,
-    build_population, stage_population,
+    build_population,
 };
+pub use population_table::stage_population;
 pub use profile::profile;
+pub use run::{population_run_id, run_id};
 pub use scan::{Finding, scan_delivery};
 pub use source::{DEFAULT_PARTITIONS, PARTITIONS_RANGE};
 pub use spe::{ErasedFile, PermitLock, Recovered, SpeFolder};
