@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 /// EHDS Art. 53(1) purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// (a) public interest in public and occupational health

@@ -109,6 +109,7 @@ impl fmt::Display for AppState {
 
 /// What someone wants to do with a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CaseCommand {
     Submit,

@@ -3,8 +3,8 @@
 //! left out exactly as in an extraction. The result goes through `hdab-disclosure` before
 //! anyone sees it.
 
+use crate::classify::{classify, prepare};
 use crate::deliver::PartitionCounts;
-use crate::extract::{classify, prepare};
 use crate::{PipelineError, RowAccounting};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray};

@@ -1,13 +1,15 @@
 //! One dataset of one permit: upload in, pseudonymised Parquet out (into staging).
 
 use crate::PipelineError;
-use crate::cohort::{BIRTH_DATE, CompiledCohort};
+use crate::classify::{
+    Classified, Prepared, classify, prepare, pseudonymise_optional, typed_index,
+};
 use crate::deliver::{ManifestFile, PartitionCounts, RowAccounting, StagedDelivery, sha256_file};
 use crate::run::{manifest_of, writer_properties};
-use crate::source::{map_columns, open_streams, session};
-use crate::values::{as_text, date32, truncate_dates, type_column};
+use crate::source::session;
+use crate::values::truncate_dates;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, Date32Builder, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -15,10 +17,10 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
-use hdab_catalog::{DatasetDescription, Variable, VariableType};
+use hdab_catalog::{DatasetDescription, Variable};
 use hdab_permits::{DatasetRequest, Generalisation};
-use hdab_pseudonymise::{DerivedKey, PersonId, parse_id_column, pseudonymise_ids, registry_hash};
-use std::collections::{HashMap, HashSet};
+use hdab_pseudonymise::{DerivedKey, pseudonymise_ids};
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -272,255 +274,6 @@ struct PartitionContext {
     outputs: Vec<OutputVariable>,
     out_schema: SchemaRef,
     props: WriterProperties,
-}
-
-/// What every batch of one upload needs to be typed and classified.
-pub(crate) struct Prepared {
-    pub id_index: usize,
-    /// (column index in the file, role) of every other person identifier.
-    pub other_ids: Vec<(usize, String)>,
-    /// (column index in the file, variable) of every non-id variable, in file order.
-    pub typed_vars: Vec<(usize, Variable)>,
-    pub typed_schema: SchemaRef,
-    pub cohort: CompiledCohort,
-    pub reference: NaiveDate,
-    /// The study population's membership and this dataset's window (set by the extraction).
-    pub population: Option<crate::population::PopulationFilter>,
-}
-
-/// Opens the upload and compiles what classification needs.
-pub(crate) async fn prepare(
-    upload_path: &Path,
-    description: &DatasetDescription,
-    cohort: &hdab_permits::Cohort,
-    subject_role: Option<&str>,
-    reference: NaiveDate,
-    ctx: datafusion::prelude::SessionContext,
-) -> Result<(Prepared, Vec<SendableRecordBatchStream>), PipelineError> {
-    let (names, streams) = open_streams(&ctx, upload_path).await?;
-    let file_vars: Vec<Variable> = map_columns(&names, description)?
-        .into_iter()
-        .cloned()
-        .collect();
-    let subject = description
-        .person_id_of_role(subject_role)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    let id_index = file_vars
-        .iter()
-        .position(|v| v.name == subject.name)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    // Everyone else a row names (a child's mother): pseudonymised under the same key.
-    let other_ids: Vec<(usize, String)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| v.variable_type == VariableType::PersonId && *i != id_index)
-        .map(|(i, v)| (i, v.role.clone().unwrap_or_else(|| v.name.to_lowercase())))
-        .collect();
-    // The typed batch: every non-id variable typed by the dictionary, then the birth date.
-    let typed_vars: Vec<(usize, Variable)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
-        .map(|(i, v)| (i, v.clone()))
-        .collect();
-    let mut typed_fields: Vec<Field> = typed_vars
-        .iter()
-        .map(|(_, v)| Field::new(&v.name, crate::values::arrow_type(v.variable_type), true))
-        .collect();
-    typed_fields.push(Field::new(BIRTH_DATE, DataType::Date32, true));
-    let typed_schema: SchemaRef = Arc::new(Schema::new(typed_fields));
-    let cohort = CompiledCohort::new(cohort, description, typed_schema.clone())?;
-    Ok((
-        Prepared {
-            id_index,
-            other_ids,
-            typed_vars,
-            typed_schema,
-            cohort,
-            reference,
-            population: None,
-        },
-        streams,
-    ))
-}
-
-/// One batch, typed and classified.
-pub(crate) struct Classified {
-    pub typed: RecordBatch,
-    /// Precision columns of partial dates, by index in the typed batch.
-    pub precisions: HashMap<usize, ArrayRef>,
-    /// Rows to keep: valid id, in the cohort, not opted out.
-    pub keep: BooleanArray,
-    pub kept_ids: Vec<PersonId>,
-    /// Per other person identifier (in `Prepared::other_ids` order), for each kept row: the
-    /// person, or `None` (no valid id, or opted out), and whether they were withheld because
-    /// they opted out.
-    pub others: Vec<(Vec<Option<PersonId>>, BooleanArray)>,
-}
-
-/// Types a batch by the dictionary, validates its ids, applies the cohort and the opt-out
-/// registry, and counts every row in exactly one class.
-pub(crate) fn classify(
-    batch: &RecordBatch,
-    cx: &Prepared,
-    registry_key: &DerivedKey,
-    optouts: &HashSet<[u8; 32]>,
-    counts: &mut PartitionCounts,
-) -> Result<Classified, PipelineError> {
-    let n = batch.num_rows();
-    counts.rows_in += n as u64;
-    let ids = parse_id_column(as_text(batch.column(cx.id_index))?.as_ref(), cx.reference)
-        .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
-    let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
-    for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
-        let typed = type_column(as_text(batch.column(*i))?.as_ref(), v);
-        if let Some(p) = typed.precision {
-            precisions.insert(k, p);
-        }
-        columns.push(typed.values);
-    }
-    let mut births = Date32Builder::with_capacity(n);
-    for id in &ids {
-        births.append_option(id.as_ref().ok().map(|p| date32(p.birth_date())));
-    }
-    columns.push(Arc::new(births.finish()));
-    let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
-    let in_cohort = cx.cohort.evaluate(&typed)?;
-    // Each distinct person is looked up in the registry once per batch.
-    let mut opted: HashMap<PersonId, ([u8; 32], bool)> = HashMap::new();
-    let mut keep = Vec::with_capacity(n);
-    let mut kept_ids = Vec::with_capacity(n);
-    for (row, id) in ids.iter().enumerate() {
-        let decision = match id {
-            Err(reason) => {
-                *counts.invalid.entry(reason.as_str()).or_default() += 1;
-                false
-            }
-            Ok(p) if cx.population.is_some() && !in_population(cx, p, &typed, row, counts) => false,
-            Ok(_) if !in_cohort[row] => {
-                counts.outside_cohort += 1;
-                false
-            }
-            Ok(p) => {
-                let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
-                if out {
-                    counts.opted_out += 1;
-                    false
-                } else {
-                    counts.delivered_persons.insert(&hash);
-                    kept_ids.push(*p);
-                    true
-                }
-            }
-        };
-        keep.push(decision);
-    }
-    counts.delivered += kept_ids.len() as u64;
-    let keep = BooleanArray::from(keep);
-    let mut others = Vec::with_capacity(cx.other_ids.len());
-    for (col, _) in &cx.other_ids {
-        let ids = parse_id_column(as_text(batch.column(*col))?.as_ref(), cx.reference)
-            .map_err(|e| PipelineError::Unsupported(e.to_string()))?;
-        let mut persons = Vec::with_capacity(kept_ids.len());
-        let mut withheld = Vec::with_capacity(kept_ids.len());
-        for (row, id) in ids.iter().enumerate() {
-            if !keep.value(row) {
-                continue;
-            }
-            match id {
-                Ok(p) => {
-                    let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
-                    if out {
-                        counts.other_role_opted_out += 1;
-                        persons.push(None);
-                        withheld.push(true);
-                    } else {
-                        counts.delivered_persons.insert(&hash);
-                        persons.push(Some(*p));
-                        withheld.push(false);
-                    }
-                }
-                Err(_) => {
-                    counts.other_role_no_valid_id += 1;
-                    persons.push(None);
-                    withheld.push(false);
-                }
-            }
-        }
-        others.push((persons, BooleanArray::from(withheld)));
-    }
-    Ok(Classified {
-        typed,
-        precisions,
-        keep,
-        kept_ids,
-        others,
-    })
-}
-
-/// A person's registry hash and whether they opted out, computed once per batch.
-fn registry_state(
-    seen: &mut HashMap<PersonId, ([u8; 32], bool)>,
-    registry_key: &DerivedKey,
-    optouts: &HashSet<[u8; 32]>,
-    person: &PersonId,
-) -> ([u8; 32], bool) {
-    *seen.entry(*person).or_insert_with(|| {
-        let hash = registry_hash(registry_key, person);
-        (hash, optouts.contains(&hash))
-    })
-}
-
-/// Pseudonyms of persons who may be absent (null where they are).
-fn pseudonymise_optional(key: &DerivedKey, persons: &[Option<PersonId>]) -> StringArray {
-    let mut seen: HashMap<PersonId, String> = HashMap::new();
-    persons
-        .iter()
-        .map(|p| {
-            p.map(|p| {
-                seen.entry(p)
-                    .or_insert_with(|| hdab_pseudonymise::pseudonym(key, &p))
-                    .clone()
-            })
-        })
-        .collect()
-}
-
-/// Whether a valid person's row is in the study population (and the dataset's window),
-/// counting it where it goes when not.
-fn in_population(
-    cx: &Prepared,
-    person: &PersonId,
-    typed: &RecordBatch,
-    row: usize,
-    counts: &mut PartitionCounts,
-) -> bool {
-    let Some(filter) = &cx.population else {
-        return true;
-    };
-    match filter.place(person, typed, row) {
-        Ok(()) => true,
-        Err(true) => {
-            counts.outside_population += 1;
-            false
-        }
-        Err(false) => {
-            counts.outside_cohort += 1;
-            false
-        }
-    }
-}
-
-/// The typed batch's column of a variable, by name.
-pub(crate) fn typed_index(prepared: &Prepared, name: &str) -> Result<usize, PipelineError> {
-    prepared
-        .typed_vars
-        .iter()
-        .position(|(_, v)| v.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| {
-            PipelineError::InvalidRequest(vec![format!("'{name}' is not a column of the dataset")])
-        })
 }
 
 async fn run_partition(

@@ -15,6 +15,7 @@
 
 mod aggregate;
 mod check;
+mod classify;
 mod cohort;
 pub mod crash;
 mod deliver;

@@ -9,8 +9,8 @@
 //! strata are matched in parallel (rayon); within one the cases take turns in keyed order.
 
 use crate::PipelineError;
+use crate::classify::{Classified, Prepared, classify, prepare, typed_index};
 use crate::deliver::PartitionCounts;
-use crate::extract::{Classified, classify, prepare, typed_index};
 use crate::source::session;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, StringArray};
@@ -148,7 +148,7 @@ async fn fold_batches<A, F>(
 ) -> Result<Vec<A>, PipelineError>
 where
     A: Default + Send,
-    F: Fn(&Classified, &crate::extract::Prepared, &mut A) -> Result<(), PipelineError> + Sync,
+    F: Fn(&Classified, &Prepared, &mut A) -> Result<(), PipelineError> + Sync,
 {
     let (prepared, streams) = prepare(
         source.upload_path,

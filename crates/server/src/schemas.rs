@@ -7,18 +7,6 @@
 
 use utoipa::ToSchema;
 
-/// EHDS Art. 53 purposes.
-#[derive(Debug, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum PurposeName {
-    PublicHealth,
-    PolicyMaking,
-    OfficialStatistics,
-    Education,
-    ScientificResearch,
-    CareImprovement,
-}
-
 /// A data access application (EHDS Art. 67), as in `pipelines/demo-application.toml`.
 /// Saved as a draft whatever it holds; checked for completeness when submitted.
 #[derive(Debug, ToSchema)]
@@ -28,7 +16,7 @@ pub struct ApplicationSchema {
     title: String,
     organisation: String,
     #[schema(inline)]
-    purpose: PurposeName,
+    purpose: hdab_permits::Purpose,
     intended_use: String,
     expected_benefit: String,
     /// User ids of everyone who will work with the data in the SPE.
@@ -260,7 +248,7 @@ pub struct DataRequestSchema {
     title: String,
     organisation: String,
     #[schema(inline)]
-    purpose: PurposeName,
+    purpose: hdab_permits::Purpose,
     dataset_id: String,
     group_by: Vec<String>,
     #[schema(nullable = true, required = false)]

@@ -11,8 +11,18 @@ use hdab_test_support::{fresh_databases, read, repo};
 use std::collections::HashMap;
 use tower::ServiceExt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Who {
+/// The callers of the matrix, and `EVERYONE`: all of them, in the order written.
+macro_rules! callers {
+    ($($who:ident),+ $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        enum Who {
+            $($who),+
+        }
+        const EVERYONE: &[Who] = &[$(Who::$who),+];
+    };
+}
+
+callers!(
     Anonymous,
     Admin,
     Holder,
@@ -22,24 +32,17 @@ enum Who {
     Officer,
     DecisionMaker,
     Registrar,
-}
+);
 
 use Who::*;
 
-const EVERYONE: [Who; 9] = [
-    Anonymous,
-    Admin,
-    Holder,
-    OtherHolder,
-    Applicant,
-    OtherApplicant,
-    Officer,
-    DecisionMaker,
-    Registrar,
-];
 /// Everyone but the anonymous caller.
 fn logged_in() -> Vec<Who> {
-    EVERYONE.into_iter().filter(|w| *w != Anonymous).collect()
+    EVERYONE
+        .iter()
+        .copied()
+        .filter(|w| *w != Anonymous)
+        .collect()
 }
 
 /// The ids the fixture made.
@@ -248,7 +251,7 @@ fn table(f: &Fixture) -> Vec<Row> {
         (&f.draft, &f.taken, &f.to_decide, &f.permit, &f.data_request);
     let officers = [Admin, Officer, DecisionMaker];
     vec![
-        row("GET", "/api/openapi.json", &EVERYONE, 200),
+        row("GET", "/api/openapi.json", EVERYONE, 200),
         row("GET", "/api/v1/me", &logged_in(), 200),
         row("GET", "/api/v1/users", &[Admin], 200),
         row("POST", "/api/v1/users", &[Admin], 201).body(Payload::Json(serde_json::json!({
@@ -257,13 +260,13 @@ fn table(f: &Fixture) -> Vec<Row> {
         }))),
         row("POST", "/api/v1/tokens", &logged_in(), 201)
             .body(Payload::Json(serde_json::json!({"label": "router test"}))),
-        row("GET", "/api/v1/catalog?text=register", &EVERYONE, 200),
-        row("GET", "/api/v1/catalog/export", &EVERYONE, 200),
-        row("GET", "/api/v1/catalog/export?format=jsonld&dataset=slutenvard", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog?text=register", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/export", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/export?format=jsonld&dataset=slutenvard", EVERYONE, 200),
         row("GET", "/api/v1/catalog/overdue", &[Admin, Holder, OtherHolder, Officer], 200),
-        row("GET", "/api/v1/catalog/slutenvard", &EVERYONE, 200),
-        row("GET", "/api/v1/catalog/slutenvard/versions", &EVERYONE, 200),
-        row("GET", "/api/v1/catalog/slutenvard/diff?from=1&to=1", &EVERYONE, 200),
+        row("GET", "/api/v1/catalog/slutenvard", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/slutenvard/versions", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/slutenvard/diff?from=1&to=1", EVERYONE, 200),
         row("POST", "/api/v1/catalog", &[Holder, Admin], 201)
             .body(Payload::Text("application/toml", new_dataset)),
         row("POST", "/api/v1/catalog/slutenvard/confirm", &[Holder, Admin], 200),
@@ -286,12 +289,12 @@ fn table(f: &Fixture) -> Vec<Row> {
             .body(Payload::Json(serde_json::json!({"command": "approve", "comment": "meets Art. 68", "conditions": ["output checking"]})))
             .except(Holder, 404).except(OtherHolder, 404).except(OtherApplicant, 404).except(Registrar, 404),
         row("GET", "/api/v1/queue", &officers, 200),
-        row("GET", "/api/v1/register", &EVERYONE, 200),
+        row("GET", "/api/v1/register", EVERYONE, 200),
         row("GET", "/api/v1/permits", &logged_in(), 200),
         row("GET", "/api/v1/permits?all=true", &officers, 200),
         row("GET", format!("/api/v1/permits/{permit}"), &[Applicant, Admin, Officer, DecisionMaker], 200),
         row("POST", format!("/api/v1/permits/{permit}/extractions"), &[Officer], 201),
-        row("GET", "/api/v1/audit/checkpoint", &EVERYONE, 200),
+        row("GET", "/api/v1/audit/checkpoint", EVERYONE, 200),
         row("POST", format!("/api/v1/permits/{permit}/amend"), &[DecisionMaker], 200)
             .body(Payload::Json(serde_json::json!({"reason": "a new analyst", "add": ["bo"]}))),
         row("POST", "/api/v1/optouts", &[Registrar], 200).body(Payload::Json(
@@ -309,13 +312,13 @@ fn table(f: &Fixture) -> Vec<Row> {
             .body(Payload::Json(serde_json::json!({"reason": "yearly rotation"}))),
         row("GET", "/api/v1/audit/verify", &[Admin], 200),
         // Pages.
-        row("GET", "/", &EVERYONE, 200),
-        row("GET", "/static/hdab.css", &EVERYONE, 200),
-        row("GET", "/login", &EVERYONE, 200),
-        row("GET", "/catalog?text=drug", &EVERYONE, 200),
-        row("GET", "/catalog/slutenvard", &EVERYONE, 200),
-        row("GET", "/register", &EVERYONE, 200),
-        row("GET", "/optout", &EVERYONE, 200),
+        row("GET", "/", EVERYONE, 200),
+        row("GET", "/static/hdab.css", EVERYONE, 200),
+        row("GET", "/login", EVERYONE, 200),
+        row("GET", "/catalog?text=drug", EVERYONE, 200),
+        row("GET", "/catalog/slutenvard", EVERYONE, 200),
+        row("GET", "/register", EVERYONE, 200),
+        row("GET", "/optout", EVERYONE, 200),
         row("GET", "/holder", &[Holder, OtherHolder, Admin], 200),
         row("GET", "/holder/datasets/slutenvard", &[Holder, Admin], 200)
             .except(OtherHolder, 404),

@@ -147,24 +147,10 @@ pub(super) async fn update_application(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A case command; who may run which is the permission matrix.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CommandName {
-    Submit,
-    Take,
-    Assign,
-    Return,
-    Extend,
-    Approve,
-    Reject,
-    Withdraw,
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CommandIn {
     #[schema(inline)]
-    command: CommandName,
+    command: CaseCommand,
     /// The reason (required for return, extend, approve, reject).
     #[serde(default)]
     comment: String,
@@ -200,16 +186,7 @@ pub(super) async fn case_command(
     Body422(c): Body422<CommandIn>,
 ) -> ApiResult<Json<CommandOut>> {
     let actor = caller.id()?;
-    let command = match c.command {
-        CommandName::Submit => CaseCommand::Submit,
-        CommandName::Take => CaseCommand::Take,
-        CommandName::Assign => CaseCommand::Assign,
-        CommandName::Return => CaseCommand::Return,
-        CommandName::Extend => CaseCommand::Extend,
-        CommandName::Approve => CaseCommand::Approve,
-        CommandName::Reject => CaseCommand::Reject,
-        CommandName::Withdraw => CaseCommand::Withdraw,
-    };
+    let command = c.command;
     let (state, permit_id) = s
         .app
         .case_command(
