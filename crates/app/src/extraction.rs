@@ -233,25 +233,10 @@ impl App {
                 }
                 _ => hdab_pipeline::stage_extraction(&input).await?,
             };
-            // A signed checkpoint of the audit log travels with the delivery; then, as the
-            // last thing before the commit, the opt-outs that arrived while we ran: if any of
-            // those people is in the delivery, build it again from the newer registry (never
-            // deliver them); otherwise the delivery honours the registry as it is now.
-            let sealed = async {
-                let checkpoint = self.audit_checkpoint().await?;
-                staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
-                let (late, seq) = self.store.opted_out_since(registry.seq).await?;
-                if staged.delivers_any_of(&late) {
-                    return Ok::<_, AppError>(Some(late.len()));
-                }
-                staged.set_optout_registry_seq(seq);
-                Ok(None)
-            }
-            .await;
+            let sealed = self.seal(&mut staged, registry.seq).await;
             match sealed {
                 Ok(None) => {}
                 Ok(Some(late)) => {
-                    staged.abort();
                     if attempts >= MAX_REBUILDS {
                         return Err(AppError::Refused(format!(
                             "people in the delivery of '{table_name}' kept opting out while it was built ({attempts} runs); nothing was delivered: run the extraction again"
@@ -260,10 +245,7 @@ impl App {
                     tracing::info!(permit = %permit.id, dataset = %table_name, late, "someone in this delivery opted out during the run: building it again");
                     continue;
                 }
-                Err(e) => {
-                    staged.abort();
-                    return Err(e);
-                }
+                Err(e) => return Err(e),
             }
             let manifest = staged.commit()?;
             hdab_pipeline::crash_point("delivered-not-recorded");
@@ -278,6 +260,33 @@ impl App {
                 population: summary_of(table, run),
             });
         }
+    }
+
+    /// Seals a staged delivery: a signed checkpoint of the audit log travels with it; then,
+    /// as the last thing before the commit, the opt-outs that arrived while it ran. If any of
+    /// those people is in the delivery, it is aborted and their number returned (build it
+    /// again from the newer registry: never deliver them); otherwise it honours the registry
+    /// as it is now. Any error aborts it too.
+    async fn seal(
+        &self,
+        staged: &mut hdab_pipeline::StagedDelivery,
+        registry_seq: i64,
+    ) -> Result<Option<usize>, AppError> {
+        let sealed = async {
+            let checkpoint = self.audit_checkpoint().await?;
+            staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
+            let (late, seq) = self.store.opted_out_since(registry_seq).await?;
+            if staged.delivers_any_of(&late) {
+                return Ok::<_, AppError>(Some(late.len()));
+            }
+            staged.set_optout_registry_seq(seq);
+            Ok(None)
+        }
+        .await;
+        if !matches!(sealed, Ok(None)) {
+            staged.abort();
+        }
+        sealed
     }
 
     /// A dataset's current description, its latest accepted upload and where that is.

@@ -19,7 +19,7 @@ pub struct DatasetRequest {
     pub generalisations: Vec<Generalisation>,
     /// Only rows dated near each person's index date (needs a study population).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub window: Option<crate::population::Window>,
+    pub window: Option<Window>,
     /// In a dataset with several person identifiers, the role that is the row's person
     /// (the study population and opt-outs drop rows by it); absent: the first identifier.
     /// The others are delivered as `pseudonym_<role>` under the same permit key.
@@ -238,4 +238,43 @@ pub fn cohort_problems(cohort: &Cohort, d: &DatasetDescription) -> Vec<String> {
         }
     }
     p
+}
+
+/// Rows of one dataset kept only when `column` lies within [`from_days`, `to_days`] of the
+/// person's index date (−365 to 730: from a year before to two years after).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub column: String,
+    pub from_days: i32,
+    pub to_days: i32,
+}
+
+impl Window {
+    pub fn problems_against(&self, d: &DatasetDescription) -> Vec<String> {
+        let mut p = Vec::new();
+        match d.variable(&self.column) {
+            None => p.push(format!(
+                "window: variable '{}' is not in the data dictionary",
+                self.column
+            )),
+            Some(v) if v.variable_type != VariableType::Date => p.push(format!(
+                "window: variable '{}' is of type {}, a window needs a date variable",
+                v.name,
+                v.variable_type.as_str()
+            )),
+            Some(_) => {}
+        }
+        if self.from_days > self.to_days {
+            p.push("window: from_days is after to_days".into());
+        }
+        p
+    }
+
+    pub fn in_words(&self) -> String {
+        format!(
+            "only rows whose '{}' lies from {} to {} days from the person's index date",
+            self.column, self.from_days, self.to_days
+        )
+    }
 }

@@ -8,6 +8,7 @@
 //! dataset's window keeps only rows dated near each person's index date. Data here; the
 //! pipeline builds and applies it.
 
+pub use crate::cohort::Window;
 use crate::cohort::{Cohort, Condition, cohort_problems};
 use hdab_catalog::{DatasetDescription, VariableType};
 use serde::{Deserialize, Serialize};
@@ -94,16 +95,6 @@ pub enum DatePrecision {
     Day,
     Month,
     Year,
-}
-
-/// Rows of one dataset kept only when `column` lies within [`from_days`, `to_days`] of the
-/// person's index date (−365 to 730: from a year before to two years after).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Window {
-    pub column: String,
-    pub from_days: i32,
-    pub to_days: i32,
 }
 
 /// The delivered population table (a folder of its own in the workspace).
@@ -286,35 +277,6 @@ fn precision_rank(p: DatePrecision) -> u8 {
         DatePrecision::Day => 0,
         DatePrecision::Month => 1,
         DatePrecision::Year => 2,
-    }
-}
-
-impl Window {
-    pub fn problems_against(&self, d: &DatasetDescription) -> Vec<String> {
-        let mut p = Vec::new();
-        match d.variable(&self.column) {
-            None => p.push(format!(
-                "window: variable '{}' is not in the data dictionary",
-                self.column
-            )),
-            Some(v) if v.variable_type != VariableType::Date => p.push(format!(
-                "window: variable '{}' is of type {}, a window needs a date variable",
-                v.name,
-                v.variable_type.as_str()
-            )),
-            Some(_) => {}
-        }
-        if self.from_days > self.to_days {
-            p.push("window: from_days is after to_days".into());
-        }
-        p
-    }
-
-    pub fn in_words(&self) -> String {
-        format!(
-            "only rows whose '{}' lies from {} to {} days from the person's index date",
-            self.column, self.from_days, self.to_days
-        )
     }
 }
 

@@ -29,7 +29,7 @@ pub(crate) struct Prepared {
     pub cohort: CompiledCohort,
     pub reference: NaiveDate,
     /// The study population's membership and this dataset's window (set by the extraction).
-    pub population: Option<crate::population::PopulationFilter>,
+    pub population: Option<crate::members::PopulationFilter>,
 }
 
 /// Opens the upload and compiles what classification needs.

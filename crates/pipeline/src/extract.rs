@@ -8,7 +8,6 @@ use crate::deliver::{ManifestFile, PartitionCounts, RowAccounting, StagedDeliver
 use crate::run::{manifest_of, writer_properties};
 use crate::source::session;
 use crate::values::truncate_dates;
-use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -17,61 +16,17 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
-use hdab_catalog::{DatasetDescription, Variable};
-use hdab_permits::{DatasetRequest, Generalisation};
+use hdab_catalog::Variable;
+use hdab_permits::Generalisation;
 use hdab_pseudonymise::{DerivedKey, pseudonymise_ids};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::input::ExtractionInput;
+
 /// The delivered column that carries the person's pseudonym.
 pub const PSEUDONYM_COLUMN: &str = "pseudonym";
-
-/// Parquet compression of delivered files (some R builds lack zstd: snappy for them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    Zstd,
-    Snappy,
-}
-
-/// Everything one extraction needs. Keys are derived by the caller; the master key never
-/// comes here.
-pub struct ExtractionInput<'a> {
-    pub permit_id: &'a str,
-    pub spec_digest: &'a str,
-    pub key_id: &'a str,
-    pub key_version: u32,
-    pub request: &'a DatasetRequest,
-    pub description: &'a DatasetDescription,
-    pub dataset_version: i64,
-    pub upload_id: &'a str,
-    pub upload_path: &'a Path,
-    pub upload_sha256: &'a str,
-    pub reference_date: NaiveDate,
-    pub pseudonym_key: &'a DerivedKey,
-    pub registry_key: &'a DerivedKey,
-    pub optouts: &'a HashSet<[u8; 32]>,
-    pub optout_registry_seq: i64,
-    /// The permit's study population: only its people are delivered (and, with the
-    /// request's window, only rows near their index dates).
-    pub population: Option<&'a crate::population::Population>,
-    pub spe: &'a crate::SpeFolder,
-    /// Parallel streams and part files (see [`crate::DEFAULT_PARTITIONS`]).
-    pub partitions: usize,
-    pub compression: Compression,
-    /// Rows read so far, for a progress display (updated after every batch).
-    pub progress: Option<&'a std::sync::atomic::AtomicU64>,
-}
-
-impl std::fmt::Debug for ExtractionInput<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExtractionInput")
-            .field("permit_id", &self.permit_id)
-            .field("dataset", &self.description.id)
-            .field("upload_id", &self.upload_id)
-            .finish_non_exhaustive()
-    }
-}
 
 /// One delivered variable: where it comes from and how it is shaped.
 #[derive(Debug, Clone)]
@@ -106,7 +61,7 @@ pub async fn stage_extraction(
                 "a window needs the permit's study population".into(),
             ]));
         }
-        (Some(p), window) => Some(crate::population::PopulationFilter {
+        (Some(p), window) => Some(crate::members::PopulationFilter {
             members: p.members.clone(),
             window: match window {
                 Some(w) => Some((typed_index(&prepared, &w.column)?, w.from_days, w.to_days)),

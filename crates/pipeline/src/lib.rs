@@ -20,6 +20,8 @@ mod cohort;
 pub mod crash;
 mod deliver;
 mod extract;
+mod input;
+mod members;
 mod population;
 mod population_table;
 mod profile;
@@ -33,11 +35,10 @@ pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
 pub use check::{UploadReport, check_upload};
 pub use crash::{CRASH_POINTS, crash_point};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};
-pub use extract::{Compression, ExtractionInput, PSEUDONYM_COLUMN, stage_extraction};
-pub use population::{
-    Member, MemberRole, Population, PopulationInput, PopulationSource, PopulationSummary,
-    build_population,
-};
+pub use extract::{PSEUDONYM_COLUMN, stage_extraction};
+pub use input::{Compression, ExtractionInput};
+pub use members::{Member, MemberRole, Population, PopulationSummary};
+pub use population::{PopulationInput, PopulationSource, build_population};
 pub use population_table::stage_population;
 pub use profile::profile;
 pub use run::{population_run_id, run_id};

@@ -11,11 +11,11 @@
 use crate::PipelineError;
 use crate::classify::{Classified, Prepared, classify, prepare, typed_index};
 use crate::deliver::PartitionCounts;
+use crate::members::{Member, MemberRole, Population, PopulationSummary};
 use crate::source::session;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{Array, AsArray, Date32Array, StringArray};
 use datafusion::arrow::datatypes::Date32Type;
-use datafusion::arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use hdab_catalog::DatasetDescription;
 use hdab_permits::{Cohort, StudyPopulation};
@@ -50,89 +50,6 @@ pub struct PopulationInput<'a> {
     pub draw_key: &'a DerivedKey,
     pub optouts: &'a HashSet<[u8; 32]>,
     pub partitions: usize,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MemberRole {
-    Case,
-    Control,
-}
-
-impl MemberRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberRole::Case => "case",
-            MemberRole::Control => "control",
-        }
-    }
-}
-
-/// One person of the population: a case or a control, the index date (a control has its
-/// case's), and the matched set (the case's number).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Member {
-    pub role: MemberRole,
-    /// Days since 1970-01-01.
-    pub index_day: i32,
-    pub set: u32,
-}
-
-/// Figures of a built population (no person in them).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PopulationSummary {
-    /// People who met the criteria (valid id).
-    pub qualifying: u64,
-    /// Of those, left out by an exclusion.
-    pub excluded: u64,
-    pub cases: u64,
-    pub controls: u64,
-    /// Cases with fewer controls than asked (too few eligible people in their stratum).
-    pub cases_short_of_controls: u64,
-    /// Cases not found in the population register (no controls can be matched).
-    pub cases_not_in_register: u64,
-}
-
-/// The population: every member by person, its figures, and a digest of its content (keyed,
-/// so it names no one) that enters every dataset's run id.
-#[derive(Debug, Clone)]
-pub struct Population {
-    pub members: Arc<HashMap<PersonId, Member>>,
-    pub summary: PopulationSummary,
-    pub digest: String,
-}
-
-/// What a dataset's classification needs of the population: membership, and the window
-/// (index in the typed batch, from and to days) if the dataset has one.
-#[derive(Debug, Clone)]
-pub(crate) struct PopulationFilter {
-    pub members: Arc<HashMap<PersonId, Member>>,
-    pub window: Option<(usize, i32, i32)>,
-}
-
-impl PopulationFilter {
-    /// Where a valid person's row goes: `Err(true)` outside the population, `Err(false)`
-    /// outside the window, `Ok` kept.
-    pub(crate) fn place(
-        &self,
-        person: &PersonId,
-        typed: &RecordBatch,
-        row: usize,
-    ) -> Result<(), bool> {
-        let Some(m) = self.members.get(person) else {
-            return Err(true);
-        };
-        if let Some((col, from, to)) = self.window {
-            let dates = typed.column(col).as_primitive::<Date32Type>();
-            if dates.is_null(row) {
-                return Err(false);
-            }
-            let offset = dates.value(row) - m.index_day;
-            if offset < from || offset > to {
-                return Err(false);
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Folds every batch of `source`, typed and classified under `cohort` (kept rows: valid id,
@@ -345,16 +262,19 @@ struct Drawn {
     not_in_register: u64,
 }
 
-async fn draw_controls(
+type Pools = (HashMap<Stratum, Vec<Candidate>>, HashMap<PersonId, Stratum>);
+
+/// One pass over the register: every possible control in the pool of their stratum (never a
+/// case, never anyone who met the criteria), and the stratum of every case.
+async fn candidate_pools(
     input: &PopulationInput<'_>,
     register: &PopulationSource<'_>,
     controls: &hdab_permits::Controls,
     qualifying: &HashMap<PersonId, i32>,
     cases: &HashMap<PersonId, Member>,
     rank: &(dyn Fn(&PersonId) -> u64 + Sync),
-) -> Result<Drawn, PipelineError> {
+) -> Result<Pools, PipelineError> {
     let cols = &controls.columns;
-    type Pools = (HashMap<Stratum, Vec<Candidate>>, HashMap<PersonId, Stratum>);
     let parts = fold_batches(
         register,
         &Cohort::default(),
@@ -436,6 +356,19 @@ async fn draw_controls(
         }
         case_strata.extend(c);
     }
+    Ok((pools, case_strata))
+}
+
+async fn draw_controls(
+    input: &PopulationInput<'_>,
+    register: &PopulationSource<'_>,
+    controls: &hdab_permits::Controls,
+    qualifying: &HashMap<PersonId, i32>,
+    cases: &HashMap<PersonId, Member>,
+    rank: &(dyn Fn(&PersonId) -> u64 + Sync),
+) -> Result<Drawn, PipelineError> {
+    let (mut pools, case_strata) =
+        candidate_pools(input, register, controls, qualifying, cases, rank).await?;
     let mut by_stratum: HashMap<&Stratum, Vec<(&PersonId, &Member)>> = HashMap::new();
     let mut not_in_register = 0;
     for (p, m) in cases {
@@ -460,44 +393,7 @@ async fn draw_controls(
     drop(pools);
     let results: Vec<(Vec<(PersonId, Member)>, u64)> = work
         .into_par_iter()
-        .map(|(mut in_stratum, mut pool)| {
-            in_stratum.sort_unstable_by_key(|(_, m)| m.set);
-            pool.sort_unstable_by_key(|c| (c.rank, *c.id.canonical()));
-            let mut used = vec![false; pool.len()];
-            let mut drawn = Vec::new();
-            let mut short = 0;
-            for (_, case) in in_stratum {
-                let mut n = 0;
-                for (i, cand) in pool.iter().enumerate() {
-                    if n == per_case {
-                        break;
-                    }
-                    if !used[i] && cand.eligible_on(case.index_day) {
-                        used[i] = true;
-                        // Never someone who opted out: they could not be delivered.
-                        if input
-                            .optouts
-                            .contains(&registry_hash(input.registry_key, &cand.id))
-                        {
-                            continue;
-                        }
-                        n += 1;
-                        drawn.push((
-                            cand.id,
-                            Member {
-                                role: MemberRole::Control,
-                                index_day: case.index_day,
-                                set: case.set,
-                            },
-                        ));
-                    }
-                }
-                if n < per_case {
-                    short += 1;
-                }
-            }
-            (drawn, short)
-        })
+        .map(|(in_stratum, pool)| match_stratum(in_stratum, pool, per_case, input))
         .collect();
     let mut out = Drawn {
         members: Vec::new(),
@@ -509,6 +405,53 @@ async fn draw_controls(
         out.short += short;
     }
     Ok(out)
+}
+
+/// The controls of one stratum's cases, in the permit's keyed order: each case in turn takes
+/// the first `per_case` unused candidates eligible on its index date; returns them and how
+/// many cases got fewer.
+fn match_stratum(
+    mut in_stratum: Vec<(&PersonId, &Member)>,
+    mut pool: Vec<Candidate>,
+    per_case: usize,
+    input: &PopulationInput<'_>,
+) -> (Vec<(PersonId, Member)>, u64) {
+    in_stratum.sort_unstable_by_key(|(_, m)| m.set);
+    pool.sort_unstable_by_key(|c| (c.rank, *c.id.canonical()));
+    let mut used = vec![false; pool.len()];
+    let mut drawn = Vec::new();
+    let mut short = 0;
+    for (_, case) in in_stratum {
+        let mut n = 0;
+        for (i, cand) in pool.iter().enumerate() {
+            if n == per_case {
+                break;
+            }
+            if !used[i] && cand.eligible_on(case.index_day) {
+                used[i] = true;
+                // Never someone who opted out: they could not be delivered.
+                if input
+                    .optouts
+                    .contains(&registry_hash(input.registry_key, &cand.id))
+                {
+                    continue;
+                }
+                n += 1;
+                drawn.push((
+                    cand.id,
+                    Member {
+                        role: MemberRole::Control,
+                        index_day: case.index_day,
+                        set: case.set,
+                    },
+                ));
+            }
+        }
+        if n < per_case {
+            short += 1;
+        }
+    }
+    (drawn, short)
 }
 
 /// SHA-256 over every member (by registry hash, so it names no one), in hash order.

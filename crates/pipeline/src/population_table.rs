@@ -4,7 +4,7 @@
 
 use crate::PipelineError;
 use crate::deliver::{PersonFilter, RowAccounting, StagedDelivery};
-use crate::population::{Member, Population};
+use crate::members::{Member, Population};
 use datafusion::arrow::array::{Date32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;

@@ -3,7 +3,7 @@
 
 use crate::PipelineError;
 use crate::deliver::{Manifest, ManifestFile, RowAccounting};
-use crate::extract::{Compression, ExtractionInput};
+use crate::input::{Compression, ExtractionInput};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;

@@ -197,52 +197,58 @@ pub(super) async fn case_page(
             .iter()
             .map(|r| (r.dataset_id.clone(), r.variables.clone()))
             .collect(),
-        events: a
-            .events
-            .iter()
-            .map(|e| {
-                (
-                    e.command.as_str().to_string(),
-                    e.actor.clone(),
-                    e.at.format("%Y-%m-%d %H:%M").to_string(),
-                    match &e.assignee {
-                        Some(to) if e.comment.is_empty() => format!("to {to}"),
-                        Some(to) => format!("to {to}: {}", e.comment),
-                        None => e.comment.clone(),
-                    },
-                )
-            })
-            .collect(),
-        versions: s
-            .app
-            .application_versions(&user.id, &a.id)
-            .await?
-            .into_iter()
-            .map(|v| {
-                (
-                    format!(
-                        "Version {} received {} from {}",
-                        v.version,
-                        v.submitted_at
-                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                            .unwrap_or_default(),
-                        v.submitted_by
-                    ),
-                    v.changes
-                        .iter()
-                        .map(|c| {
-                            format!(
-                                "{}: {} → {}",
-                                c.path,
-                                c.before.as_deref().unwrap_or("(none)"),
-                                c.after.as_deref().unwrap_or("(none)")
-                            )
-                        })
-                        .collect(),
-                )
-            })
-            .collect(),
+        events: event_lines(&a.events),
+        versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?),
     })?)
+}
+
+/// The case's history, a line per event: command, actor, time, what was said.
+fn event_lines(events: &[hdab_permits::CaseEvent]) -> Vec<(String, String, String, String)> {
+    events
+        .iter()
+        .map(|e| {
+            (
+                e.command.as_str().to_string(),
+                e.actor.clone(),
+                e.at.format("%Y-%m-%d %H:%M").to_string(),
+                match &e.assignee {
+                    Some(to) if e.comment.is_empty() => format!("to {to}"),
+                    Some(to) => format!("to {to}: {}", e.comment),
+                    None => e.comment.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Each submitted version of the application, and what changed from the one before.
+fn version_lines(versions: &[hdab_app::SubmittedVersion]) -> Vec<(String, Vec<String>)> {
+    versions
+        .iter()
+        .map(|v| {
+            (
+                format!(
+                    "Version {} received {} from {}",
+                    v.version,
+                    v.submitted_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default(),
+                    v.submitted_by
+                ),
+                v.changes
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}: {} → {}",
+                            c.path,
+                            c.before.as_deref().unwrap_or("(none)"),
+                            c.after.as_deref().unwrap_or("(none)")
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 pub(super) async fn case_command(
