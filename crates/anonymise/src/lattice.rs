@@ -1,0 +1,482 @@
+//! The search for the generalisation that makes a table k-anonymous at the least loss.
+//!
+//! The table is held as its distinct combinations of exact quasi-identifier values with
+//! their counts (ARX does the same): generalising re-groups those, never the records. A node
+//! of the lattice is one level per quasi-identifier; records in classes smaller than k are
+//! suppressed (removed), at most a set share of them. Passing is monotone (a coarser node
+//! never has more records in small classes), so the search goes up the lattice by height,
+//! evaluates a node only when none of its one-step-finer neighbours passed, and so finds
+//! every **minimal** passing node (each one-step-finer choice fails); among those it takes
+//! the least information loss, measured as non-uniform entropy (the bits of the exact value
+//! a record loses, summed over records and quasi-identifiers; a suppressed record loses
+//! all), as a share of the loss of suppressing everything.
+
+use crate::hierarchy::Hierarchy;
+use crate::risk::{RiskReport, round};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Lattices larger than this are refused (name fewer quasi-identifiers or levels).
+pub const MAX_NODES: usize = 200_000;
+
+/// One quasi-identifier of the table.
+#[derive(Debug, Clone)]
+pub struct Quasi {
+    pub name: String,
+    pub hierarchy: Hierarchy,
+    /// The lowest level the search may choose (a permit's own generalisation).
+    pub floor: usize,
+}
+
+/// What must be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub k: u64,
+    /// The most records that may be suppressed, as a share of all (0.02: 2%).
+    pub max_suppressed_share: f64,
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            k: 10,
+            max_suppressed_share: 0.02,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum SearchError {
+    #[error(
+        "the lattice has {0} combinations of levels (at most {MAX_NODES}): ask for fewer quasi-identifiers or declare fewer levels"
+    )]
+    TooLarge(usize),
+}
+
+/// One quasi-identifier's column of distinct exact values, and their generalisations.
+#[derive(Debug, Clone)]
+struct Column {
+    quasi: Quasi,
+    codes: HashMap<Option<String>, u32>,
+    values: Vec<Option<String>>,
+    /// Per level: the generalised code of every exact code, and the labels.
+    up: Vec<Vec<u32>>,
+    labels: Vec<Vec<Option<String>>>,
+}
+
+impl Column {
+    fn new(quasi: Quasi) -> Column {
+        Column {
+            quasi,
+            codes: HashMap::new(),
+            values: Vec::new(),
+            up: Vec::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    fn code(&mut self, value: Option<&str>) -> u32 {
+        if let Some(c) = self.codes.get(&value.map(str::to_string)) {
+            return *c;
+        }
+        let c = self.values.len() as u32;
+        self.values.push(value.map(str::to_string));
+        self.codes.insert(value.map(str::to_string), c);
+        c
+    }
+
+    /// Builds the level maps once every value is known.
+    fn seal(&mut self) {
+        self.up.clear();
+        self.labels.clear();
+        for level in &self.quasi.hierarchy.levels {
+            let mut ids: HashMap<Option<String>, u32> = HashMap::new();
+            let mut labels = Vec::new();
+            let up = self
+                .values
+                .iter()
+                .map(|v| {
+                    let label = v.as_deref().map(|v| level.apply(v));
+                    *ids.entry(label.clone()).or_insert_with(|| {
+                        labels.push(label);
+                        (labels.len() - 1) as u32
+                    })
+                })
+                .collect();
+            self.up.push(up);
+            self.labels.push(labels);
+        }
+    }
+}
+
+/// The table to anonymise: distinct combinations of exact values, with their counts.
+#[derive(Debug, Clone)]
+pub struct Table {
+    columns: Vec<Column>,
+    combos: HashMap<Vec<u32>, u64>,
+    records: u64,
+    sealed: bool,
+}
+
+/// One node of the lattice, evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// One level per quasi-identifier (index into its hierarchy).
+    pub levels: Vec<usize>,
+    pub suppressed: u64,
+    pub passes: bool,
+    /// Non-uniform entropy as a share of the loss of suppressing everything (0 to 1).
+    pub loss: f64,
+}
+
+/// What the search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The least-loss minimal node, if any node passes.
+    pub chosen: Option<Evaluation>,
+    /// Every minimal passing node.
+    pub minimal: Vec<Evaluation>,
+    pub lattice_size: usize,
+    /// Nodes evaluated (the others were known to pass from a finer one).
+    pub evaluated: usize,
+    /// When nothing passes: the quasi-identifiers that, left out entirely, would let the
+    /// coarsest node pass (each one alone).
+    pub blocking: Vec<String>,
+}
+
+impl Table {
+    pub fn new(quasi: Vec<Quasi>) -> Table {
+        Table {
+            columns: quasi.into_iter().map(Column::new).collect(),
+            combos: HashMap::new(),
+            records: 0,
+            sealed: false,
+        }
+    }
+
+    pub fn quasi(&self) -> impl Iterator<Item = &Quasi> {
+        self.columns.iter().map(|c| &c.quasi)
+    }
+
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Adds one record by its exact values (one per quasi-identifier, in order).
+    pub fn add(&mut self, values: &[Option<&str>]) {
+        self.add_many(values, 1);
+    }
+
+    fn add_many(&mut self, values: &[Option<&str>], n: u64) {
+        let codes: Vec<u32> = self
+            .columns
+            .iter_mut()
+            .zip(values)
+            .map(|(c, v)| c.code(*v))
+            .collect();
+        *self.combos.entry(codes).or_default() += n;
+        self.records += n;
+        self.sealed = false;
+    }
+
+    /// Adds every record of another table over the same quasi-identifiers.
+    pub fn merge(&mut self, other: &Table) {
+        for (codes, n) in &other.combos {
+            let values: Vec<Option<&str>> = other
+                .columns
+                .iter()
+                .zip(codes)
+                .map(|(c, code)| c.values[*code as usize].as_deref())
+                .collect();
+            self.add_many(&values, *n);
+        }
+    }
+
+    fn seal(&mut self) {
+        if !self.sealed {
+            for c in &mut self.columns {
+                c.seal();
+            }
+            self.sealed = true;
+        }
+    }
+
+    /// The classes of a node (`collapsed`: columns left out entirely), by key.
+    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Vec<u32>, u64> {
+        let mut classes: HashMap<Vec<u32>, u64> = HashMap::with_capacity(self.combos.len());
+        for (codes, n) in &self.combos {
+            let key: Vec<u32> = codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if collapsed == Some(i) {
+                        0
+                    } else {
+                        self.columns[i].up[levels[i]][*c as usize]
+                    }
+                })
+                .collect();
+            *classes.entry(key).or_default() += n;
+        }
+        classes
+    }
+
+    fn class_key(&self, levels: &[usize], codes: &[u32]) -> Vec<u32> {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| self.columns[i].up[levels[i]][*c as usize])
+            .collect()
+    }
+
+    /// Counts of each exact value per column, and of each generalised value per level.
+    fn value_counts(&self) -> Vec<(Vec<u64>, Vec<Vec<u64>>)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, col)| {
+                let mut exact = vec![0u64; col.values.len()];
+                for (codes, n) in &self.combos {
+                    exact[codes[i] as usize] += n;
+                }
+                let per_level = col
+                    .up
+                    .iter()
+                    .zip(&col.labels)
+                    .map(|(up, labels)| {
+                        let mut g = vec![0u64; labels.len()];
+                        for (code, n) in exact.iter().enumerate() {
+                            g[up[code] as usize] += n;
+                        }
+                        g
+                    })
+                    .collect();
+                (exact, per_level)
+            })
+            .collect()
+    }
+
+    fn evaluate(
+        &self,
+        levels: &[usize],
+        target: &Target,
+        counts: &[(Vec<u64>, Vec<Vec<u64>>)],
+        max_loss: f64,
+    ) -> Evaluation {
+        let classes = self.classes(levels, None);
+        let n = self.records as f64;
+        let mut bits = 0.0;
+        for (i, (exact, per_level)) in counts.iter().enumerate() {
+            let up = &self.columns[i].up[levels[i]];
+            for (code, c) in exact.iter().enumerate() {
+                if *c > 0 {
+                    let g = per_level[levels[i]][up[code] as usize] as f64;
+                    bits += *c as f64 * (g / *c as f64).log2();
+                }
+            }
+        }
+        let mut suppressed = 0;
+        for (codes, count) in &self.combos {
+            let key = self.class_key(levels, codes);
+            if classes.get(&key).copied().unwrap_or_default() < target.k {
+                suppressed += count;
+                // A suppressed record loses what its generalised values still told.
+                for (i, c) in codes.iter().enumerate() {
+                    let g =
+                        counts[i].1[levels[i]][self.columns[i].up[levels[i]][*c as usize] as usize];
+                    bits += *count as f64 * (n / g as f64).log2();
+                }
+            }
+        }
+        let passes = suppressed as f64 <= target.max_suppressed_share * n;
+        Evaluation {
+            levels: levels.to_vec(),
+            suppressed,
+            passes,
+            loss: if max_loss > 0.0 {
+                round(bits / max_loss)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Searches the lattice (see the module's documentation).
+    pub fn search(&mut self, target: &Target) -> Result<Outcome, SearchError> {
+        self.seal();
+        let floors: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| c.quasi.floor.min(c.quasi.hierarchy.top()))
+            .collect();
+        let tops: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| c.quasi.hierarchy.top())
+            .collect();
+        let size = floors
+            .iter()
+            .zip(&tops)
+            .try_fold(1usize, |acc, (f, t)| acc.checked_mul(t - f + 1))
+            .unwrap_or(usize::MAX);
+        if size > MAX_NODES {
+            return Err(SearchError::TooLarge(size));
+        }
+        let counts = self.value_counts();
+        let n = self.records as f64;
+        let max_loss: f64 = counts
+            .iter()
+            .map(|(exact, _)| {
+                exact
+                    .iter()
+                    .filter(|c| **c > 0)
+                    .map(|c| *c as f64 * (n / *c as f64).log2())
+                    .sum::<f64>()
+            })
+            .sum();
+        // Nodes by height above the floors.
+        let mut by_height: Vec<Vec<Vec<usize>>> = Vec::new();
+        let mut node = floors.clone();
+        loop {
+            let h: usize = node.iter().zip(&floors).map(|(l, f)| l - f).sum();
+            if by_height.len() <= h {
+                by_height.resize(h + 1, Vec::new());
+            }
+            by_height[h].push(node.clone());
+            // Next node in mixed radix.
+            let mut i = 0;
+            loop {
+                if i == node.len() {
+                    break;
+                }
+                if node[i] < tops[i] {
+                    node[i] += 1;
+                    break;
+                }
+                node[i] = floors[i];
+                i += 1;
+            }
+            if i == node.len() {
+                break;
+            }
+        }
+        let mut passing: HashSet<Vec<usize>> = HashSet::new();
+        let mut minimal = Vec::new();
+        let mut evaluated = 0;
+        for nodes in by_height {
+            let (known, open): (Vec<_>, Vec<_>) = nodes.into_iter().partition(|node| {
+                (0..node.len()).any(|i| {
+                    node[i] > floors[i] && {
+                        let mut finer = node.clone();
+                        finer[i] -= 1;
+                        passing.contains(&finer)
+                    }
+                })
+            });
+            evaluated += open.len();
+            let results: Vec<Evaluation> = open
+                .par_iter()
+                .map(|node| self.evaluate(node, target, &counts, max_loss))
+                .collect();
+            passing.extend(known);
+            for r in results {
+                if r.passes {
+                    passing.insert(r.levels.clone());
+                    minimal.push(r);
+                }
+            }
+        }
+        minimal.sort_by(|a, b| {
+            a.loss
+                .total_cmp(&b.loss)
+                .then_with(|| a.levels.iter().sum::<usize>().cmp(&b.levels.iter().sum()))
+                .then_with(|| a.levels.cmp(&b.levels))
+        });
+        let chosen = minimal.first().cloned();
+        let blocking = if chosen.is_none() {
+            (0..self.columns.len())
+                .filter(|i| {
+                    let suppressed: u64 = self
+                        .classes(&tops, Some(*i))
+                        .values()
+                        .filter(|c| **c < target.k)
+                        .sum();
+                    suppressed as f64 <= target.max_suppressed_share * n && self.records >= target.k
+                })
+                .map(|i| self.columns[i].quasi.name.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Outcome {
+            chosen,
+            minimal,
+            lattice_size: size,
+            evaluated,
+            blocking,
+        })
+    }
+
+    /// The risk of the table at a node, before suppression.
+    pub fn risk_at(&mut self, levels: &[usize], threshold: u64) -> RiskReport {
+        self.seal();
+        RiskReport::from_class_sizes(self.classes(levels, None).into_values(), threshold)
+    }
+
+    /// The risk at a node after suppressing the records of classes smaller than `k`.
+    pub fn risk_after(&mut self, levels: &[usize], k: u64) -> RiskReport {
+        self.seal();
+        RiskReport::from_class_sizes(
+            self.classes(levels, None).into_values().filter(|c| *c >= k),
+            k,
+        )
+    }
+
+    /// The generaliser of a chosen node, for writing the records.
+    pub fn generaliser(&mut self, levels: &[usize], k: u64) -> Generaliser<'_> {
+        self.seal();
+        let classes = self.classes(levels, None);
+        Generaliser {
+            table: self,
+            levels: levels.to_vec(),
+            classes,
+            k,
+        }
+    }
+}
+
+/// Maps a record's exact values to its delivered labels at a chosen node, and says whether
+/// it is suppressed.
+#[derive(Debug)]
+pub struct Generaliser<'t> {
+    table: &'t Table,
+    levels: Vec<usize>,
+    classes: HashMap<Vec<u32>, u64>,
+    k: u64,
+}
+
+impl Generaliser<'_> {
+    /// The record's class (`None`: a value the table was not built from) and whether the
+    /// record stays.
+    pub fn place(&self, values: &[Option<&str>]) -> Option<(Vec<u32>, bool)> {
+        let codes = self
+            .table
+            .columns
+            .iter()
+            .zip(values)
+            .map(|(c, v)| c.codes.get(&v.map(str::to_string)).copied())
+            .collect::<Option<Vec<u32>>>()?;
+        let key = self.table.class_key(&self.levels, &codes);
+        let keep = self.classes.get(&key).copied().unwrap_or_default() >= self.k;
+        Some((key, keep))
+    }
+
+    /// The label of a class's value in column `i`.
+    pub fn label(&self, i: usize, class: &[u32]) -> Option<&str> {
+        self.table.columns[i].labels[self.levels[i]][class[i] as usize].as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+use super::*;
+use crate::hierarchy::{Hierarchy, ValueKind};
+
+/// A seeded table: sex, age, admission date (2016–2018), county.
+fn table(records: usize) -> Table {
+    let mut t = Table::new(vec![
+        Quasi {
+            name: "KON".into(),
+            hierarchy: Hierarchy::parse(&[], ValueKind::Text).unwrap(),
+            floor: 0,
+        },
+        Quasi {
+            name: "ALDER".into(),
+            hierarchy: Hierarchy::default_for(ValueKind::Integer),
+            floor: 0,
+        },
+        Quasi {
+            name: "INDATUM".into(),
+            hierarchy: Hierarchy::default_for(ValueKind::Date),
+            floor: 0,
+        },
+        Quasi {
+            name: "LAN".into(),
+            hierarchy: Hierarchy::parse(&["region".into()], ValueKind::Text).unwrap(),
+            floor: 0,
+        },
+    ]);
+    let mut x: u64 = 42;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    };
+    let counties = ["01", "03", "12", "14", "25"];
+    for _ in 0..records {
+        let sex = (1 + next(2)).to_string();
+        let age = (20 + next(60)).to_string();
+        let date = format!(
+            "20{:02}-{:02}-{:02}",
+            16 + next(3),
+            1 + next(12),
+            1 + next(28)
+        );
+        let county = counties[next(5) as usize];
+        t.add(&[Some(&sex), Some(&age), Some(&date), Some(county)]);
+    }
+    t
+}
+
+fn every_node(t: &Table) -> Vec<Vec<usize>> {
+    let tops: Vec<usize> = t.quasi().map(|q| q.hierarchy.top()).collect();
+    let mut out = vec![vec![]];
+    for top in tops {
+        out = out
+            .into_iter()
+            .flat_map(|n: Vec<usize>| {
+                (0..=top).map(move |l| {
+                    let mut m = n.clone();
+                    m.push(l);
+                    m
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+#[test]
+fn the_chosen_node_passes_and_each_one_step_finer_choice_fails() {
+    let mut t = table(5_000);
+    let target = Target::default();
+    let outcome = t.search(&target).unwrap();
+    let chosen = outcome.chosen.clone().expect("a node passes");
+    let counts = t.value_counts();
+    let eval = |levels: &[usize]| t.evaluate(levels, &target, &counts, 1.0);
+    assert!(eval(&chosen.levels).passes);
+    for i in 0..chosen.levels.len() {
+        if chosen.levels[i] > 0 {
+            let mut finer = chosen.levels.clone();
+            finer[i] -= 1;
+            let e = eval(&finer);
+            assert!(
+                !e.passes,
+                "{finer:?} passes too ({} suppressed)",
+                e.suppressed
+            );
+        }
+    }
+    // Fewer nodes were evaluated than the lattice holds.
+    assert!(outcome.evaluated < outcome.lattice_size, "{outcome:?}");
+}
+
+#[test]
+fn the_search_finds_exactly_the_minimal_nodes_a_brute_force_finds() {
+    let mut t = table(2_000);
+    let target = Target {
+        k: 5,
+        max_suppressed_share: 0.05,
+    };
+    let outcome = t.search(&target).unwrap();
+    let counts = t.value_counts();
+    let passing: HashSet<Vec<usize>> = every_node(&t)
+        .into_iter()
+        .filter(|n| t.evaluate(n, &target, &counts, 1.0).passes)
+        .collect();
+    let brute: HashSet<Vec<usize>> = passing
+        .iter()
+        .filter(|n| {
+            (0..n.len()).all(|i| {
+                n[i] == 0 || {
+                    let mut f = (*n).clone();
+                    f[i] -= 1;
+                    !passing.contains(&f)
+                }
+            })
+        })
+        .cloned()
+        .collect();
+    let found: HashSet<Vec<usize>> = outcome.minimal.iter().map(|e| e.levels.clone()).collect();
+    assert_eq!(found, brute);
+    // And the chosen one has the least loss of them.
+    let least = outcome
+        .minimal
+        .iter()
+        .map(|e| e.loss)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(outcome.chosen.unwrap().loss, least);
+}
+
+#[test]
+fn after_the_chosen_node_every_class_has_at_least_k_records() {
+    let mut t = table(5_000);
+    let outcome = t.search(&Target::default()).unwrap();
+    let chosen = outcome.chosen.unwrap();
+    let after = t.risk_after(&chosen.levels, 10);
+    assert!(after.k >= 10, "{after:?}");
+    let before = t.risk_at(&[0, 0, 0, 0], 10);
+    assert!(before.share_sample_unique > 0.9, "{before:?}");
+    assert_eq!(after.records + chosen.suppressed, 5_000);
+}
+
+#[test]
+fn when_nothing_passes_the_blocking_variable_is_named() {
+    // Dates only to the day (no hierarchy): unique per record whatever the others do.
+    let mut t = Table::new(vec![
+        Quasi {
+            name: "KON".into(),
+            hierarchy: Hierarchy::parse(&[], ValueKind::Text).unwrap(),
+            floor: 0,
+        },
+        Quasi {
+            name: "INDATUM".into(),
+            hierarchy: Hierarchy::parse(&[], ValueKind::Date).unwrap(),
+            floor: 0,
+        },
+    ]);
+    for i in 0..500 {
+        let date = format!("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
+        t.add(&[Some(if i % 2 == 0 { "1" } else { "2" }), Some(&date)]);
+    }
+    let outcome = t.search(&Target::default()).unwrap();
+    assert!(outcome.chosen.is_none());
+    assert_eq!(outcome.blocking, vec!["INDATUM".to_string()]);
+}
