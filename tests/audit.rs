@@ -123,21 +123,23 @@ fn a_delivery_whose_extract_entry_is_gone_is_named_even_without_any_checkpoint()
     sqlite(&hdab, &format!("DELETE FROM audit_log WHERE seq = {n}"));
     sqlite(&hdab, "DELETE FROM audit_checkpoints");
     std::fs::remove_dir_all(hdab.dir().join("witness")).unwrap_or_else(|e| panic!("{e}"));
-    for manifest in ["dodsorsak", "lakemedel", "population", "slutenvard"] {
-        let path = hdab
-            .spe()
-            .join("P-2026-0001")
-            .join(manifest)
-            .join("manifest.json");
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let mut m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        m["audit_checkpoint"] = serde_json::Value::Null;
-        std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{e}"));
+    // The demo's last entry is the anonymised permit's extraction (P-2026-0002).
+    for permit in ["P-2026-0001", "P-2026-0002"] {
+        for dataset in std::fs::read_dir(hdab.spe().join(permit))
+            .unwrap()
+            .flatten()
+        {
+            let path = dataset.path().join("manifest.json");
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let mut m: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            m["audit_checkpoint"] = serde_json::Value::Null;
+            std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     }
     let err = hdab.fails_as("admin", &["audit", "verify"]);
     assert!(
-        err.contains("P-2026-0001/") && err.contains("has no `extract` entry"),
+        err.contains("P-2026-0002/") && err.contains("has no `extract` entry"),
         "{err}"
     );
 }

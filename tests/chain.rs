@@ -105,9 +105,10 @@ fn the_demo_delivers_linked_pseudonymised_extracts_without_identifiers_or_opted_
 #[test]
 fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
     let hdab = Hdab::demo();
-    // Two more permits of one application file (no study population: the same cohort).
+    // Two more permits of one application file (no study population: the same cohort); the
+    // demo's own are P-2026-0001 and P-2026-0002.
     let application = support::repo().join("pipelines/demo-application.toml");
-    for permit in ["P-2026-0002", "P-2026-0003"] {
+    for permit in ["P-2026-0003", "P-2026-0004"] {
         let id = hdab.apply_and_take("anna", &application);
         let out = hdab.ok_as(
             "dora",
@@ -117,8 +118,8 @@ fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
         hdab.ok_as("olle", &["extract", permit]);
     }
 
-    let first = read_delivery(&hdab.spe().join("P-2026-0003/slutenvard"));
-    let second = read_delivery(&hdab.spe().join("P-2026-0002/slutenvard"));
+    let first = read_delivery(&hdab.spe().join("P-2026-0004/slutenvard"));
+    let second = read_delivery(&hdab.spe().join("P-2026-0003/slutenvard"));
     // Same inputs, same cohort: the same number of rows, but no pseudonym in common.
     assert_eq!(first.pseudonyms.len(), second.pseudonyms.len());
     let a: HashSet<_> = first.pseudonyms.iter().collect();
@@ -128,7 +129,7 @@ fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
     );
     // And each is the keyed hash under its own permit's key.
     let key = hdab.master_key();
-    let inverse = pseudonyms_of_sample(&key, "P-2026-0002", &["slutenvard.csv"]);
+    let inverse = pseudonyms_of_sample(&key, "P-2026-0003", &["slutenvard.csv"]);
     assert!(second.pseudonyms.iter().all(|p| inverse.contains_key(p)));
 }
 

@@ -9,6 +9,7 @@
 
 mod support;
 
+mod anonymised;
 mod audit;
 mod browser;
 mod catalogue;

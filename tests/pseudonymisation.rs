@@ -105,8 +105,8 @@ fn a_new_master_key_serves_new_permits_while_old_permits_keep_theirs() {
     let id = hdab.apply_and_take("anna", &application);
     let id = id.as_str();
     hdab.ok_as("dora", &["case", "approve", id, "--reason", "ok"]);
-    hdab.ok_as("olle", &["extract", "P-2026-0002"]);
-    let new_key_id = read_delivery(&hdab.spe().join("P-2026-0002/slutenvard")).manifest["key_id"]
+    hdab.ok_as("olle", &["extract", "P-2026-0003"]);
+    let new_key_id = read_delivery(&hdab.spe().join("P-2026-0003/slutenvard")).manifest["key_id"]
         .as_str()
         .unwrap_or_default()
         .to_string();

@@ -95,7 +95,7 @@ impl Hdab {
         MasterKey::from_hex(&text).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn run(&self, user: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    pub fn run(&self, user: Option<&str>, args: &[&str]) -> (bool, String, String) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
         cmd.env_remove("HDAB_USER")
             .env_remove("HDAB_MASTER_KEY")

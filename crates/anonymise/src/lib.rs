@@ -8,8 +8,10 @@
 
 pub mod hierarchy;
 pub mod lattice;
+pub mod report;
 pub mod risk;
 
 pub use hierarchy::{Hierarchy, Level, ValueKind, region_of_county};
 pub use lattice::{Evaluation, Generaliser, Outcome, Quasi, SearchError, Table, Target};
+pub use report::{ChosenLevel, LOSS_MEASURE, Report};
 pub use risk::{DiversityCounter, LDiversity, RiskReport};

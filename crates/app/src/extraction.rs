@@ -95,7 +95,11 @@ impl App {
                 population,
             };
             let mut deliveries = Vec::new();
-            if let Some(spec) = &permit.spec.population {
+            // An anonymised permit's population restricts its datasets; its table (pseudonyms
+            // and index dates) is not delivered.
+            if let Some(spec) = &permit.spec.population
+                && permit.spec.pseudonymised
+            {
                 deliveries.push(self.deliver_dataset(&run, Table::Population(spec)).await?);
             }
             for request in &permit.spec.datasets {
@@ -137,11 +141,6 @@ impl App {
         permit
             .check_usable(Utc::now().date_naive())
             .map_err(|e| AppError::Refused(e.to_string()))?;
-        if !permit.spec.pseudonymised {
-            return Err(AppError::Refused(
-                "anonymised extracts are not produced by this version; ask for aggregate statistics instead".into(),
-            ));
-        }
         Ok(permit)
     }
 
@@ -231,7 +230,16 @@ impl App {
                     hdab_pipeline::stage_population(population, &input, spec.index_date_precision)
                         .await?
                 }
-                _ => hdab_pipeline::stage_extraction(&input).await?,
+                _ => match permit.spec.anonymisation_target() {
+                    Some(a) => {
+                        let target = hdab_anonymise::Target {
+                            k: u64::from(a.k),
+                            max_suppressed_share: a.max_suppressed_percent / 100.0,
+                        };
+                        hdab_pipeline::stage_anonymised(&input, target).await?
+                    }
+                    None => hdab_pipeline::stage_extraction(&input).await?,
+                },
             };
             let sealed = self.seal(&mut staged, registry.seq).await;
             match sealed {

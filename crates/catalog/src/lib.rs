@@ -119,9 +119,30 @@ pub struct Variable {
     /// so it is withheld with that person's identifier when they opted out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub of_role: Option<String>,
+    /// For a quasi-identifier: the levels an anonymised delivery may coarsen it through,
+    /// finest first after the exact value (`["month", "quarter", "year"]`, `["band:5:90",
+    /// "band:10:90"]`, `["prefix:3", "prefix:1"]`, `["region"]`). Absent: the default of
+    /// its type (dates month, quarter, year; whole numbers 5-, 10- and 20-wide bands; codes
+    /// and text their first 3, then 1 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hierarchy: Option<Vec<String>>,
 }
 
 impl Variable {
+    /// The generalisation hierarchy of a quasi-identifier (its declared levels, or the
+    /// default of its type).
+    pub fn generalisation_hierarchy(&self) -> Result<hdab_anonymise::Hierarchy, String> {
+        let kind = match self.variable_type {
+            VariableType::Date => hdab_anonymise::ValueKind::Date,
+            VariableType::Integer => hdab_anonymise::ValueKind::Integer,
+            _ => hdab_anonymise::ValueKind::Text,
+        };
+        match &self.hierarchy {
+            Some(levels) => hdab_anonymise::Hierarchy::parse(levels, kind),
+            None => Ok(hdab_anonymise::Hierarchy::default_for(kind)),
+        }
+    }
+
     /// The column's name in the holder's file.
     pub fn file_column(&self) -> &str {
         self.column.as_deref().unwrap_or(&self.name)
@@ -450,6 +471,15 @@ impl DatasetDescription {
                 problems.push(format!(
                     "{where_}: partial_dates only applies to date variables"
                 ));
+            }
+            if v.hierarchy.is_some() {
+                if v.sensitivity != Sensitivity::QuasiIdentifier {
+                    problems.push(format!(
+                        "{where_}: a hierarchy applies only to quasi-identifiers"
+                    ));
+                } else if let Err(e) = v.generalisation_hierarchy() {
+                    problems.push(format!("{where_}: hierarchy: {e}"));
+                }
             }
             if v.variable_type == VariableType::Code && v.code_system.is_none() {
                 problems.push(format!(

@@ -174,6 +174,7 @@ impl Profile {
                     role: (c.inferred_type == VariableType::PersonId && n_ids > 1)
                         .then(|| todo("whose identifier: child, mother, donor, …")),
                     of_role: None,
+                    hierarchy: None,
                 })
                 .collect(),
         }

@@ -43,6 +43,7 @@ fn a_diff_names_each_changed_field_and_variable() {
         partial_dates: false,
         role: None,
         of_role: None,
+        hierarchy: None,
     });
     new.variables[0].description = "Personnummer eller samordningsnummer".into();
     let paths: Vec<String> = diff(&old, &new).into_iter().map(|c| c.path).collect();

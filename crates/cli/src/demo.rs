@@ -59,9 +59,28 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
         rejected.len()
     ));
 
-    let permit = approve_the_application(&app, &source).await?;
+    let permit = approve_the_application(
+        &app,
+        &source,
+        "demo-population-study.toml",
+        "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
+    )
+    .await?;
     let deliveries = app
         .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
+        .await?;
+    say!();
+    crate::output::print_deliveries(&deliveries);
+    // The form the regulation prefers: anonymised, k = 10 reached by the lattice search.
+    let anonymised = approve_the_application(
+        &app,
+        &source,
+        "demo-anonymised.toml",
+        "Improvement of care (Art. 53(1)(f)); anonymised data suffices (Art. 66(2)).",
+    )
+    .await?;
+    let deliveries = app
+        .extract("olle", &anonymised, hdab_pipeline::Compression::Zstd)
         .await?;
     say!();
     crate::output::print_deliveries(&deliveries);
@@ -174,10 +193,15 @@ async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The demo application: submitted by anna, prepared by olle, approved by dora; returns the
-/// permit's id.
-async fn approve_the_application(app: &App, source: &Path) -> Result<String> {
-    let application = std::fs::read_to_string(source.join("pipelines/demo-population-study.toml"))?;
+/// A demo application (`pipelines/<file>`): submitted by anna, prepared by olle, approved by
+/// dora; returns the permit's id.
+async fn approve_the_application(
+    app: &App,
+    source: &Path,
+    file: &str,
+    reason: &str,
+) -> Result<String> {
+    let application = std::fs::read_to_string(source.join("pipelines").join(file))?;
     let id = app.create_application("anna", &application).await?;
     let none = CaseOptions::default;
     app.case_command("anna", &id, CaseCommand::Submit, "", none())
@@ -191,13 +215,7 @@ async fn approve_the_application(app: &App, source: &Path) -> Result<String> {
     )
     .await?;
     let (_, permit) = app
-        .case_command(
-            "dora",
-            &id,
-            CaseCommand::Approve,
-            "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
-            none(),
-        )
+        .case_command("dora", &id, CaseCommand::Approve, reason, none())
         .await?;
     let permit = permit.context("approval gave no permit")?;
     step(&format!(

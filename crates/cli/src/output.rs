@@ -182,6 +182,23 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
         );
     }
     for d in deliveries {
+        if let Some(a) = &d.manifest.anonymisation {
+            say!(
+                "{}: anonymised: every group of quasi-identifiers holds at least {} records ({}); {} records suppressed (their groups stayed under k = {}); information loss {:.1}%",
+                d.dataset_id,
+                a.after.k,
+                a.levels
+                    .iter()
+                    .map(|l| format!("{} {}", l.variable, l.level))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.suppressed,
+                a.k,
+                a.information_loss * 100.0
+            );
+            say!("  before: {}", a.before.in_words());
+            say!("  after:  {}", a.after.in_words());
+        }
         say!(
             "{}: {} file(s) and manifest.json in {}",
             d.dataset_id,

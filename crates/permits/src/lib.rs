@@ -91,6 +91,7 @@ impl ApplicationContent {
     pub fn asked_spec(&self) -> ExtractionSpec {
         ExtractionSpec {
             pseudonymised: self.pseudonymised,
+            anonymisation: None,
             population: self.population.clone(),
             datasets: self.datasets.clone(),
         }
@@ -185,23 +186,83 @@ pub struct DataRequestContent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExtractionSpec {
     pub pseudonymised: bool,
+    /// For anonymised data: the k to reach and the records that may be suppressed (absent:
+    /// k = 10, at most 2%). Absent in pseudonymised permits (their digest is unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymisation: Option<Anonymisation>,
     /// Absent in permits without a study population (their digest is unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub population: Option<StudyPopulation>,
     pub datasets: Vec<DatasetRequest>,
 }
 
+/// What an anonymised delivery must reach (EHDS Art. 66(2)): every combination of delivered
+/// quasi-identifiers shared by at least `k` records, suppressing at most
+/// `max_suppressed_percent` of the records.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Anonymisation {
+    #[serde(default = "default_k")]
+    pub k: u32,
+    #[serde(default = "default_suppression")]
+    pub max_suppressed_percent: f64,
+}
+
+fn default_k() -> u32 {
+    10
+}
+
+fn default_suppression() -> f64 {
+    2.0
+}
+
+impl Default for Anonymisation {
+    fn default() -> Self {
+        Anonymisation {
+            k: default_k(),
+            max_suppressed_percent: default_suppression(),
+        }
+    }
+}
+
+impl Anonymisation {
+    /// What is wrong with it (k from 2 to 1,000; 0–20% suppressed).
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if !(2..=1000).contains(&self.k) {
+            p.push(format!(
+                "anonymisation: k is {}; write 2 to 1000 (10 is the norm)",
+                self.k
+            ));
+        }
+        if !(0.0..=20.0).contains(&self.max_suppressed_percent) {
+            p.push(format!(
+                "anonymisation: max_suppressed_percent is {}; write 0 to 20",
+                self.max_suppressed_percent
+            ));
+        }
+        p
+    }
+}
+
 impl ExtractionSpec {
+    /// The anonymisation target of an anonymised spec (its own or the default).
+    pub fn anonymisation_target(&self) -> Option<Anonymisation> {
+        (!self.pseudonymised).then(|| self.anonymisation.unwrap_or_default())
+    }
+
     pub fn digest(&self) -> String {
         let json = serde_json::to_vec(self).unwrap_or_default();
         hex::encode(Sha256::digest(&json))
     }
 
     /// What a run of this spec delivers into the workspace, in order: the population table
-    /// (when there is a study population), then each dataset.
+    /// (when there is a study population and the data is pseudonymised), then each dataset.
     pub fn delivered_tables(&self) -> Vec<&str> {
         self.population
             .as_ref()
+            .filter(|_| self.pseudonymised)
             .map(|_| POPULATION_TABLE)
             .into_iter()
             .chain(self.datasets.iter().map(|d| d.dataset_id.as_str()))
@@ -213,6 +274,25 @@ impl ExtractionSpec {
     pub fn is_narrowing(&self, narrower: &ExtractionSpec) -> Result<(), String> {
         if narrower.pseudonymised && !self.pseudonymised {
             return Err("anonymised data cannot be widened to pseudonymised".into());
+        }
+        if let (Some(a), Some(n)) = (self.anonymisation_target(), narrower.anonymisation_target())
+            && (n.k < a.k || n.max_suppressed_percent > a.max_suppressed_percent)
+        {
+            return Err(format!(
+                "the anonymisation cannot be weakened: k {} with at most {}% suppressed was asked",
+                a.k, a.max_suppressed_percent
+            ));
+        }
+        if let Some(a) = narrower.anonymisation {
+            if narrower.pseudonymised {
+                return Err(
+                    "anonymisation settings apply only to anonymised data (pseudonymised = false)"
+                        .into(),
+                );
+            }
+            if let Some(p) = a.problems().into_iter().next() {
+                return Err(p);
+            }
         }
         match (&self.population, &narrower.population) {
             (None, None) => {}
@@ -389,6 +469,7 @@ mod tests {
             application_id: "A-1".into(),
             spec: ExtractionSpec {
                 pseudonymised: true,
+                anonymisation: None,
                 population: None,
                 datasets: vec![],
             },
@@ -447,23 +528,27 @@ mod tests {
         };
         let asked = ExtractionSpec {
             pseudonymised: true,
+            anonymisation: None,
             population: None,
             datasets: vec![req(&["A", "B"], vec![age(18)])],
         };
         let narrower = ExtractionSpec {
             pseudonymised: true,
+            anonymisation: None,
             population: None,
             datasets: vec![req(&["a"], vec![age(18), age(65)])],
         };
         assert_eq!(asked.is_narrowing(&narrower), Ok(()));
         let wider = ExtractionSpec {
             pseudonymised: true,
+            anonymisation: None,
             population: None,
             datasets: vec![req(&["A", "C"], vec![age(18)])],
         };
         assert!(asked.is_narrowing(&wider).is_err());
         let looser = ExtractionSpec {
             pseudonymised: true,
+            anonymisation: None,
             population: None,
             datasets: vec![req(&["A"], vec![])],
         };

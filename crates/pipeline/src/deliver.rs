@@ -83,7 +83,7 @@ impl PersonFilter {
 }
 
 /// Where every input row went: `rows_in = delivered + outside_population + outside_cohort +
-/// opted_out + invalid_identifier`. Rows are classified in that order of precedence: an
+/// opted_out + invalid_identifier (+ suppressed)`. Rows are classified in that order of precedence: an
 /// invalid identifier first, then the study population (a person not in it), then the
 /// dataset's own filter (its cohort and window), then the opt-out registry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +106,10 @@ pub struct RowAccounting {
     /// In delivered rows, other persons' identifiers that are missing or invalid (null).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub other_role_no_valid_id: u64,
+    /// Anonymised deliveries: rows removed because their group of quasi-identifier values
+    /// stayed smaller than k.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub suppressed: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -149,6 +153,7 @@ impl RowAccounting {
                 + self.outside_cohort
                 + self.opted_out
                 + self.invalid_identifier
+                + self.suppressed
             && self.invalid_identifier == self.invalid_identifier_by_reason.values().sum::<u64>()
     }
 }
@@ -192,6 +197,10 @@ pub struct Manifest {
     /// database, so a cut-off log is detected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_checkpoint: Option<serde_json::Value>,
+    /// Anonymised deliveries: the k reached, the chosen levels, the records suppressed, the
+    /// information lost, and the re-identification risk before and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymisation: Option<hdab_anonymise::Report>,
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
@@ -417,6 +426,7 @@ mod tests {
             software: "test".into(),
             run_id: "ab".repeat(32),
             audit_checkpoint: None,
+            anonymisation: None,
         }
     }
 

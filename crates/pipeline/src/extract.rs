@@ -8,7 +8,7 @@ use crate::deliver::{ManifestFile, PartitionCounts, RowAccounting, StagedDeliver
 use crate::run::{manifest_of, writer_properties};
 use crate::source::session;
 use crate::values::truncate_dates;
-use datafusion::arrow::array::{ArrayRef, AsArray, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -19,7 +19,7 @@ use futures::StreamExt;
 use hdab_catalog::Variable;
 use hdab_permits::Generalisation;
 use hdab_pseudonymise::{DerivedKey, pseudonymise_ids};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -30,11 +30,11 @@ pub const PSEUDONYM_COLUMN: &str = "pseudonym";
 
 /// One delivered variable: where it comes from and how it is shaped.
 #[derive(Debug, Clone)]
-struct OutputVariable {
+pub(crate) struct OutputVariable {
     /// Index in the typed batch.
-    typed_index: usize,
-    variable: Variable,
-    generalise: Option<Generalisation>,
+    pub typed_index: usize,
+    pub variable: Variable,
+    pub generalise: Option<Generalisation>,
 }
 
 /// Runs the extraction into a staging folder and returns it, ready to commit.
@@ -45,30 +45,7 @@ pub async fn stage_extraction(
     if !problems.is_empty() {
         return Err(PipelineError::InvalidRequest(problems));
     }
-    let (mut prepared, streams) = prepare(
-        input.upload_path,
-        input.description,
-        &input.request.cohort,
-        input.request.person_role.as_deref(),
-        input.reference_date,
-        session(input.partitions),
-    )
-    .await?;
-    prepared.population = match (input.population, &input.request.window) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            return Err(PipelineError::InvalidRequest(vec![
-                "a window needs the permit's study population".into(),
-            ]));
-        }
-        (Some(p), window) => Some(crate::members::PopulationFilter {
-            members: p.members.clone(),
-            window: match window {
-                Some(w) => Some((typed_index(&prepared, &w.column)?, w.from_days, w.to_days)),
-                None => None,
-            },
-        }),
-    };
+    let (prepared, streams) = open_request(input).await?;
     let outputs = output_variables(input, &prepared.typed_vars);
     let out_schema = output_schema(&outputs, &prepared.other_ids);
 
@@ -123,9 +100,41 @@ pub async fn stage_extraction(
         .with_manifest(manifest)
 }
 
+/// Opens the upload for the request: typed, classified under its cohort, and (with the
+/// permit's study population) restricted to its people and the dataset's window.
+pub(crate) async fn open_request(
+    input: &ExtractionInput<'_>,
+) -> Result<(Prepared, Vec<SendableRecordBatchStream>), PipelineError> {
+    let (mut prepared, streams) = prepare(
+        input.upload_path,
+        input.description,
+        &input.request.cohort,
+        input.request.person_role.as_deref(),
+        input.reference_date,
+        session(input.partitions),
+    )
+    .await?;
+    prepared.population = match (input.population, &input.request.window) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(PipelineError::InvalidRequest(vec![
+                "a window needs the permit's study population".into(),
+            ]));
+        }
+        (Some(p), window) => Some(crate::members::PopulationFilter {
+            members: p.members.clone(),
+            window: match window {
+                Some(w) => Some((typed_index(&prepared, &w.column)?, w.from_days, w.to_days)),
+                None => None,
+            },
+        }),
+    };
+    Ok((prepared, streams))
+}
+
 /// The permitted variables in the order asked, each with where it comes from in the typed
 /// batch and how it is generalised.
-fn output_variables(
+pub(crate) fn output_variables(
     input: &ExtractionInput<'_>,
     typed_vars: &[(usize, Variable)],
 ) -> Vec<OutputVariable> {
@@ -151,6 +160,62 @@ fn output_variables(
             })
         })
         .collect()
+}
+
+/// The delivered columns of the permitted variables for the kept rows, each with its
+/// precision column where dates may be partial: filtered, withheld with an opted-out person
+/// they describe, and generalised as the request says.
+pub(crate) fn variable_columns(
+    prepared: &Prepared,
+    outputs: &[OutputVariable],
+    typed: &RecordBatch,
+    precisions: &HashMap<usize, ArrayRef>,
+    mask: &BooleanArray,
+    others: &[(Vec<Option<hdab_pseudonymise::PersonId>>, BooleanArray)],
+) -> Result<Vec<(ArrayRef, Option<ArrayRef>)>, PipelineError> {
+    let mut out = Vec::with_capacity(outputs.len());
+    for o in outputs {
+        let mut values = filter(typed.column(o.typed_index), mask)?;
+        // What describes a person who opted out (the mother's age) goes with them.
+        if let Some(role) = &o.variable.of_role
+            && let Some(k) = prepared.other_ids.iter().position(|(_, r)| r == role)
+        {
+            values = datafusion::arrow::compute::nullif(&values, &others[k].1)?;
+        }
+        let mut precision = match precisions.get(&o.typed_index) {
+            Some(p) if o.variable.partial_dates => Some(filter(p, mask)?),
+            _ => None,
+        };
+        if let Some(g) = &o.generalise
+            && !matches!(
+                g,
+                Generalisation::DateToYear { .. } | Generalisation::DateToMonth { .. }
+            )
+        {
+            values = crate::values::generalise(&values, g);
+        } else if let Some(g) = &o.generalise {
+            let to_year = matches!(g, Generalisation::DateToYear { .. });
+            values = Arc::new(truncate_dates(values.as_primitive(), to_year));
+            if let Some(p) = &precision {
+                let coarse: StringArray = p
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|v| {
+                        v.map(|v| {
+                            if to_year || v == "year" {
+                                "year"
+                            } else {
+                                "month"
+                            }
+                        })
+                    })
+                    .collect();
+                precision = Some(Arc::new(coarse));
+            }
+        }
+        out.push((values, precision));
+    }
+    Ok(out)
 }
 
 /// The delivered schema: the pseudonym, then each variable (and its precision column where
@@ -262,49 +327,16 @@ async fn run_partition(
         for (persons, _) in &others {
             out.push(Arc::new(pseudonymise_optional(pseudonym_key, persons)));
         }
-        for o in &cx.outputs {
-            let mut values = filter(typed.column(o.typed_index), &mask)?;
-            // What describes a person who opted out (the mother's age) goes with them.
-            if let Some(role) = &o.variable.of_role
-                && let Some(k) = cx.prepared.other_ids.iter().position(|(_, r)| r == role)
-            {
-                values = datafusion::arrow::compute::nullif(&values, &others[k].1)?;
-            }
-            let mut precision = match precisions.get(&o.typed_index) {
-                Some(p) if o.variable.partial_dates => Some(filter(p, &mask)?),
-                _ => None,
-            };
-            if let Some(g) = &o.generalise
-                && !matches!(
-                    g,
-                    Generalisation::DateToYear { .. } | Generalisation::DateToMonth { .. }
-                )
-            {
-                values = crate::values::generalise(&values, g);
-            } else if let Some(g) = &o.generalise {
-                let to_year = matches!(g, Generalisation::DateToYear { .. });
-                values = Arc::new(truncate_dates(values.as_primitive(), to_year));
-                if let Some(p) = &precision {
-                    let coarse: StringArray = p
-                        .as_string::<i32>()
-                        .iter()
-                        .map(|v| {
-                            v.map(|v| {
-                                if to_year || v == "year" {
-                                    "year"
-                                } else {
-                                    "month"
-                                }
-                            })
-                        })
-                        .collect();
-                    precision = Some(Arc::new(coarse));
-                }
-            }
+        for (values, precision) in variable_columns(
+            &cx.prepared,
+            &cx.outputs,
+            &typed,
+            &precisions,
+            &mask,
+            &others,
+        )? {
             out.push(values);
-            if let Some(p) = precision {
-                out.push(p);
-            }
+            out.extend(precision);
         }
         tracing::debug!(file = %path.display(), rows_in = n, delivered = kept_ids.len(), "batch written");
         writer

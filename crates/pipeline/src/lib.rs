@@ -14,6 +14,7 @@
 //! master key: callers hand it derived keys.
 
 mod aggregate;
+mod anonymised;
 mod check;
 mod classify;
 mod cohort;
@@ -32,6 +33,7 @@ mod spe;
 pub mod values;
 
 pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
+pub use anonymised::stage_anonymised;
 pub use check::{UploadReport, check_upload};
 pub use crash::{CRASH_POINTS, crash_point};
 pub use deliver::{Manifest, ManifestFile, RowAccounting, StagedDelivery};

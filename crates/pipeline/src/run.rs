@@ -44,6 +44,7 @@ pub(crate) fn manifest_of(
         software: format!("hdab {}", env!("CARGO_PKG_VERSION")),
         run_id: run_id(input),
         audit_checkpoint: None,
+        anonymisation: None,
     }
 }
 

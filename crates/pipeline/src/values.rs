@@ -330,6 +330,7 @@ mod tests {
             partial_dates,
             role: None,
             of_role: None,
+            hierarchy: None,
         }
     }
 

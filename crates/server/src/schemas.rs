@@ -233,6 +233,9 @@ pub struct Truncate {
 #[serde(deny_unknown_fields)]
 pub struct ExtractionSpecSchema {
     pseudonymised: bool,
+    /// Anonymised permits: the k to reach and the share of records that may be suppressed.
+    #[schema(required = false, nullable = true)]
+    anonymisation: Option<hdab_permits::Anonymisation>,
     #[schema(required = false, nullable = true)]
     population: Option<StudyPopulationSchema>,
     datasets: Vec<DatasetRequestSchema>,

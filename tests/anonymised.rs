@@ -1,0 +1,175 @@
+//! Anonymised permits (EHDS Art. 66(2)): no pseudonym, no identifier, every delivered
+//! combination of quasi-identifiers shared by at least k records, the risk report in the
+//! manifest. Checked from the delivered files alone; CI also checks them with pycanon
+//! (`tests/python/check_anonymised.py`).
+
+use crate::support::{self, Hdab, reference};
+use std::collections::HashMap;
+use std::path::Path;
+
+fn manifest(folder: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(folder.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// The smallest group of delivered rows sharing every quasi-identifier the manifest names.
+fn smallest_group(folder: &Path, quasi: &[String]) -> usize {
+    let mut groups: HashMap<Vec<String>, usize> = HashMap::new();
+    for row in support::delivered_rows(folder) {
+        *groups
+            .entry(quasi.iter().map(|q| row[q].clone()).collect())
+            .or_default() += 1;
+    }
+    groups.values().copied().min().unwrap_or(0)
+}
+
+fn quasi_of(m: &serde_json::Value) -> Vec<String> {
+    m["anonymisation"]["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["variable"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// An application for pseudonymised admissions (the demo's anonymised one, asked for
+/// pseudonymised with the admission date), approved narrowed to `narrowed`, and extracted.
+fn approve_anonymised(hdab: &Hdab, narrowed: &str) -> Result<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let narrow = dir.path().join("narrowed.toml");
+    std::fs::write(&narrow, narrowed).unwrap();
+    let asked = std::fs::read_to_string(support::repo().join("pipelines/demo-anonymised.toml"))
+        .unwrap()
+        .replace(
+            "pseudonymised = false",
+            "pseudonymised = true\nwhy_not_anonymised = \"Admissions are followed over years.\"",
+        )
+        .replace(
+            r#"["KON", "ALDER", "LAN", "HDIA"]"#,
+            r#"["KON", "ALDER", "LAN", "INDATUM", "HDIA"]"#,
+        );
+    let application = dir.path().join("application.toml");
+    std::fs::write(&application, asked).unwrap();
+    let id = hdab.apply_and_take("anna", &application);
+    let out = hdab.ok_as(
+        "dora",
+        &[
+            "case",
+            "approve",
+            &id,
+            "--reason",
+            "Anonymised data suffices (Art. 66(2)).",
+            "--narrow",
+            narrow.to_str().unwrap(),
+        ],
+    );
+    let permit = support::permit_in(&out);
+    let (ok, _, err) = hdab.run(Some("olle"), &["extract", &permit]);
+    if ok { Ok(permit) } else { Err(err) }
+}
+
+#[test]
+fn the_demos_anonymised_permit_delivers_groups_of_at_least_ten_without_pseudonym_or_identifier() {
+    let hdab = Hdab::demo();
+    let folder = hdab.spe().join("P-2026-0002/slutenvard");
+    let m = manifest(&folder);
+    let a = &m["anonymisation"];
+    assert_eq!(a["k"], 10);
+    let quasi = quasi_of(&m);
+    assert_eq!(quasi, ["KON", "ALDER", "LAN"]);
+    // From the files alone: every combination is shared by at least 10 records.
+    let smallest = smallest_group(&folder, &quasi);
+    assert!(smallest >= 10, "a group of {smallest}");
+    assert_eq!(a["after"]["k"], smallest as u64);
+    // No pseudonym, no identifier, nothing that reads as a personnummer.
+    let delivery = support::read_delivery(&folder);
+    assert!(delivery.pseudonyms.is_empty());
+    assert!(
+        delivery.names.iter().all(|c| !c.contains("pseudonym")),
+        "{:?}",
+        delivery.names
+    );
+    for text in delivery.all_text() {
+        assert!(!support::contains_person_id(&text, reference()), "{text}");
+    }
+    // The risk before and after, the levels, the loss; the HDAB's record accounts for the
+    // suppressed rows.
+    assert!(a["before"]["k"].as_u64().unwrap() < 10, "{a}");
+    assert!(a["before"]["sample_uniques"].as_u64().unwrap() > 0, "{a}");
+    assert_eq!(a["after"]["sample_uniques"], 0);
+    let loss = a["information_loss"].as_f64().unwrap();
+    assert!(loss > 0.0 && loss < 1.0, "{loss}");
+    let suppressed = a["suppressed"].as_u64().unwrap();
+    let rows = &delivery.record["rows"];
+    assert_eq!(rows["suppressed"], suppressed);
+    let sum: u64 = [
+        "delivered",
+        "outside_population",
+        "outside_cohort",
+        "opted_out",
+        "invalid_identifier",
+        "suppressed",
+    ]
+    .iter()
+    .map(|k| rows[k].as_u64().unwrap())
+    .sum();
+    assert_eq!(rows["rows_in"].as_u64().unwrap(), sum);
+    assert!(suppressed as f64 <= 0.02 * (rows["delivered"].as_u64().unwrap() + suppressed) as f64);
+    // l-diversity of the sensitive diagnosis is reported.
+    assert_eq!(a["after"]["l_diversity"][0]["variable"], "HDIA");
+    // No population table in an anonymised permit's workspace.
+    assert!(!hdab.spe().join("P-2026-0002/population").exists());
+}
+
+#[test]
+fn an_officer_turns_a_pseudonymised_request_into_an_anonymised_one_with_a_stricter_k() {
+    let hdab = Hdab::demo();
+    let permit = approve_anonymised(
+        &hdab,
+        r#"
+pseudonymised = false
+anonymisation = { k = 20 }
+
+[[datasets]]
+dataset_id = "slutenvard"
+variables = ["KON", "ALDER", "LAN", "HDIA"]
+
+[datasets.cohort]
+conditions = [
+    { kind = "date_range", column = "INDATUM", from = "2016-01-01", to = "2023-12-31" },
+]
+"#,
+    )
+    .unwrap();
+    let folder = hdab.spe().join(&permit).join("slutenvard");
+    let m = manifest(&folder);
+    assert_eq!(m["anonymisation"]["k"], 20);
+    let smallest = smallest_group(&folder, &quasi_of(&m));
+    assert!(smallest >= 20, "a group of {smallest}");
+    assert!(!hdab.spe().join(&permit).join("population").exists());
+}
+
+#[test]
+fn when_no_generalisation_reaches_k_the_blocking_variable_is_named_and_nothing_is_delivered() {
+    let hdab = Hdab::demo();
+    // Every admission with its date: even by year and national area, too many groups stay
+    // under 10; without the admission date the rest would pass.
+    let err = approve_anonymised(
+        &hdab,
+        r#"
+pseudonymised = false
+
+[[datasets]]
+dataset_id = "slutenvard"
+variables = ["KON", "ALDER", "LAN", "INDATUM"]
+
+[datasets.cohort]
+conditions = [
+    { kind = "date_range", column = "INDATUM", from = "2016-01-01", to = "2023-12-31" },
+]
+"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("no generalisation reaches k = 10"), "{err}");
+    assert!(err.contains("INDATUM"), "{err}");
+    assert!(!hdab.spe().join("P-2026-0003").join("slutenvard").exists());
+}
