@@ -173,3 +173,57 @@ conditions = [
     assert!(err.contains("INDATUM"), "{err}");
     assert!(!hdab.spe().join("P-2026-0003").join("slutenvard").exists());
 }
+
+#[test]
+fn the_risk_preview_shows_unique_persons_and_falls_when_a_quasi_identifier_is_left_out() {
+    let hdab = Hdab::demo();
+    let application = support::repo().join("pipelines/demo-application.toml");
+    let id = hdab.apply_and_take("anna", &application);
+    let preview = |only: &[&str]| -> serde_json::Value {
+        let mut args = vec!["case", "risk", id.as_str(), "--json"];
+        for o in only {
+            args.extend(["--only", o]);
+        }
+        serde_json::from_str(&hdab.ok_as("olle", &args)).unwrap()
+    };
+    let unique = |p: &serde_json::Value| p[0]["persons"]["share_sample_unique"].as_f64().unwrap();
+    let asked = preview(&[]);
+    assert_eq!(asked[0]["dataset_id"], "slutenvard");
+    assert_eq!(
+        asked[0]["quasi_identifiers"],
+        serde_json::json!(["KON", "ALDER", "INDATUM", "UTDATUM", "LAN"])
+    );
+    // Admission and discharge dates: practically everyone is unique.
+    assert!(unique(&asked) > 0.9, "{}", asked[0]["persons"]);
+    let narrowed = preview(&["slutenvard:KON,ALDER,HDIA"]);
+    assert_eq!(
+        narrowed[0]["quasi_identifiers"],
+        serde_json::json!(["KON", "ALDER"])
+    );
+    assert!(
+        unique(&narrowed) < unique(&asked),
+        "{}",
+        narrowed[0]["persons"]
+    );
+    // Per record, the same rows are measured either way.
+    assert_eq!(
+        narrowed[0]["records"]["records"],
+        asked[0]["records"]["records"]
+    );
+    // What anonymising it would deliver.
+    let out = hdab.ok_as(
+        "olle",
+        &[
+            "case",
+            "risk",
+            &id,
+            "--as-anonymised",
+            "--only",
+            "lakemedel:EDATUM,ATC",
+        ],
+    );
+    assert!(out.contains("anonymised: EDATUM month"), "{out}");
+    // For case staff only; the applicant is refused.
+    let err = hdab.fails_as("anna", &["case", "risk", &id]);
+    assert!(err.contains("case officers and decision makers"), "{err}");
+}

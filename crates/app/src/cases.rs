@@ -261,7 +261,7 @@ impl App {
 
     /// The application, if `actor` has a part in it; otherwise the same answer as for an id
     /// that does not exist (guessing ids reveals nothing).
-    async fn readable_application(
+    pub(crate) async fn readable_application(
         &self,
         actor: &str,
         id: &str,

@@ -298,7 +298,7 @@ impl App {
     }
 
     /// A dataset's current description, its latest accepted upload and where that is.
-    async fn source_of(
+    pub(crate) async fn source_of(
         &self,
         dataset_id: &str,
     ) -> Result<(DatasetDescription, Upload, PathBuf), AppError> {

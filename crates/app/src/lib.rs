@@ -18,6 +18,7 @@ pub mod keyfile;
 mod keys;
 mod optouts;
 mod permits;
+mod risk;
 mod uploads;
 mod users;
 pub mod views;
@@ -28,6 +29,7 @@ pub use catalog::{CatalogQuery, OverdueDescription};
 pub use erasure::Erasure;
 pub use extraction::{Delivery, Progress};
 pub use permits::{DatasetStatus, PermitStatus};
+pub use risk::RiskQuery;
 pub use uploads::readable_copy;
 
 use chrono::Utc;

@@ -353,6 +353,20 @@ pub enum ApplyCmd {
 pub enum CaseCmd {
     /// The queue: open cases with officer, state and days left, overdue first.
     Queue,
+    /// How identifying the request is, on the current uploads: per record, per person
+    /// (pseudonymised), and what anonymisation would deliver (anonymised).
+    Risk {
+        id: String,
+        /// Keep only these variables of a dataset (repeatable): `slutenvard:KON,ALDER`.
+        #[arg(long = "only")]
+        only: Vec<String>,
+        /// Measure as anonymised data, whatever was asked.
+        #[arg(long)]
+        as_anonymised: bool,
+        /// The preview as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Take a submitted case to prepare it.
     Take {
         id: String,

@@ -208,6 +208,45 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
     }
 }
 
+/// The risk preview of a request, dataset by dataset.
+pub(crate) fn print_risk(previews: &[hdab_pipeline::RiskPreview]) {
+    for p in previews {
+        say!(
+            "{}: quasi-identifiers {}",
+            p.dataset_id,
+            if p.quasi_identifiers.is_empty() {
+                "none".to_string()
+            } else {
+                p.quasi_identifiers.join(", ")
+            }
+        );
+        say!("  per record: {}", p.records.in_words());
+        if let Some(persons) = &p.persons {
+            say!(
+                "  per person (all their records together): {} of {} persons ({:.1}%) are unique",
+                persons.sample_uniques,
+                persons.records,
+                persons.share_sample_unique * 100.0
+            );
+        }
+        match &p.anonymised {
+            None => {}
+            Some(Ok(a)) => say!(
+                "  anonymised: {}; {} records suppressed; information loss {:.1}%; then {}",
+                a.levels
+                    .iter()
+                    .map(|l| format!("{} {}", l.variable, l.level))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.suppressed,
+                a.information_loss * 100.0,
+                a.after.in_words()
+            ),
+            Some(Err(e)) => say!("  anonymised: {e}"),
+        }
+    }
+}
+
 /// Overdue confirmations, grouped under each holder.
 pub(crate) fn print_overdue(overdue: &[hdab_app::OverdueDescription]) {
     if overdue.is_empty() {

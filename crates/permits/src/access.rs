@@ -31,6 +31,8 @@ pub enum Duty {
     RevokePermit,
     ListEveryPermit,
     ViewQueue,
+    /// The re-identification risk of an application's request, before the decision.
+    PreviewRisk,
     ViewHolderDatasets,
     ViewOverdue,
     EraseData,
@@ -59,6 +61,7 @@ impl Duty {
             Duty::ChangeOptOuts | Duty::ReadOptOuts => &[OptOutRegistrar],
             Duty::AmendPermit | Duty::RevokePermit => &[DecisionMaker],
             Duty::ListEveryPermit | Duty::ViewQueue => &[CaseOfficer, DecisionMaker, Admin],
+            Duty::PreviewRisk => &[CaseOfficer, DecisionMaker],
             Duty::ViewOverdue => &[DataHolder, CaseOfficer, Admin],
         }
     }
@@ -85,6 +88,7 @@ impl Duty {
             Duty::RevokePermit => "permit.revoke",
             Duty::ListEveryPermit => "listing every permit",
             Duty::ViewQueue => "the case queue",
+            Duty::PreviewRisk => "case.risk",
             Duty::ViewHolderDatasets => "a holder's datasets",
             Duty::ViewOverdue => "overdue confirmations",
             Duty::EraseData => "erasing permits' data",
@@ -115,6 +119,9 @@ pub fn require(user: &User, duty: Duty) -> Result<(), Denied> {
     }
     Err(Denied(match duty {
         Duty::ViewQueue => "the case queue is for case officers and decision makers".into(),
+        Duty::PreviewRisk => {
+            "the risk preview of a request is for case officers and decision makers".into()
+        }
         Duty::ViewHolderDatasets => format!(
             "a holder's datasets are shown to its data holders; user '{}' is not one",
             user.id

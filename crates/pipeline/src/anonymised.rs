@@ -148,7 +148,7 @@ fn after_rows(m: &crate::Manifest) -> u64 {
     m.anonymisation.as_ref().map_or(0, |a| a.after.records)
 }
 
-fn nothing_passes(target: &Target, blocking: &[String], records: u64) -> String {
+pub(crate) fn nothing_passes(target: &Target, blocking: &[String], records: u64) -> String {
     let head = format!(
         "no generalisation reaches k = {} with at most {}% of the records suppressed",
         target.k,
@@ -171,7 +171,9 @@ fn nothing_passes(target: &Target, blocking: &[String], records: u64) -> String 
 /// The permitted quasi-identifiers (by their place among the outputs) with their hierarchy
 /// and floor: a permit's own generalisation of one becomes the lowest level the search may
 /// choose (the hierarchy, not the generalisation, then shapes it).
-fn quasi_identifiers(outputs: &mut [OutputVariable]) -> Result<Vec<(usize, Quasi)>, PipelineError> {
+pub(crate) fn quasi_identifiers(
+    outputs: &mut [OutputVariable],
+) -> Result<Vec<(usize, Quasi)>, PipelineError> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (i, o) in outputs.iter_mut().enumerate() {
@@ -267,7 +269,7 @@ where
     Ok(counts)
 }
 
-fn quasi_texts(
+pub(crate) fn quasi_texts(
     quasi: &[(usize, Quasi)],
     columns: &[(ArrayRef, Option<ArrayRef>)],
 ) -> Result<Vec<StringArray>, PipelineError> {
@@ -277,7 +279,7 @@ fn quasi_texts(
         .collect()
 }
 
-fn row_values(texts: &[StringArray], row: usize) -> Vec<Option<&str>> {
+pub(crate) fn row_values(texts: &[StringArray], row: usize) -> Vec<Option<&str>> {
     texts
         .iter()
         .map(|t| (!t.is_null(row)).then(|| t.value(row)))

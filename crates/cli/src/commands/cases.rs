@@ -100,6 +100,32 @@ pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()
 
 pub(crate) async fn case(app: &App, cli: &Cli, command: &CaseCmd) -> Result<()> {
     match command {
+        CaseCmd::Risk {
+            id,
+            only,
+            as_anonymised,
+            json,
+        } => {
+            let mut query = hdab_app::RiskQuery {
+                as_anonymised: *as_anonymised,
+                ..Default::default()
+            };
+            for o in only {
+                let (dataset, vars) = o.split_once(':').with_context(|| {
+                    format!("--only {o}: write the dataset, a colon and its variables: slutenvard:KON,ALDER")
+                })?;
+                query.only.push((
+                    dataset.to_string(),
+                    vars.split(',').map(|v| v.trim().to_string()).collect(),
+                ));
+            }
+            let previews = app.risk_preview(&actor(cli)?, id, &query).await?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&previews)?);
+            } else {
+                crate::output::print_risk(&previews);
+            }
+        }
         CaseCmd::Queue => {
             let rows = app.queue(&actor(cli)?).await?;
             say!(
@@ -178,7 +204,7 @@ pub(crate) async fn case(app: &App, cli: &Cli, command: &CaseCmd) -> Result<()> 
                 CaseCmd::Reject { id, reason } => {
                     (id, CaseCommand::Reject, reason, CaseOptions::default())
                 }
-                CaseCmd::Queue => return Ok(()), // handled by its own arm above
+                CaseCmd::Queue | CaseCmd::Risk { .. } => return Ok(()), // their own arms above
             };
             let (state, permit) = app
                 .case_command(&actor(cli)?, id, command, comment, options)
