@@ -397,6 +397,33 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     b.go(&case_path).await;
     b.click("#do-take").await;
     assert_eq!(b.text("#state").await, "under_review");
+    // Both versions received are listed, in the page (not in its title).
+    assert!(b.text("#versions").await.contains("Version 2"));
+    // Before the decision the officer measures how identifying the request is: with the
+    // admission date nearly everyone is unique; unticking it lowers the share.
+    b.click("#measure-risk").await;
+    let percent = |text: String| -> f64 {
+        text.trim_end_matches('%')
+            .parse()
+            .unwrap_or_else(|_| panic!("{text}"))
+    };
+    let asked = percent(b.text("#risk-unique-slutenvard").await);
+    assert!(
+        b.text("#risk-slutenvard")
+            .await
+            .contains("persons are unique"),
+        "{}",
+        b.text("#risk-slutenvard").await
+    );
+    b.shot("06b-risk-preview").await;
+    b.tick("#risk-keep-slutenvard-INDATUM").await;
+    b.click("#measure-risk").await;
+    let without_date = percent(b.text("#risk-unique-slutenvard").await);
+    assert!(
+        without_date < asked,
+        "unique persons {without_date}% without the admission date, {asked}% with it"
+    );
+    assert!(!b.text("#risk-slutenvard").await.contains("INDATUM"));
     b.logout().await;
 
     // A decision maker, who did not prepare the case, approves it without the county.

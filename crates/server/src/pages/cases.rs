@@ -7,7 +7,7 @@ use crate::ServerState;
 use crate::auth::Caller;
 use crate::error::{PageResult, WebError};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use hdab_app::CaseOptions;
@@ -71,6 +71,7 @@ pub(super) struct CasePage {
     events: Vec<(String, String, String, String)>,
     /// Every version received: (heading, changes in words).
     versions: Vec<(String, Vec<String>)>,
+    risk: super::risk::RiskSection,
 }
 
 pub(super) fn cohort_text(c: &Cohort) -> String {
@@ -107,9 +108,14 @@ pub(super) async fn case_page(
     caller: Caller,
     Path(application_id): Path<String>,
     Query(n): Query<NoticeQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let user = caller.require()?.clone();
     let (a, d) = s.app.show_application(&user.id, &application_id).await?;
+    let query = Fields(crate::auth::serde_urlencoded_pairs(
+        raw.unwrap_or_default().as_bytes(),
+    ));
+    let risk = super::risk::risk_section(&s, &user, &a.id, &a.content, &query).await?;
     let state = hdab_permits::state_of(&a.events);
     let view = hdab_permits::CaseView {
         applicant: &a.applicant,
@@ -198,6 +204,7 @@ pub(super) async fn case_page(
             .map(|r| (r.dataset_id.clone(), r.variables.clone()))
             .collect(),
         events: event_lines(&a.events),
+        risk,
         versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?),
     })?)
 }

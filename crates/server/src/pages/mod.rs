@@ -9,6 +9,7 @@ pub(crate) mod frame;
 mod holders;
 mod permits;
 mod public;
+mod risk;
 
 use crate::ServerState;
 use crate::auth::Caller;

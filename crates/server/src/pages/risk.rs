@@ -1,0 +1,157 @@
+//! The case page's risk preview: case staff measure how identifying the request is on the
+//! current uploads, untick quasi-identifiers and measure again (a GET form: no script).
+
+use super::applications::Fields;
+use crate::ServerState;
+use crate::error::PageResult;
+use hdab_app::RiskQuery;
+use hdab_permits::ApplicationContent;
+use hdab_permits::User;
+use hdab_permits::access::{self, Duty};
+
+/// One dataset's preview, in words and as a chart of records by the size of their group.
+#[derive(Debug)]
+pub(super) struct RiskView {
+    pub dataset: String,
+    pub quasi: String,
+    /// Share of persons unique across all their records (pseudonymised), or of records.
+    pub unique: String,
+    pub unique_of: String,
+    pub records: String,
+    pub anonymised: String,
+    /// (label, records, bar width, y of the bar, y of its text, x of the count).
+    pub bars: Vec<(String, u64, u64, u32, u32, u64)>,
+}
+
+/// The section: whether the viewer may use it, the variables to tick, and the results.
+#[derive(Debug, Default)]
+pub(super) struct RiskSection {
+    pub can_preview: bool,
+    pub measured: bool,
+    pub as_anonymised: bool,
+    /// (dataset, (variable, ticked)).
+    pub choices: Vec<(String, Vec<(String, bool)>)>,
+    pub views: Vec<RiskView>,
+    pub error: String,
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// Measures when the query asks (`risk=1`), with the ticked variables (`risk_keep_<dataset>`).
+pub(super) async fn risk_section(
+    s: &ServerState,
+    user: &User,
+    application_id: &str,
+    content: &ApplicationContent,
+    query: &Fields,
+) -> PageResult<RiskSection> {
+    let mut section = RiskSection {
+        can_preview: access::may(user, Duty::PreviewRisk),
+        measured: query.get("risk") == "1",
+        as_anonymised: query.get("as_anonymised") == "1",
+        ..RiskSection::default()
+    };
+    if !section.can_preview {
+        return Ok(section);
+    }
+    let submitted = query.get("risk_form") == "1";
+    let mut risk_query = RiskQuery {
+        as_anonymised: section.as_anonymised,
+        ..RiskQuery::default()
+    };
+    for d in &content.datasets {
+        let kept = if submitted {
+            query.all(&format!("risk_keep_{}", d.dataset_id))
+        } else {
+            d.variables.clone()
+        };
+        section.choices.push((
+            d.dataset_id.clone(),
+            d.variables
+                .iter()
+                .map(|v| (v.clone(), kept.iter().any(|k| k.eq_ignore_ascii_case(v))))
+                .collect(),
+        ));
+        risk_query.only.push((d.dataset_id.clone(), kept));
+    }
+    if !section.measured {
+        return Ok(section);
+    }
+    match s
+        .app
+        .risk_preview(&user.id, application_id, &risk_query)
+        .await
+    {
+        Err(e) => section.error = e.to_string(),
+        Ok(previews) => {
+            section.views = previews.iter().map(view_of).collect();
+        }
+    }
+    Ok(section)
+}
+
+fn view_of(p: &hdab_pipeline::RiskPreview) -> RiskView {
+    let (unique, unique_of) = match &p.persons {
+        Some(persons) => (
+            percent(persons.share_sample_unique),
+            format!(
+                "of {} persons are unique on their quasi-identifiers across all their records",
+                persons.records
+            ),
+        ),
+        None => (
+            percent(p.records.share_sample_unique),
+            format!(
+                "of {} records are unique on their quasi-identifiers",
+                p.records.records
+            ),
+        ),
+    };
+    let most = p
+        .records
+        .class_sizes
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    RiskView {
+        dataset: p.dataset_id.clone(),
+        quasi: if p.quasi_identifiers.is_empty() {
+            "none".into()
+        } else {
+            p.quasi_identifiers.join(", ")
+        },
+        unique,
+        unique_of,
+        records: p.records.in_words(),
+        anonymised: match &p.anonymised {
+            None => String::new(),
+            Some(Ok(a)) => format!(
+                "Anonymised: {}; {} records suppressed; information loss {}; then {}",
+                a.levels
+                    .iter()
+                    .map(|l| format!("{} {}", l.variable, l.level))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                a.suppressed,
+                percent(a.information_loss),
+                a.after.in_words()
+            ),
+            Some(Err(e)) => format!("Anonymised: {e}"),
+        },
+        bars: p
+            .records
+            .class_sizes
+            .iter()
+            .enumerate()
+            .map(|(i, (label, n))| {
+                let width = n * 260 / most;
+                let y = i as u32 * 22;
+                (label.clone(), *n, width, y, y + 14, 70 + width + 6)
+            })
+            .collect(),
+    }
+}
