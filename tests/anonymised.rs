@@ -227,3 +227,55 @@ fn the_risk_preview_shows_unique_persons_and_falls_when_a_quasi_identifier_is_le
     let err = hdab.fails_as("anna", &["case", "risk", &id]);
     assert!(err.contains("case officers and decision makers"), "{err}");
 }
+
+#[test]
+fn hdab_risk_measures_a_holders_file_as_a_plain_group_count_does() {
+    let hdab = Hdab::demo();
+    let file = support::repo().join("sample-data/slutenvard.csv");
+    let out = hdab.ok(&[
+        "risk",
+        file.to_str().unwrap(),
+        "--quasi",
+        "KON",
+        "--quasi",
+        "LAN",
+        "--quasi",
+        "ALDER=integer",
+        "--json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // The same groups counted by hand from the file.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (kon, lan, alder) = (col("KON"), col("LAN"), col("ALDER"));
+    let mut groups: HashMap<(String, String, String), u64> = HashMap::new();
+    for line in lines {
+        let f: Vec<&str> = line.split(';').collect();
+        *groups
+            .entry((f[kon].into(), f[lan].into(), f[alder].trim().into()))
+            .or_default() += 1;
+    }
+    let risk = &r["risk"];
+    assert_eq!(risk["records"], groups.values().sum::<u64>());
+    assert_eq!(risk["classes"], groups.len() as u64);
+    assert_eq!(risk["k"], *groups.values().min().unwrap());
+    assert_eq!(
+        risk["sample_uniques"],
+        groups.values().filter(|n| **n == 1).count() as u64
+    );
+    assert_eq!(
+        risk["records_below_threshold"],
+        groups.values().filter(|n| **n < 10).sum::<u64>()
+    );
+    // A column that is not in the file is named with the file's columns.
+    let err = hdab.fails_as(
+        "sara",
+        &["risk", file.to_str().unwrap(), "--quasi", "POSTNR"],
+    );
+    assert!(
+        err.contains("'POSTNR' is not a column") && err.contains("KON"),
+        "{err}"
+    );
+}

@@ -17,6 +17,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
+/// A fast hash with fixed keys (the table's keys are its own codes and the values it is
+/// given; nothing an attacker chooses to collide matters here).
+type Fast = foldhash::fast::FixedState;
+
 /// Lattices larger than this are refused (name fewer quasi-identifiers or levels).
 pub const MAX_NODES: usize = 200_000;
 
@@ -58,7 +62,8 @@ pub enum SearchError {
 #[derive(Debug, Clone)]
 struct Column {
     quasi: Quasi,
-    codes: HashMap<Option<String>, u32>,
+    codes: HashMap<String, u32, Fast>,
+    null: Option<u32>,
     values: Vec<Option<String>>,
     /// Per level: the generalised code of every exact code, and the labels.
     up: Vec<Vec<u32>>,
@@ -69,7 +74,8 @@ impl Column {
     fn new(quasi: Quasi) -> Column {
         Column {
             quasi,
-            codes: HashMap::new(),
+            codes: HashMap::default(),
+            null: None,
             values: Vec::new(),
             up: Vec::new(),
             labels: Vec::new(),
@@ -77,13 +83,32 @@ impl Column {
     }
 
     fn code(&mut self, value: Option<&str>) -> u32 {
-        if let Some(c) = self.codes.get(&value.map(str::to_string)) {
-            return *c;
+        let next = self.values.len() as u32;
+        match value {
+            None => match self.null {
+                Some(c) => c,
+                None => {
+                    self.values.push(None);
+                    self.null = Some(next);
+                    next
+                }
+            },
+            Some(v) => match self.codes.get(v) {
+                Some(c) => *c,
+                None => {
+                    self.values.push(Some(v.to_string()));
+                    self.codes.insert(v.to_string(), next);
+                    next
+                }
+            },
         }
-        let c = self.values.len() as u32;
-        self.values.push(value.map(str::to_string));
-        self.codes.insert(value.map(str::to_string), c);
-        c
+    }
+
+    fn code_of(&self, value: Option<&str>) -> Option<u32> {
+        match value {
+            None => self.null,
+            Some(v) => self.codes.get(v).copied(),
+        }
     }
 
     /// Builds the level maps once every value is known.
@@ -114,9 +139,10 @@ impl Column {
 #[derive(Debug, Clone)]
 pub struct Table {
     columns: Vec<Column>,
-    combos: HashMap<Vec<u32>, u64>,
+    combos: HashMap<Vec<u32>, u64, Fast>,
     records: u64,
     sealed: bool,
+    buffer: Vec<u32>,
 }
 
 /// One node of the lattice, evaluated.
@@ -149,9 +175,10 @@ impl Table {
     pub fn new(quasi: Vec<Quasi>) -> Table {
         Table {
             columns: quasi.into_iter().map(Column::new).collect(),
-            combos: HashMap::new(),
+            combos: HashMap::default(),
             records: 0,
             sealed: false,
+            buffer: Vec::new(),
         }
     }
 
@@ -169,13 +196,22 @@ impl Table {
     }
 
     fn add_many(&mut self, values: &[Option<&str>], n: u64) {
-        let codes: Vec<u32> = self
-            .columns
-            .iter_mut()
-            .zip(values)
-            .map(|(c, v)| c.code(*v))
-            .collect();
-        *self.combos.entry(codes).or_default() += n;
+        self.add_fn(|i| values[i], n);
+    }
+
+    /// Adds `n` records whose value in quasi-identifier `i` is `value(i)` (no allocation
+    /// for values and combinations seen before).
+    pub fn add_fn<'v>(&mut self, value: impl Fn(usize) -> Option<&'v str>, n: u64) {
+        self.buffer.clear();
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            self.buffer.push(c.code(value(i)));
+        }
+        match self.combos.get_mut(self.buffer.as_slice()) {
+            Some(count) => *count += n,
+            None => {
+                self.combos.insert(self.buffer.clone(), n);
+            }
+        }
         self.records += n;
         self.sealed = false;
     }
@@ -203,8 +239,9 @@ impl Table {
     }
 
     /// The classes of a node (`collapsed`: columns left out entirely), by key.
-    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Vec<u32>, u64> {
-        let mut classes: HashMap<Vec<u32>, u64> = HashMap::with_capacity(self.combos.len());
+    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Vec<u32>, u64, Fast> {
+        let mut classes: HashMap<Vec<u32>, u64, Fast> =
+            HashMap::with_capacity_and_hasher(self.combos.len(), Fast::default());
         for (codes, n) in &self.combos {
             let key: Vec<u32> = codes
                 .iter()
@@ -452,7 +489,7 @@ impl Table {
 pub struct Generaliser<'t> {
     table: &'t Table,
     levels: Vec<usize>,
-    classes: HashMap<Vec<u32>, u64>,
+    classes: HashMap<Vec<u32>, u64, Fast>,
     k: u64,
 }
 
@@ -465,7 +502,7 @@ impl Generaliser<'_> {
             .columns
             .iter()
             .zip(values)
-            .map(|(c, v)| c.codes.get(&v.map(str::to_string)).copied())
+            .map(|(c, v)| c.code_of(*v))
             .collect::<Option<Vec<u32>>>()?;
         let key = self.table.class_key(&self.levels, &codes);
         let keep = self.classes.get(&key).copied().unwrap_or_default() >= self.k;

@@ -115,6 +115,31 @@ pub enum Command {
     /// Scan a folder (a delivery) for anything that reads as a personnummer; exits non-zero
     /// if something is found. Every delivery is scanned like this before it is committed.
     Scan { folder: PathBuf },
+    /// Measure the re-identification risk of a CSV or Parquet file over its
+    /// quasi-identifiers (nothing is written): k, unique records, prosecutor risk, group
+    /// sizes; with --search, the generalisation k-anonymisation would choose.
+    Risk {
+        file: PathBuf,
+        /// A quasi-identifier and how to read it: NAME=date (any register form),
+        /// NAME=integer or NAME=text (repeatable).
+        #[arg(long = "quasi", required = true)]
+        quasi: Vec<String>,
+        /// Its levels for the search, finest first: NAME=month,quarter,year;
+        /// NAME=band:5:90,band:10:90; NAME=prefix:3,prefix:1; NAME=region (default: by type).
+        #[arg(long = "levels")]
+        levels: Vec<String>,
+        /// The group size to reach.
+        #[arg(long, default_value_t = 10)]
+        k: u64,
+        /// The most records the search may suppress, in percent.
+        #[arg(long, default_value_t = 2.0)]
+        max_suppressed_percent: f64,
+        /// Search the lattice of generalisations for k-anonymity at the least loss.
+        #[arg(long)]
+        search: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the extraction of a permit into its SPE folder.
     Extract {
         permit: String,

@@ -28,21 +28,7 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     if let Ok(text) = std::env::var(hdab_app::keyfile::KEY_ENV) {
         s.key_text = Some(hdab_app::keyfile::KeyText::new(text));
     }
-    if let Ok(n) = std::env::var("HDAB_PARTITIONS") {
-        let range = hdab_pipeline::PARTITIONS_RANGE;
-        s.partitions = n
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| range.contains(n))
-            .with_context(|| {
-                format!(
-                    "HDAB_PARTITIONS={n}: give a whole number from {} to {}",
-                    range.start(),
-                    range.end()
-                )
-            })?;
-    }
+    s.partitions = partitions_from_env()?.unwrap_or(s.partitions);
     // When permits' data is erased (the law caps both).
     let number = |name: &str, default: u32| -> Result<u32> {
         match std::env::var(name) {
@@ -95,4 +81,24 @@ pub(crate) fn require_installation(s: &Settings) -> Result<()> {
             s.data_dir.display()
         )
     }
+}
+
+/// `HDAB_PARTITIONS`, if set (checked against the pipeline's range).
+pub(crate) fn partitions_from_env() -> Result<Option<usize>> {
+    let Ok(n) = std::env::var("HDAB_PARTITIONS") else {
+        return Ok(None);
+    };
+    let range = hdab_pipeline::PARTITIONS_RANGE;
+    n.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .map(Some)
+        .with_context(|| {
+            format!(
+                "HDAB_PARTITIONS={n}: give a whole number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
 }

@@ -1,5 +1,5 @@
 //! Commands that need no installation: the upload checker's child, the demo, the
-//! synthetic data generator, profiling a file and scanning a folder.
+//! synthetic data generator, profiling a file, measuring its risk and scanning a folder.
 
 use crate::args::{CatalogCmd, Cli, Command};
 use crate::demo;
@@ -16,6 +16,18 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
         } => {
             let outcome = hdab_app::boundary::check_in_child(description, file, *reference).await;
             say!("{}", serde_json::to_string(&outcome)?);
+            Ok(true)
+        }
+        Command::Risk {
+            file,
+            quasi,
+            levels,
+            k,
+            max_suppressed_percent,
+            search,
+            json,
+        } => {
+            risk(file, quasi, levels, *k, *max_suppressed_percent, *search, *json).await?;
             Ok(true)
         }
         Command::Demo { dir, source } => {
@@ -157,6 +169,105 @@ async fn profile(
         std::fs::write(path, hdab_report::profile_html(&p))
             .with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote the report {}", path.display());
+    }
+    Ok(())
+}
+
+/// `hdab risk`: a file's re-identification risk, and with `search` what k-anonymisation
+/// would make of it.
+async fn risk(
+    file: &std::path::Path,
+    quasi: &[String],
+    levels: &[String],
+    k: u64,
+    max_suppressed_percent: f64,
+    search: bool,
+    json: bool,
+) -> Result<()> {
+    use hdab_catalog::VariableType;
+    let mut columns = Vec::new();
+    for q in quasi {
+        let (name, kind) = q.split_once('=').unwrap_or((q.as_str(), "text"));
+        let (variable_type, value_kind) = match kind {
+            "date" => (VariableType::Date, hdab_anonymise::ValueKind::Date),
+            "integer" => (VariableType::Integer, hdab_anonymise::ValueKind::Integer),
+            "text" => (VariableType::Text, hdab_anonymise::ValueKind::Text),
+            other => anyhow::bail!(
+                "--quasi {q}: '{other}' is not a kind; write NAME=date, NAME=integer or NAME=text"
+            ),
+        };
+        let hierarchy = match levels.iter().find_map(|l| {
+            l.split_once('=')
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        }) {
+            Some((_, list)) => {
+                let declared: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && *l != "exact")
+                    .map(str::to_string)
+                    .collect();
+                hdab_anonymise::Hierarchy::parse(&declared, value_kind)
+                    .map_err(|e| anyhow::anyhow!("--levels {name}: {e}"))?
+            }
+            None => hdab_anonymise::Hierarchy::default_for(value_kind),
+        };
+        columns.push((
+            hdab_anonymise::Quasi {
+                name: name.to_string(),
+                hierarchy,
+                floor: 0,
+            },
+            variable_type,
+        ));
+    }
+    let target = hdab_anonymise::Target {
+        k,
+        max_suppressed_share: max_suppressed_percent / 100.0,
+    };
+    let partitions =
+        crate::settings::partitions_from_env()?.unwrap_or(hdab_pipeline::DEFAULT_PARTITIONS);
+    eprintln!("reading {} on {partitions} partitions …", file.display());
+    let r = hdab_pipeline::measure_file(file, columns, target, search, partitions).await?;
+    if json {
+        say!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    say!(
+        "{}: {} records over {}",
+        file.display(),
+        r.records,
+        r.quasi_identifiers.join(", ")
+    );
+    for (name, n) in r.unreadable.iter().filter(|(_, n)| *n > 0) {
+        say!("  {name}: {n} values did not read as its type; counted as missing");
+    }
+    say!("  {}", r.risk.in_words());
+    if let Some((outcome, after)) = &r.search {
+        match (&outcome.chosen, after) {
+            (Some(chosen), Some(after)) => say!(
+                "  k = {k}: levels {}; {} records suppressed; information loss {:.1}%; {} of {} combinations evaluated\n  then: {}",
+                r.quasi_identifiers
+                    .iter()
+                    .zip(&r.chosen_levels)
+                    .map(|(n, l)| format!("{n} {l}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                chosen.suppressed,
+                chosen.loss * 100.0,
+                outcome.evaluated,
+                outcome.lattice_size,
+                after.in_words()
+            ),
+            _ => say!(
+                "  k = {k}: no combination of levels reaches it with at most {max_suppressed_percent}% suppressed{}",
+                if outcome.blocking.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} blocks it", outcome.blocking.join(" or "))
+                }
+            ),
+        }
     }
     Ok(())
 }
