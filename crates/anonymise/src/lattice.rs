@@ -24,6 +24,10 @@ type Fast = foldhash::fast::FixedState;
 /// Lattices larger than this are refused (name fewer quasi-identifiers or levels).
 pub const MAX_NODES: usize = 200_000;
 
+/// A combination of codes, packed: `128 / n` bits per quasi-identifier (at most 32), so a
+/// table of 10 million distinct combinations stays a few hundred MiB.
+type Key = u128;
+
 /// One quasi-identifier of the table.
 #[derive(Debug, Clone)]
 pub struct Quasi {
@@ -56,6 +60,10 @@ pub enum SearchError {
         "the lattice has {0} combinations of levels (at most {MAX_NODES}): ask for fewer quasi-identifiers or declare fewer levels"
     )]
     TooLarge(usize),
+    #[error(
+        "'{column}' has more than {limit} distinct values with this many quasi-identifiers: generalise it first (a coarser level), or measure fewer quasi-identifiers at once"
+    )]
+    TooManyValues { column: String, limit: u64 },
 }
 
 /// One quasi-identifier's column of distinct exact values, and their generalisations.
@@ -139,10 +147,11 @@ impl Column {
 #[derive(Debug, Clone)]
 pub struct Table {
     columns: Vec<Column>,
-    combos: HashMap<Vec<u32>, u64, Fast>,
+    combos: HashMap<Key, u64, Fast>,
     records: u64,
     sealed: bool,
-    buffer: Vec<u32>,
+    /// Bits per quasi-identifier in a [`Key`].
+    bits: u32,
 }
 
 /// One node of the lattice, evaluated.
@@ -178,8 +187,32 @@ impl Table {
             combos: HashMap::default(),
             records: 0,
             sealed: false,
-            buffer: Vec::new(),
+            bits: 0,
         }
+        .with_bits()
+    }
+
+    fn with_bits(mut self) -> Table {
+        self.bits = match self.columns.len() {
+            0 => 0,
+            n => (128 / n as u32).min(32),
+        };
+        self
+    }
+
+    fn limit(&self) -> u64 {
+        1u64 << self.bits.min(63)
+    }
+
+    fn pack(&self, codes: impl Iterator<Item = u32>) -> Key {
+        codes.enumerate().fold(0, |key, (i, c)| {
+            key | (Key::from(c) << (self.bits * i as u32))
+        })
+    }
+
+    fn unpack(&self, key: Key, i: usize) -> u32 {
+        let mask: Key = (1 << self.bits) - 1;
+        ((key >> (self.bits * i as u32)) & mask) as u32
     }
 
     pub fn quasi(&self) -> impl Iterator<Item = &Quasi> {
@@ -191,42 +224,44 @@ impl Table {
     }
 
     /// Adds one record by its exact values (one per quasi-identifier, in order).
-    pub fn add(&mut self, values: &[Option<&str>]) {
-        self.add_many(values, 1);
-    }
-
-    fn add_many(&mut self, values: &[Option<&str>], n: u64) {
-        self.add_fn(|i| values[i], n);
+    pub fn add(&mut self, values: &[Option<&str>]) -> Result<(), SearchError> {
+        self.add_fn(|i| values[i], 1)
     }
 
     /// Adds `n` records whose value in quasi-identifier `i` is `value(i)` (no allocation
     /// for values and combinations seen before).
-    pub fn add_fn<'v>(&mut self, value: impl Fn(usize) -> Option<&'v str>, n: u64) {
-        self.buffer.clear();
+    pub fn add_fn<'v>(
+        &mut self,
+        value: impl Fn(usize) -> Option<&'v str>,
+        n: u64,
+    ) -> Result<(), SearchError> {
+        let mut key: Key = 0;
+        let limit = self.limit();
         for (i, c) in self.columns.iter_mut().enumerate() {
-            self.buffer.push(c.code(value(i)));
-        }
-        match self.combos.get_mut(self.buffer.as_slice()) {
-            Some(count) => *count += n,
-            None => {
-                self.combos.insert(self.buffer.clone(), n);
+            let code = c.code(value(i));
+            if u64::from(code) >= limit {
+                return Err(SearchError::TooManyValues {
+                    column: c.quasi.name.clone(),
+                    limit,
+                });
             }
+            key |= Key::from(code) << (self.bits * i as u32);
         }
+        *self.combos.entry(key).or_default() += n;
         self.records += n;
         self.sealed = false;
+        Ok(())
     }
 
     /// Adds every record of another table over the same quasi-identifiers.
-    pub fn merge(&mut self, other: &Table) {
-        for (codes, n) in &other.combos {
-            let values: Vec<Option<&str>> = other
-                .columns
-                .iter()
-                .zip(codes)
-                .map(|(c, code)| c.values[*code as usize].as_deref())
+    pub fn merge(&mut self, other: &Table) -> Result<(), SearchError> {
+        for (key, n) in &other.combos {
+            let values: Vec<Option<&str>> = (0..other.columns.len())
+                .map(|i| other.columns[i].values[other.unpack(*key, i) as usize].as_deref())
                 .collect();
-            self.add_many(&values, *n);
+            self.add_fn(|i| values[i], *n)?;
         }
+        Ok(())
     }
 
     fn seal(&mut self) {
@@ -239,32 +274,26 @@ impl Table {
     }
 
     /// The classes of a node (`collapsed`: columns left out entirely), by key.
-    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Vec<u32>, u64, Fast> {
-        let mut classes: HashMap<Vec<u32>, u64, Fast> =
-            HashMap::with_capacity_and_hasher(self.combos.len(), Fast::default());
-        for (codes, n) in &self.combos {
-            let key: Vec<u32> = codes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    if collapsed == Some(i) {
-                        0
-                    } else {
-                        self.columns[i].up[levels[i]][*c as usize]
-                    }
-                })
-                .collect();
-            *classes.entry(key).or_default() += n;
+    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Key, u64, Fast> {
+        let mut classes: HashMap<Key, u64, Fast> = HashMap::default();
+        for (key, n) in &self.combos {
+            let class = self.pack((0..self.columns.len()).map(|i| {
+                if collapsed == Some(i) {
+                    0
+                } else {
+                    self.columns[i].up[levels[i]][self.unpack(*key, i) as usize]
+                }
+            }));
+            *classes.entry(class).or_default() += n;
         }
         classes
     }
 
-    fn class_key(&self, levels: &[usize], codes: &[u32]) -> Vec<u32> {
-        codes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| self.columns[i].up[levels[i]][*c as usize])
-            .collect()
+    fn class_key(&self, levels: &[usize], key: Key) -> Key {
+        self.pack(
+            (0..self.columns.len())
+                .map(|i| self.columns[i].up[levels[i]][self.unpack(key, i) as usize]),
+        )
     }
 
     /// Counts of each exact value per column, and of each generalised value per level.
@@ -274,8 +303,8 @@ impl Table {
             .enumerate()
             .map(|(i, col)| {
                 let mut exact = vec![0u64; col.values.len()];
-                for (codes, n) in &self.combos {
-                    exact[codes[i] as usize] += n;
+                for (key, n) in &self.combos {
+                    exact[self.unpack(*key, i) as usize] += n;
                 }
                 let per_level = col
                     .up
@@ -314,14 +343,15 @@ impl Table {
             }
         }
         let mut suppressed = 0;
-        for (codes, count) in &self.combos {
-            let key = self.class_key(levels, codes);
-            if classes.get(&key).copied().unwrap_or_default() < target.k {
+        for (key, count) in &self.combos {
+            let class = self.class_key(levels, *key);
+            if classes.get(&class).copied().unwrap_or_default() < target.k {
                 suppressed += count;
                 // A suppressed record loses what its generalised values still told.
-                for (i, c) in codes.iter().enumerate() {
+                for i in 0..self.columns.len() {
+                    let c = self.unpack(*key, i);
                     let g =
-                        counts[i].1[levels[i]][self.columns[i].up[levels[i]][*c as usize] as usize];
+                        counts[i].1[levels[i]][self.columns[i].up[levels[i]][c as usize] as usize];
                     bits += *count as f64 * (n / g as f64).log2();
                 }
             }
@@ -489,14 +519,14 @@ impl Table {
 pub struct Generaliser<'t> {
     table: &'t Table,
     levels: Vec<usize>,
-    classes: HashMap<Vec<u32>, u64, Fast>,
+    classes: HashMap<Key, u64, Fast>,
     k: u64,
 }
 
 impl Generaliser<'_> {
     /// The record's class (`None`: a value the table was not built from) and whether the
     /// record stays.
-    pub fn place(&self, values: &[Option<&str>]) -> Option<(Vec<u32>, bool)> {
+    pub fn place(&self, values: &[Option<&str>]) -> Option<(u128, bool)> {
         let codes = self
             .table
             .columns
@@ -504,14 +534,16 @@ impl Generaliser<'_> {
             .zip(values)
             .map(|(c, v)| c.code_of(*v))
             .collect::<Option<Vec<u32>>>()?;
-        let key = self.table.class_key(&self.levels, &codes);
-        let keep = self.classes.get(&key).copied().unwrap_or_default() >= self.k;
-        Some((key, keep))
+        let key = self.table.pack(codes.into_iter());
+        let class = self.table.class_key(&self.levels, key);
+        let keep = self.classes.get(&class).copied().unwrap_or_default() >= self.k;
+        Some((class, keep))
     }
 
     /// The label of a class's value in column `i`.
-    pub fn label(&self, i: usize, class: &[u32]) -> Option<&str> {
-        self.table.columns[i].labels[self.levels[i]][class[i] as usize].as_deref()
+    pub fn label(&self, i: usize, class: u128) -> Option<&str> {
+        self.table.columns[i].labels[self.levels[i]][self.table.unpack(class, i) as usize]
+            .as_deref()
     }
 }
 

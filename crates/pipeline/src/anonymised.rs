@@ -46,11 +46,11 @@ pub async fn stage_anonymised(
     for_each_batch(&prepared, &outputs, streams, input, |columns, _| {
         let texts = quasi_texts(&quasi, columns)?;
         for row in 0..texts.first().map_or(0, |t| t.len()) {
-            table.add(&row_values(&texts, row));
+            table.add(&row_values(&texts, row)).map_err(too_many)?;
         }
         if quasi.is_empty() {
             for _ in 0..columns.first().map_or(0, |(c, _)| c.len()) {
-                table.add(&[]);
+                table.add(&[]).map_err(too_many)?;
             }
         }
         Ok(())
@@ -146,6 +146,10 @@ pub async fn stage_anonymised(
 
 fn after_rows(m: &crate::Manifest) -> u64 {
     m.anonymisation.as_ref().map_or(0, |a| a.after.records)
+}
+
+pub(crate) fn too_many(e: hdab_anonymise::SearchError) -> PipelineError {
+    PipelineError::InvalidRequest(vec![e.to_string()])
 }
 
 pub(crate) fn nothing_passes(target: &Target, blocking: &[String], records: u64) -> String {
@@ -343,7 +347,7 @@ async fn write_delivery(
         .filter(|(_, o)| o.variable.sensitivity == Sensitivity::Sensitive)
         .map(|(i, _)| i)
         .collect();
-    let mut diversity: Vec<DiversityCounter<Vec<u32>>> = sensitive
+    let mut diversity: Vec<DiversityCounter<u128>> = sensitive
         .iter()
         .map(|i| DiversityCounter::new(&outputs[*i].variable.name))
         .collect();
@@ -372,7 +376,7 @@ async fn write_delivery(
                 Some(q) if levels[q] > 0 => {
                     let labels: StringArray = classes
                         .iter()
-                        .map(|class| generaliser.label(q, class))
+                        .map(|class| generaliser.label(q, *class))
                         .collect();
                     out.push(Arc::new(labels));
                 }
@@ -388,7 +392,7 @@ async fn write_delivery(
             let kept = as_text(&filter(&columns[*i].0, &keep)?)?;
             let kept = kept.as_string::<i32>();
             for (row, class) in classes.iter().enumerate() {
-                counter.add(class.clone(), (!kept.is_null(row)).then(|| kept.value(row)));
+                counter.add(*class, (!kept.is_null(row)).then(|| kept.value(row)));
             }
         }
         delivered += classes.len() as u64;

@@ -97,7 +97,7 @@ pub async fn preview_risk(
             let texts = quasi_texts(&quasi, &columns)?;
             for (row, person) in c.kept_ids.iter().enumerate() {
                 let values = row_values(&texts, row);
-                table.add(&values);
+                table.add(&values).map_err(crate::anonymised::too_many)?;
                 if anonymised.is_none() {
                     let mut h = DefaultHasher::new();
                     values.hash(&mut h);

@@ -103,7 +103,7 @@ pub async fn measure_file(
     let mut unreadable = vec![0u64; quasi.len()];
     for part in parts {
         let (part, bad) = part?;
-        table.merge(&part);
+        table.merge(&part).map_err(crate::anonymised::too_many)?;
         for (u, b) in unreadable.iter_mut().zip(bad) {
             *u += b;
         }
@@ -170,7 +170,9 @@ async fn fold(
         }
         let texts: Vec<_> = texts.iter().map(|t| t.as_string::<i32>()).collect();
         for row in 0..batch.num_rows() {
-            table.add_fn(|i| (!texts[i].is_null(row)).then(|| texts[i].value(row)), 1);
+            table
+                .add_fn(|i| (!texts[i].is_null(row)).then(|| texts[i].value(row)), 1)
+                .map_err(crate::anonymised::too_many)?;
         }
     }
     Ok((table, unreadable))

@@ -43,7 +43,8 @@ fn table(records: usize) -> Table {
             1 + next(28)
         );
         let county = counties[next(5) as usize];
-        t.add(&[Some(&sex), Some(&age), Some(&date), Some(county)]);
+        t.add(&[Some(&sex), Some(&age), Some(&date), Some(county)])
+            .unwrap();
     }
     t
 }
@@ -157,9 +158,41 @@ fn when_nothing_passes_the_blocking_variable_is_named() {
     ]);
     for i in 0..500 {
         let date = format!("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
-        t.add(&[Some(if i % 2 == 0 { "1" } else { "2" }), Some(&date)]);
+        t.add(&[Some(if i % 2 == 0 { "1" } else { "2" }), Some(&date)])
+            .unwrap();
     }
     let outcome = t.search(&Target::default()).unwrap();
     assert!(outcome.chosen.is_none());
     assert_eq!(outcome.blocking, vec!["INDATUM".to_string()]);
+}
+
+#[test]
+fn a_column_with_more_values_than_its_share_of_the_key_is_refused_by_name() {
+    // 32 quasi-identifiers: 4 bits each, 16 distinct values at most.
+    let quasi = (0..32)
+        .map(|i| Quasi {
+            name: format!("Q{i}"),
+            hierarchy: Hierarchy::parse(&[], ValueKind::Text).unwrap(),
+            floor: 0,
+        })
+        .collect();
+    let mut t = Table::new(quasi);
+    let rest = vec![Some("x"); 31];
+    for v in 0..16 {
+        let value = v.to_string();
+        let mut row = vec![Some(value.as_str())];
+        row.extend(rest.iter().copied());
+        t.add(&row).unwrap();
+    }
+    let mut row = vec![Some("16")];
+    row.extend(rest.iter().copied());
+    let e = t.add(&row).unwrap_err();
+    assert_eq!(
+        e,
+        SearchError::TooManyValues {
+            column: "Q0".into(),
+            limit: 16
+        }
+    );
+    assert_eq!(t.records(), 16);
 }
