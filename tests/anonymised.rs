@@ -279,3 +279,37 @@ fn hdab_risk_measures_a_holders_file_as_a_plain_group_count_does() {
         "{err}"
     );
 }
+
+#[test]
+fn hdab_risk_reads_a_parquet_file_with_string_columns_the_same_as_its_csv() {
+    let hdab = Hdab::demo();
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("lakemedel.parquet");
+    // The drug register eight times over, as Parquet strings (read back as string views).
+    support::big_lakemedel_parquet(&parquet);
+    let measure = |file: &Path| -> serde_json::Value {
+        let out = hdab.ok(&[
+            "risk",
+            file.to_str().unwrap(),
+            "--quasi",
+            "ATC",
+            "--quasi",
+            "EDATUM=date",
+            "--json",
+        ]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let from_parquet = measure(&parquet);
+    let from_csv = measure(&support::repo().join("sample-data/lakemedel.csv"));
+    assert_eq!(from_parquet["unreadable"], from_csv["unreadable"]);
+    assert_eq!(
+        from_parquet["risk"]["records"].as_u64().unwrap(),
+        8 * from_csv["risk"]["records"].as_u64().unwrap()
+    );
+    // The same groups, each eight times as large.
+    assert_eq!(from_parquet["risk"]["classes"], from_csv["risk"]["classes"]);
+    assert_eq!(
+        from_parquet["risk"]["k"].as_u64().unwrap(),
+        8 * from_csv["risk"]["k"].as_u64().unwrap()
+    );
+}

@@ -21,6 +21,9 @@ use std::collections::{HashMap, HashSet};
 /// given; nothing an attacker chooses to collide matters here).
 type Fast = foldhash::fast::FixedState;
 
+/// Tables with more distinct combinations than this evaluate one node at a time.
+const PARALLEL_BELOW: usize = 1_000_000;
+
 /// Lattices larger than this are refused (name fewer quasi-identifiers or levels).
 pub const MAX_NODES: usize = 200_000;
 
@@ -71,6 +74,9 @@ pub enum SearchError {
 struct Column {
     quasi: Quasi,
     codes: HashMap<String, u32, Fast>,
+    /// Whole numbers and days, coded without rendering them to text each time.
+    numbers: HashMap<i64, u32, Fast>,
+    days: HashMap<i32, u32, Fast>,
     null: Option<u32>,
     values: Vec<Option<String>>,
     /// Per level: the generalised code of every exact code, and the labels.
@@ -83,6 +89,8 @@ impl Column {
         Column {
             quasi,
             codes: HashMap::default(),
+            numbers: HashMap::default(),
+            days: HashMap::default(),
             null: None,
             values: Vec::new(),
             up: Vec::new(),
@@ -107,6 +115,33 @@ impl Column {
                     self.values.push(Some(v.to_string()));
                     self.codes.insert(v.to_string(), next);
                     next
+                }
+            },
+        }
+    }
+
+    /// The code of a typed value (its text as a delivered label shows it: `47`,
+    /// `2019-03-14`), the same code the text would get.
+    fn code_value(&mut self, value: Value<'_>) -> u32 {
+        match value {
+            Value::Missing => self.code(None),
+            Value::Text(t) => self.code(Some(t)),
+            Value::Number(n) => match self.numbers.get(&n) {
+                Some(c) => *c,
+                None => {
+                    let c = self.code(Some(&n.to_string()));
+                    self.numbers.insert(n, c);
+                    c
+                }
+            },
+            Value::Day(d) => match self.days.get(&d) {
+                Some(c) => *c,
+                None => {
+                    let text = chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163)
+                        .map(|day| day.format("%Y-%m-%d").to_string());
+                    let c = self.code(text.as_deref());
+                    self.days.insert(d, c);
+                    c
                 }
             },
         }
@@ -141,6 +176,15 @@ impl Column {
             self.labels.push(labels);
         }
     }
+}
+
+/// One value of a record: text, a whole number, or a day (days since 1970-01-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Missing,
+    Text(&'a str),
+    Number(i64),
+    Day(i32),
 }
 
 /// The table to anonymise: distinct combinations of exact values, with their counts.
@@ -235,10 +279,19 @@ impl Table {
         value: impl Fn(usize) -> Option<&'v str>,
         n: u64,
     ) -> Result<(), SearchError> {
+        self.add_values(|i| value(i).map_or(Value::Missing, Value::Text), n)
+    }
+
+    /// [`Table::add_fn`] for typed values.
+    pub fn add_values<'v>(
+        &mut self,
+        value: impl Fn(usize) -> Value<'v>,
+        n: u64,
+    ) -> Result<(), SearchError> {
         let mut key: Key = 0;
         let limit = self.limit();
         for (i, c) in self.columns.iter_mut().enumerate() {
-            let code = c.code(value(i));
+            let code = c.code_value(value(i));
             if u64::from(code) >= limit {
                 return Err(SearchError::TooManyValues {
                     column: c.quasi.name.clone(),
@@ -342,17 +395,15 @@ impl Table {
                 }
             }
         }
+        // A suppressed record loses what its generalised values still told; those are its
+        // class's, so one pass over the classes does.
         let mut suppressed = 0;
-        for (key, count) in &self.combos {
-            let class = self.class_key(levels, *key);
-            if classes.get(&class).copied().unwrap_or_default() < target.k {
-                suppressed += count;
-                // A suppressed record loses what its generalised values still told.
-                for i in 0..self.columns.len() {
-                    let c = self.unpack(*key, i);
-                    let g =
-                        counts[i].1[levels[i]][self.columns[i].up[levels[i]][c as usize] as usize];
-                    bits += *count as f64 * (n / g as f64).log2();
+        for (class, size) in &classes {
+            if *size < target.k {
+                suppressed += size;
+                for (i, (_, per_level)) in counts.iter().enumerate() {
+                    let g = per_level[levels[i]][self.unpack(*class, i) as usize];
+                    bits += *size as f64 * (n / g as f64).log2();
                 }
             }
         }
@@ -442,10 +493,14 @@ impl Table {
                 })
             });
             evaluated += open.len();
-            let results: Vec<Evaluation> = open
-                .par_iter()
-                .map(|node| self.evaluate(node, target, &counts, max_loss))
-                .collect();
+            // Each evaluation holds a class table as large as the table at the finest nodes:
+            // large tables are evaluated one node at a time, so memory stays bounded.
+            let evaluate = |node: &Vec<usize>| self.evaluate(node, target, &counts, max_loss);
+            let results: Vec<Evaluation> = if self.combos.len() > PARALLEL_BELOW {
+                open.iter().map(evaluate).collect()
+            } else {
+                open.par_iter().map(evaluate).collect()
+            };
             passing.extend(known);
             for r in results {
                 if r.passes {

@@ -12,6 +12,6 @@ pub mod report;
 pub mod risk;
 
 pub use hierarchy::{Hierarchy, Level, ValueKind, region_of_county};
-pub use lattice::{Evaluation, Generaliser, Outcome, Quasi, SearchError, Table, Target};
+pub use lattice::{Evaluation, Generaliser, Outcome, Quasi, SearchError, Table, Target, Value};
 pub use report::{ChosenLevel, LOSS_MEASURE, Report};
 pub use risk::{DiversityCounter, LDiversity, RiskReport};

@@ -10,7 +10,7 @@ use crate::deliver::{ManifestFile, PartitionCounts, RowAccounting, StagedDeliver
 use crate::extract::{OutputVariable, open_request, output_variables, variable_columns};
 use crate::input::ExtractionInput;
 use crate::run::{manifest_of, writer_properties};
-use crate::values::as_text;
+use crate::values::as_utf8 as as_text;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};

@@ -5,11 +5,13 @@
 
 use crate::PipelineError;
 use crate::source::{open_streams, session};
-use crate::values::{as_text, type_column};
-use datafusion::arrow::array::{Array, AsArray};
+use crate::values::{as_text, as_utf8, type_column};
+use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
-use hdab_anonymise::{Outcome, Quasi, RiskReport, Table, Target};
+use hdab_anonymise::{Outcome, Quasi, RiskReport, Table, Target, Value};
 use hdab_catalog::VariableType;
 use serde::Serialize;
 use std::path::Path;
@@ -157,23 +159,67 @@ async fn fold(
     let mut unreadable = vec![0u64; columns.len()];
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let mut texts = Vec::with_capacity(columns.len());
+        let mut typed = Vec::with_capacity(columns.len());
         for (i, (c, reader)) in columns.iter().zip(readers).enumerate() {
             let column = batch.column(*c);
-            if reader.variable_type == VariableType::Text {
-                texts.push(as_text(column)?);
-            } else {
-                let typed = type_column(column.as_ref(), reader);
-                unreadable[i] += typed.problems.len() as u64;
-                texts.push(as_text(&typed.values)?);
-            }
+            let wanted = match reader.variable_type {
+                VariableType::Date => DataType::Date32,
+                VariableType::Integer => DataType::Int64,
+                _ => DataType::Utf8,
+            };
+            typed.push(match column.data_type() {
+                t if *t == wanted => column.clone(),
+                DataType::Int8 | DataType::Int16 | DataType::Int32 if wanted == DataType::Int64 => {
+                    cast(column, &wanted)?
+                }
+                _ if wanted == DataType::Utf8 => as_utf8(column)?,
+                // Text (or another type) goes through the same parsers as uploads.
+                _ => {
+                    let t = type_column(as_text(column)?.as_ref(), reader);
+                    unreadable[i] += t.problems.len() as u64;
+                    t.values
+                }
+            });
         }
-        let texts: Vec<_> = texts.iter().map(|t| t.as_string::<i32>()).collect();
+        let values: Vec<Column<'_>> = typed
+            .iter()
+            .map(|a| match a.data_type() {
+                DataType::Date32 => Column::Days(a.as_primitive::<Date32Type>()),
+                DataType::Int64 => Column::Numbers(a.as_primitive::<Int64Type>()),
+                _ => Column::Texts(a.as_string::<i32>()),
+            })
+            .collect();
         for row in 0..batch.num_rows() {
             table
-                .add_fn(|i| (!texts[i].is_null(row)).then(|| texts[i].value(row)), 1)
+                .add_values(|i| values[i].value(row), 1)
                 .map_err(crate::anonymised::too_many)?;
         }
     }
     Ok((table, unreadable))
+}
+
+/// One quasi-identifier's column of a batch, typed.
+enum Column<'a> {
+    Texts(&'a StringArray),
+    Numbers(&'a Int64Array),
+    Days(&'a Date32Array),
+}
+
+impl Column<'_> {
+    fn value(&self, row: usize) -> Value<'_> {
+        match self {
+            _ if self.is_null(row) => Value::Missing,
+            Column::Texts(a) => Value::Text(a.value(row)),
+            Column::Numbers(a) => Value::Number(a.value(row)),
+            Column::Days(a) => Value::Day(a.value(row)),
+        }
+    }
+
+    fn is_null(&self, row: usize) -> bool {
+        match self {
+            Column::Texts(a) => a.is_null(row),
+            Column::Numbers(a) => a.is_null(row),
+            Column::Days(a) => a.is_null(row),
+        }
+    }
 }

@@ -159,6 +159,15 @@ pub fn as_text(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
     }
 }
 
+/// Any column as plain `Utf8` (`as_string::<i32>` reads it): view and large strings are
+/// cast too.
+pub fn as_utf8(array: &ArrayRef) -> Result<ArrayRef, arrow::error::ArrowError> {
+    match array.data_type() {
+        DataType::Utf8 => Ok(array.clone()),
+        _ => arrow::compute::cast(array, &DataType::Utf8),
+    }
+}
+
 /// Parses each text with `parse`; values that do not parse become null and are listed.
 fn parse_numbers<T: arrow::datatypes::ArrowPrimitiveType>(
     texts: &[Option<&str>],
