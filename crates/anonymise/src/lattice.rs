@@ -21,6 +21,24 @@ use std::collections::{HashMap, HashSet};
 /// given; nothing an attacker chooses to collide matters here).
 type Fast = foldhash::fast::FixedState;
 
+/// Records added between compactions of a table (64 MiB of keys).
+const PENDING: usize = 1 << 22;
+
+/// Sorts `pairs` by key and sums the counts of equal keys, in place.
+fn sum_runs(pairs: &mut Vec<(Key, u64)>) {
+    pairs.sort_unstable_by_key(|(k, _)| *k);
+    let mut w = 0;
+    for r in 0..pairs.len() {
+        if w > 0 && pairs[w - 1].0 == pairs[r].0 {
+            pairs[w - 1].1 += pairs[r].1;
+        } else {
+            pairs[w] = pairs[r];
+            w += 1;
+        }
+    }
+    pairs.truncate(w);
+}
+
 /// Tables with more distinct combinations than this evaluate one node at a time.
 const PARALLEL_BELOW: usize = 1_000_000;
 
@@ -191,7 +209,13 @@ pub enum Value<'a> {
 #[derive(Debug, Clone)]
 pub struct Table {
     columns: Vec<Column>,
-    combos: HashMap<Key, u64, Fast>,
+    /// Distinct combinations and their counts, sorted by key and unique after [`Table::compact`].
+    combos: Vec<(Key, u64)>,
+    /// Keys of single records added since the last compaction, and counted combinations.
+    pending: Vec<Key>,
+    pending_counted: Vec<(Key, u64)>,
+    /// Pending records that trigger a compaction ([`PENDING`]; smaller in tests).
+    pending_limit: usize,
     records: u64,
     sealed: bool,
     /// Bits per quasi-identifier in a [`Key`].
@@ -228,7 +252,10 @@ impl Table {
     pub fn new(quasi: Vec<Quasi>) -> Table {
         Table {
             columns: quasi.into_iter().map(Column::new).collect(),
-            combos: HashMap::default(),
+            combos: Vec::new(),
+            pending: Vec::new(),
+            pending_counted: Vec::new(),
+            pending_limit: PENDING,
             records: 0,
             sealed: false,
             bits: 0,
@@ -300,14 +327,42 @@ impl Table {
             }
             key |= Key::from(code) << (self.bits * i as u32);
         }
-        *self.combos.entry(key).or_default() += n;
+        if n == 1 {
+            self.pending.push(key);
+        } else {
+            self.pending_counted.push((key, n));
+        }
+        if self.pending.len() + self.pending_counted.len() >= self.pending_limit {
+            self.compact();
+        }
         self.records += n;
         self.sealed = false;
         Ok(())
     }
 
+    /// Folds the pending records into the sorted combinations (memory: the combinations
+    /// and at most [`PENDING`] keys more).
+    fn compact(&mut self) {
+        if self.pending.is_empty() && self.pending_counted.is_empty() {
+            return;
+        }
+        self.pending.sort_unstable();
+        let pending = std::mem::take(&mut self.pending);
+        self.combos
+            .reserve_exact(pending.len() + self.pending_counted.len());
+        for key in pending {
+            match self.combos.last_mut() {
+                Some((last, n)) if *last == key => *n += 1,
+                _ => self.combos.push((key, 1)),
+            }
+        }
+        self.combos.append(&mut self.pending_counted);
+        sum_runs(&mut self.combos);
+    }
+
     /// Adds every record of another table over the same quasi-identifiers.
-    pub fn merge(&mut self, other: &Table) -> Result<(), SearchError> {
+    pub fn merge(&mut self, mut other: Table) -> Result<(), SearchError> {
+        other.compact();
         for (key, n) in &other.combos {
             let values: Vec<Option<&str>> = (0..other.columns.len())
                 .map(|i| other.columns[i].values[other.unpack(*key, i) as usize].as_deref())
@@ -318,6 +373,7 @@ impl Table {
     }
 
     fn seal(&mut self) {
+        self.compact();
         if !self.sealed {
             for c in &mut self.columns {
                 c.seal();
@@ -326,20 +382,65 @@ impl Table {
         }
     }
 
-    /// The classes of a node (`collapsed`: columns left out entirely), by key.
-    fn classes(&self, levels: &[usize], collapsed: Option<usize>) -> HashMap<Key, u64, Fast> {
-        let mut classes: HashMap<Key, u64, Fast> = HashMap::default();
-        for (key, n) in &self.combos {
-            let class = self.pack((0..self.columns.len()).map(|i| {
+    /// Each class of a node (`collapsed`: a column left out entirely) with its size, in key
+    /// order, through `each`. The classes are sorted in a buffer of the combinations' class
+    /// keys (with their counts), or of every record's class key when that is smaller.
+    fn for_each_class(
+        &self,
+        levels: &[usize],
+        collapsed: Option<usize>,
+        mut each: impl FnMut(Key, u64),
+    ) {
+        let class_of = |key: Key| {
+            self.pack((0..self.columns.len()).map(|i| {
                 if collapsed == Some(i) {
                     0
                 } else {
-                    self.columns[i].up[levels[i]][self.unpack(*key, i) as usize]
+                    self.columns[i].up[levels[i]][self.unpack(key, i) as usize]
                 }
-            }));
-            *classes.entry(class).or_default() += n;
+            }))
+        };
+        let mut run = |class: Key, n: u64, current: &mut Option<(Key, u64)>| match current {
+            Some((c, size)) if *c == class => *size += n,
+            _ => {
+                if let Some((c, size)) = current.take() {
+                    each(c, size);
+                }
+                *current = Some((class, n));
+            }
+        };
+        let mut current = None;
+        if 16 * self.records < 24 * self.combos.len() as u64 {
+            let mut keys: Vec<Key> = Vec::with_capacity(self.records as usize);
+            for (key, n) in &self.combos {
+                let class = class_of(*key);
+                keys.extend(std::iter::repeat_n(class, *n as usize));
+            }
+            keys.sort_unstable();
+            for class in keys {
+                run(class, 1, &mut current);
+            }
+        } else {
+            let mut pairs: Vec<(Key, u64)> = self
+                .combos
+                .iter()
+                .map(|(key, n)| (class_of(*key), *n))
+                .collect();
+            pairs.sort_unstable_by_key(|(k, _)| *k);
+            for (class, n) in pairs {
+                run(class, n, &mut current);
+            }
         }
-        classes
+        if let Some((c, size)) = current {
+            each(c, size);
+        }
+    }
+
+    /// The classes of a node and their sizes, sorted by key.
+    pub(crate) fn classes(&self, levels: &[usize]) -> Vec<(Key, u64)> {
+        let mut out = Vec::new();
+        self.for_each_class(levels, None, |c, n| out.push((c, n)));
+        out
     }
 
     fn class_key(&self, levels: &[usize], key: Key) -> Key {
@@ -383,7 +484,6 @@ impl Table {
         counts: &[(Vec<u64>, Vec<Vec<u64>>)],
         max_loss: f64,
     ) -> Evaluation {
-        let classes = self.classes(levels, None);
         let n = self.records as f64;
         let mut bits = 0.0;
         for (i, (exact, per_level)) in counts.iter().enumerate() {
@@ -398,15 +498,15 @@ impl Table {
         // A suppressed record loses what its generalised values still told; those are its
         // class's, so one pass over the classes does.
         let mut suppressed = 0;
-        for (class, size) in &classes {
-            if *size < target.k {
+        self.for_each_class(levels, None, |class, size| {
+            if size < target.k {
                 suppressed += size;
                 for (i, (_, per_level)) in counts.iter().enumerate() {
-                    let g = per_level[levels[i]][self.unpack(*class, i) as usize];
-                    bits += *size as f64 * (n / g as f64).log2();
+                    let g = per_level[levels[i]][self.unpack(class, i) as usize];
+                    bits += size as f64 * (n / g as f64).log2();
                 }
             }
-        }
+        });
         let passes = suppressed as f64 <= target.max_suppressed_share * n;
         Evaluation {
             levels: levels.to_vec(),
@@ -519,11 +619,12 @@ impl Table {
         let blocking = if chosen.is_none() {
             (0..self.columns.len())
                 .filter(|i| {
-                    let suppressed: u64 = self
-                        .classes(&tops, Some(*i))
-                        .values()
-                        .filter(|c| **c < target.k)
-                        .sum();
+                    let mut suppressed = 0;
+                    self.for_each_class(&tops, Some(*i), |_, size| {
+                        if size < target.k {
+                            suppressed += size;
+                        }
+                    });
                     suppressed as f64 <= target.max_suppressed_share * n && self.records >= target.k
                 })
                 .map(|i| self.columns[i].quasi.name.clone())
@@ -542,65 +643,31 @@ impl Table {
 
     /// The risk of the table at a node, before suppression.
     pub fn risk_at(&mut self, levels: &[usize], threshold: u64) -> RiskReport {
+        // Exact values everywhere: the classes are the combinations themselves.
         self.seal();
-        RiskReport::from_class_sizes(self.classes(levels, None).into_values(), threshold)
+        if levels.iter().all(|l| *l == 0) {
+            return RiskReport::from_class_sizes(self.combos.iter().map(|(_, n)| *n), threshold);
+        }
+        let mut sizes = Vec::new();
+        self.for_each_class(levels, None, |_, n| sizes.push(n));
+        RiskReport::from_class_sizes(sizes, threshold)
     }
 
     /// The risk at a node after suppressing the records of classes smaller than `k`.
     pub fn risk_after(&mut self, levels: &[usize], k: u64) -> RiskReport {
         self.seal();
-        RiskReport::from_class_sizes(
-            self.classes(levels, None).into_values().filter(|c| *c >= k),
-            k,
-        )
-    }
-
-    /// The generaliser of a chosen node, for writing the records.
-    pub fn generaliser(&mut self, levels: &[usize], k: u64) -> Generaliser<'_> {
-        self.seal();
-        let classes = self.classes(levels, None);
-        Generaliser {
-            table: self,
-            levels: levels.to_vec(),
-            classes,
-            k,
-        }
+        let mut sizes = Vec::new();
+        self.for_each_class(levels, None, |_, n| {
+            if n >= k {
+                sizes.push(n);
+            }
+        });
+        RiskReport::from_class_sizes(sizes, k)
     }
 }
 
-/// Maps a record's exact values to its delivered labels at a chosen node, and says whether
-/// it is suppressed.
-#[derive(Debug)]
-pub struct Generaliser<'t> {
-    table: &'t Table,
-    levels: Vec<usize>,
-    classes: HashMap<Key, u64, Fast>,
-    k: u64,
-}
-
-impl Generaliser<'_> {
-    /// The record's class (`None`: a value the table was not built from) and whether the
-    /// record stays.
-    pub fn place(&self, values: &[Option<&str>]) -> Option<(u128, bool)> {
-        let codes = self
-            .table
-            .columns
-            .iter()
-            .zip(values)
-            .map(|(c, v)| c.code_of(*v))
-            .collect::<Option<Vec<u32>>>()?;
-        let key = self.table.pack(codes.into_iter());
-        let class = self.table.class_key(&self.levels, key);
-        let keep = self.classes.get(&class).copied().unwrap_or_default() >= self.k;
-        Some((class, keep))
-    }
-
-    /// The label of a class's value in column `i`.
-    pub fn label(&self, i: usize, class: u128) -> Option<&str> {
-        self.table.columns[i].labels[self.levels[i]][self.table.unpack(class, i) as usize]
-            .as_deref()
-    }
-}
+mod generaliser;
+pub use generaliser::Generaliser;
 
 #[cfg(test)]
 mod tests;

@@ -13,5 +13,5 @@ pub mod risk;
 
 pub use hierarchy::{Hierarchy, Level, ValueKind, region_of_county};
 pub use lattice::{Evaluation, Generaliser, Outcome, Quasi, SearchError, Table, Target, Value};
-pub use report::{ChosenLevel, LOSS_MEASURE, Report};
+pub use report::{ChosenLevel, LOSS_MEASURE, Report, levels_in_words};
 pub use risk::{DiversityCounter, LDiversity, RiskReport};

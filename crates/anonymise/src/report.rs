@@ -34,5 +34,26 @@ pub struct ChosenLevel {
     pub steps: usize,
 }
 
+impl ChosenLevel {
+    /// The chosen `level` of `quasi`.
+    pub fn of(quasi: &crate::Quasi, level: usize) -> ChosenLevel {
+        ChosenLevel {
+            variable: quasi.name.clone(),
+            level: quasi.hierarchy.levels[level].as_text(),
+            step: level,
+            steps: quasi.hierarchy.top(),
+        }
+    }
+}
+
+/// Chosen levels in words: `KON exact, ALDER band:10:90, LAN region`.
+pub fn levels_in_words(levels: &[ChosenLevel]) -> String {
+    levels
+        .iter()
+        .map(|l| format!("{} {}", l.variable, l.level))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The measure [`Report::information_loss`] uses.
 pub const LOSS_MEASURE: &str = "non-uniform entropy: the bits of each exact quasi-identifier value a record loses to generalisation (all of them when suppressed), summed over records, as a share of the loss of suppressing every value";

@@ -225,22 +225,7 @@ impl App {
                 });
             }
             tracing::info!(permit = %permit.id, dataset = %table_name, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
-            let mut staged = match (table, &run.population) {
-                (Table::Population(spec), Some(population)) => {
-                    hdab_pipeline::stage_population(population, &input, spec.index_date_precision)
-                        .await?
-                }
-                _ => match permit.spec.anonymisation_target() {
-                    Some(a) => {
-                        let target = hdab_anonymise::Target {
-                            k: u64::from(a.k),
-                            max_suppressed_share: a.max_suppressed_percent / 100.0,
-                        };
-                        hdab_pipeline::stage_anonymised(&input, target).await?
-                    }
-                    None => hdab_pipeline::stage_extraction(&input).await?,
-                },
-            };
+            let mut staged = stage(table, run, &input).await?;
             let sealed = self.seal(&mut staged, registry.seq).await;
             match sealed {
                 Ok(None) => {}
@@ -437,6 +422,24 @@ impl App {
 /// How many times one dataset's delivery is built again because people in it opted out
 /// while it was built, before the extraction gives up (delivering nothing).
 const MAX_REBUILDS: u32 = 20;
+
+/// Stages one table of a run: the population table, an anonymised dataset or a
+/// pseudonymised one.
+async fn stage(
+    table: Table<'_>,
+    run: &PermitRun<'_>,
+    input: &ExtractionInput<'_>,
+) -> Result<hdab_pipeline::StagedDelivery, AppError> {
+    Ok(match (table, &run.population) {
+        (Table::Population(spec), Some(population)) => {
+            hdab_pipeline::stage_population(population, input, spec.index_date_precision).await?
+        }
+        _ => match run.permit.spec.anonymisation_target() {
+            Some(a) => hdab_pipeline::stage_anonymised(input, crate::risk::target_of(a)).await?,
+            None => hdab_pipeline::stage_extraction(input).await?,
+        },
+    })
+}
 
 /// The keys of one permit's run, derived once.
 struct RunKeys {

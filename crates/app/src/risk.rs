@@ -18,6 +18,14 @@ pub struct RiskQuery {
     pub as_anonymised: bool,
 }
 
+/// A permit's anonymisation target as the search takes it.
+pub(crate) fn target_of(a: hdab_permits::Anonymisation) -> hdab_anonymise::Target {
+    hdab_anonymise::Target {
+        k: u64::from(a.k),
+        max_suppressed_share: a.max_suppressed_percent / 100.0,
+    }
+}
+
 impl App {
     /// The risk preview of each dataset of an application's request as it stands (or as
     /// `query` narrows it), on the current uploads, the opt-out registry applied.
@@ -35,10 +43,7 @@ impl App {
             if query.as_anonymised {
                 spec.pseudonymised = false;
             }
-            let target = spec.anonymisation_target().map(|a| hdab_anonymise::Target {
-                k: u64::from(a.k),
-                max_suppressed_share: a.max_suppressed_percent / 100.0,
-            });
+            let target = spec.anonymisation_target().map(target_of);
             let keyring = self.settings.keyring()?;
             let registry = registry_key(&keyring);
             drop(keyring);

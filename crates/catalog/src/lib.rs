@@ -8,6 +8,7 @@
 pub mod dcat;
 mod diff;
 pub mod profile;
+mod variable_checks;
 
 pub use diff::{Change, diff, diff_documents};
 
@@ -447,45 +448,7 @@ impl DatasetDescription {
                     ));
                 }
             }
-            if v.sensitivity == Sensitivity::Unknown {
-                problems.push(format!(
-                    "{where_}: sensitivity must be one of direct_identifier, quasi_identifier, sensitive, other"
-                ));
-            }
-            if v.variable_type == VariableType::Unknown {
-                problems.push(format!(
-                    "{where_}: type must be one of person_id, date, code, integer, decimal, text"
-                ));
-            }
-            if v.description.trim().is_empty() {
-                problems.push(format!("{where_}: description must not be empty"));
-            }
-            if v.variable_type == VariableType::PersonId
-                && v.sensitivity != Sensitivity::DirectIdentifier
-            {
-                problems.push(format!(
-                    "{where_}: a person_id variable must have sensitivity direct_identifier"
-                ));
-            }
-            if v.partial_dates && v.variable_type != VariableType::Date {
-                problems.push(format!(
-                    "{where_}: partial_dates only applies to date variables"
-                ));
-            }
-            if v.hierarchy.is_some() {
-                if v.sensitivity != Sensitivity::QuasiIdentifier {
-                    problems.push(format!(
-                        "{where_}: a hierarchy applies only to quasi-identifiers"
-                    ));
-                } else if let Err(e) = v.generalisation_hierarchy() {
-                    problems.push(format!("{where_}: hierarchy: {e}"));
-                }
-            }
-            if v.variable_type == VariableType::Code && v.code_system.is_none() {
-                problems.push(format!(
-                    "{where_}: a code variable must name its code_system"
-                ));
-            }
+            problems.extend(v.own_problems(&where_));
         }
         let ids: Vec<&Variable> = self.person_id_variables().collect();
         if ids.is_empty() {

@@ -71,3 +71,41 @@ fn an_unknown_sensitivity_class_is_listed_with_the_other_problems() {
         assert!(text.contains(needle), "{needle}: {text}");
     }
 }
+
+#[test]
+fn a_hierarchy_is_checked_against_the_variable_it_coarsens() {
+    let mut d = DatasetDescription::from_toml(GOOD).unwrap_or_else(|e| panic!("{e}"));
+    d.variables.push(Variable {
+        name: "INDATUM".into(),
+        column: None,
+        variable_type: VariableType::Date,
+        description: "Admission".into(),
+        code_system: None,
+        sensitivity: Sensitivity::QuasiIdentifier,
+        partial_dates: false,
+        role: None,
+        of_role: None,
+        hierarchy: Some(vec!["month".into(), "year".into()]),
+    });
+    let date = d.variables.len() - 1;
+    assert!(d.validate().is_ok());
+    d.variables[date].hierarchy = Some(vec!["band:5".into()]);
+    let Err(CatalogError::Invalid(p)) = d.validate() else {
+        panic!("a band on a date was accepted")
+    };
+    assert!(
+        p.iter()
+            .any(|p| p.contains("hierarchy: 'band:5' does not apply to a date")),
+        "{p:?}"
+    );
+    d.variables[date].hierarchy = Some(vec!["year".into()]);
+    d.variables[date].sensitivity = Sensitivity::Other;
+    let Err(CatalogError::Invalid(p)) = d.validate() else {
+        panic!("a hierarchy on a variable that is no quasi-identifier was accepted")
+    };
+    assert!(
+        p.iter()
+            .any(|p| p.contains("a hierarchy applies only to quasi-identifiers")),
+        "{p:?}"
+    );
+}

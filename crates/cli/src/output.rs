@@ -187,11 +187,7 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
                 "{}: anonymised: every group of quasi-identifiers holds at least {} records ({}); {} records suppressed (their groups stayed under k = {}); information loss {:.1}%",
                 d.dataset_id,
                 a.after.k,
-                a.levels
-                    .iter()
-                    .map(|l| format!("{} {}", l.variable, l.level))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                hdab_anonymise::levels_in_words(&a.levels),
                 a.suppressed,
                 a.k,
                 a.information_loss * 100.0
@@ -233,11 +229,7 @@ pub(crate) fn print_risk(previews: &[hdab_pipeline::RiskPreview]) {
             None => {}
             Some(Ok(a)) => say!(
                 "  anonymised: {}; {} records suppressed; information loss {:.1}%; then {}",
-                a.levels
-                    .iter()
-                    .map(|l| format!("{} {}", l.variable, l.level))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                hdab_anonymise::levels_in_words(&a.levels),
                 a.suppressed,
                 a.information_loss * 100.0,
                 a.after.in_words()

@@ -117,12 +117,7 @@ pub async fn stage_anonymised(
         levels: quasi
             .iter()
             .zip(&chosen.levels)
-            .map(|((_, q), level)| ChosenLevel {
-                variable: q.name.clone(),
-                level: q.hierarchy.levels[*level].as_text(),
-                step: *level,
-                steps: q.hierarchy.top(),
-            })
+            .map(|((_, q), level)| ChosenLevel::of(q, *level))
             .collect(),
         suppressed: manifest.rows.suppressed,
         information_loss: chosen.loss,

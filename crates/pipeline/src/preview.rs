@@ -131,12 +131,7 @@ pub async fn preview_risk(
                 levels: quasi
                     .iter()
                     .zip(&chosen.levels)
-                    .map(|((_, q), level)| ChosenLevel {
-                        variable: q.name.clone(),
-                        level: q.hierarchy.levels[*level].as_text(),
-                        step: *level,
-                        steps: q.hierarchy.top(),
-                    })
+                    .map(|((_, q), level)| ChosenLevel::of(q, *level))
                     .collect(),
                 suppressed: chosen.suppressed,
                 information_loss: chosen.loss,

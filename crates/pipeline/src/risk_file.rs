@@ -105,7 +105,7 @@ pub async fn measure_file(
     let mut unreadable = vec![0u64; quasi.len()];
     for part in parts {
         let (part, bad) = part?;
-        table.merge(&part).map_err(crate::anonymised::too_many)?;
+        table.merge(part).map_err(crate::anonymised::too_many)?;
         for (u, b) in unreadable.iter_mut().zip(bad) {
             *u += b;
         }

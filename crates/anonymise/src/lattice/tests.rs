@@ -196,3 +196,54 @@ fn a_column_with_more_values_than_its_share_of_the_key_is_refused_by_name() {
     );
     assert_eq!(t.records(), 16);
 }
+
+#[test]
+fn compacting_the_table_often_changes_nothing_it_measures_or_chooses() {
+    let mut once = table(5_000);
+    let mut often = table(0);
+    often.pending_limit = 7;
+    // The same records, compacted every 7, and merged from a second table in two parts.
+    let mut rest = table(0);
+    rest.pending_limit = 3;
+    let mut x: u64 = 42;
+    let mut next = |m: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % m
+    };
+    let counties = ["01", "03", "12", "14", "25"];
+    for i in 0..5_000 {
+        let sex = (1 + next(2)).to_string();
+        let age = (20 + next(60)).to_string();
+        let date = format!(
+            "20{:02}-{:02}-{:02}",
+            16 + next(3),
+            1 + next(12),
+            1 + next(28)
+        );
+        let county = counties[next(5) as usize];
+        let row = [Some(sex.as_str()), Some(&age), Some(&date), Some(county)];
+        if i < 3_000 {
+            often.add(&row)
+        } else {
+            rest.add(&row)
+        }
+        .unwrap();
+    }
+    often.merge(rest).unwrap();
+    assert_eq!(often.records(), 5_000);
+    assert_eq!(
+        often.risk_at(&[0, 0, 0, 0], 10),
+        once.risk_at(&[0, 0, 0, 0], 10)
+    );
+    assert_eq!(
+        often.risk_at(&[0, 2, 3, 1], 10),
+        once.risk_at(&[0, 2, 3, 1], 10)
+    );
+    let target = Target::default();
+    assert_eq!(
+        often.search(&target).unwrap(),
+        once.search(&target).unwrap()
+    );
+}

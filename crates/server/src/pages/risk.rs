@@ -131,11 +131,7 @@ fn view_of(p: &hdab_pipeline::RiskPreview) -> RiskView {
             None => String::new(),
             Some(Ok(a)) => format!(
                 "Anonymised: {}; {} records suppressed; information loss {}; then {}",
-                a.levels
-                    .iter()
-                    .map(|l| format!("{} {}", l.variable, l.level))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                hdab_anonymise::levels_in_words(&a.levels),
                 a.suppressed,
                 percent(a.information_loss),
                 a.after.in_words()
