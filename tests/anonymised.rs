@@ -32,10 +32,27 @@ fn quasi_of(m: &serde_json::Value) -> Vec<String> {
 }
 
 /// An application for pseudonymised admissions (the demo's anonymised one, asked for
-/// pseudonymised with the admission date), approved narrowed to `narrowed`, and extracted.
-fn approve_anonymised(hdab: &Hdab, narrowed: &str) -> Result<String, String> {
+/// pseudonymised with the admission date), approved as anonymised data of `variables`
+/// (with `settings`, e.g. `anonymisation = { k = 20 }`) over admissions 2016–2023, and
+/// extracted.
+fn approve_anonymised(hdab: &Hdab, settings: &str, variables: &str) -> Result<String, String> {
     let dir = tempfile::tempdir().unwrap();
     let narrow = dir.path().join("narrowed.toml");
+    let narrowed = format!(
+        r#"
+pseudonymised = false
+{settings}
+
+[[datasets]]
+dataset_id = "slutenvard"
+variables = {variables}
+
+[datasets.cohort]
+conditions = [
+    {{ kind = "date_range", column = "INDATUM", from = "2016-01-01", to = "2023-12-31" }},
+]
+"#
+    );
     std::fs::write(&narrow, narrowed).unwrap();
     let asked = std::fs::read_to_string(support::repo().join("pipelines/demo-anonymised.toml"))
         .unwrap()
@@ -50,16 +67,12 @@ fn approve_anonymised(hdab: &Hdab, narrowed: &str) -> Result<String, String> {
     let application = dir.path().join("application.toml");
     std::fs::write(&application, asked).unwrap();
     let id = hdab.apply_and_take("anna", &application);
+    let reason = "Anonymised data suffices (Art. 66(2)).";
+    let narrow = narrow.to_str().unwrap();
     let out = hdab.ok_as(
         "dora",
         &[
-            "case",
-            "approve",
-            &id,
-            "--reason",
-            "Anonymised data suffices (Art. 66(2)).",
-            "--narrow",
-            narrow.to_str().unwrap(),
+            "case", "approve", &id, "--reason", reason, "--narrow", narrow,
         ],
     );
     let permit = support::permit_in(&out);
@@ -125,19 +138,8 @@ fn an_officer_turns_a_pseudonymised_request_into_an_anonymised_one_with_a_strict
     let hdab = Hdab::demo();
     let permit = approve_anonymised(
         &hdab,
-        r#"
-pseudonymised = false
-anonymisation = { k = 20 }
-
-[[datasets]]
-dataset_id = "slutenvard"
-variables = ["KON", "ALDER", "LAN", "HDIA"]
-
-[datasets.cohort]
-conditions = [
-    { kind = "date_range", column = "INDATUM", from = "2016-01-01", to = "2023-12-31" },
-]
-"#,
+        "anonymisation = { k = 20 }",
+        r#"["KON", "ALDER", "LAN", "HDIA"]"#,
     )
     .unwrap();
     let folder = hdab.spe().join(&permit).join("slutenvard");
@@ -153,22 +155,7 @@ fn when_no_generalisation_reaches_k_the_blocking_variable_is_named_and_nothing_i
     let hdab = Hdab::demo();
     // Every admission with its date: even by year and national area, too many groups stay
     // under 10; without the admission date the rest would pass.
-    let err = approve_anonymised(
-        &hdab,
-        r#"
-pseudonymised = false
-
-[[datasets]]
-dataset_id = "slutenvard"
-variables = ["KON", "ALDER", "LAN", "INDATUM"]
-
-[datasets.cohort]
-conditions = [
-    { kind = "date_range", column = "INDATUM", from = "2016-01-01", to = "2023-12-31" },
-]
-"#,
-    )
-    .unwrap_err();
+    let err = approve_anonymised(&hdab, "", r#"["KON", "ALDER", "LAN", "INDATUM"]"#).unwrap_err();
     assert!(err.contains("no generalisation reaches k = 10"), "{err}");
     assert!(err.contains("INDATUM"), "{err}");
     assert!(!hdab.spe().join("P-2026-0003").join("slutenvard").exists());

@@ -15,7 +15,7 @@ use crate::hierarchy::Hierarchy;
 use crate::risk::{RiskReport, round};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// A fast hash with fixed keys (the table's keys are its own codes and the values it is
 /// given; nothing an attacker chooses to collide matters here).
@@ -85,115 +85,6 @@ pub enum SearchError {
         "'{column}' has more than {limit} distinct values with this many quasi-identifiers: generalise it first (a coarser level), or measure fewer quasi-identifiers at once"
     )]
     TooManyValues { column: String, limit: u64 },
-}
-
-/// One quasi-identifier's column of distinct exact values, and their generalisations.
-#[derive(Debug, Clone)]
-struct Column {
-    quasi: Quasi,
-    codes: HashMap<String, u32, Fast>,
-    /// Whole numbers and days, coded without rendering them to text each time.
-    numbers: HashMap<i64, u32, Fast>,
-    days: HashMap<i32, u32, Fast>,
-    null: Option<u32>,
-    values: Vec<Option<String>>,
-    /// Per level: the generalised code of every exact code, and the labels.
-    up: Vec<Vec<u32>>,
-    labels: Vec<Vec<Option<String>>>,
-}
-
-impl Column {
-    fn new(quasi: Quasi) -> Column {
-        Column {
-            quasi,
-            codes: HashMap::default(),
-            numbers: HashMap::default(),
-            days: HashMap::default(),
-            null: None,
-            values: Vec::new(),
-            up: Vec::new(),
-            labels: Vec::new(),
-        }
-    }
-
-    fn code(&mut self, value: Option<&str>) -> u32 {
-        let next = self.values.len() as u32;
-        match value {
-            None => match self.null {
-                Some(c) => c,
-                None => {
-                    self.values.push(None);
-                    self.null = Some(next);
-                    next
-                }
-            },
-            Some(v) => match self.codes.get(v) {
-                Some(c) => *c,
-                None => {
-                    self.values.push(Some(v.to_string()));
-                    self.codes.insert(v.to_string(), next);
-                    next
-                }
-            },
-        }
-    }
-
-    /// The code of a typed value (its text as a delivered label shows it: `47`,
-    /// `2019-03-14`), the same code the text would get.
-    fn code_value(&mut self, value: Value<'_>) -> u32 {
-        match value {
-            Value::Missing => self.code(None),
-            Value::Text(t) => self.code(Some(t)),
-            Value::Number(n) => match self.numbers.get(&n) {
-                Some(c) => *c,
-                None => {
-                    let c = self.code(Some(&n.to_string()));
-                    self.numbers.insert(n, c);
-                    c
-                }
-            },
-            Value::Day(d) => match self.days.get(&d) {
-                Some(c) => *c,
-                None => {
-                    let text = chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163)
-                        .map(|day| day.format("%Y-%m-%d").to_string());
-                    let c = self.code(text.as_deref());
-                    self.days.insert(d, c);
-                    c
-                }
-            },
-        }
-    }
-
-    fn code_of(&self, value: Option<&str>) -> Option<u32> {
-        match value {
-            None => self.null,
-            Some(v) => self.codes.get(v).copied(),
-        }
-    }
-
-    /// Builds the level maps once every value is known.
-    fn seal(&mut self) {
-        self.up.clear();
-        self.labels.clear();
-        for level in &self.quasi.hierarchy.levels {
-            let mut ids: HashMap<Option<String>, u32> = HashMap::new();
-            let mut labels = Vec::new();
-            let up = self
-                .values
-                .iter()
-                .map(|v| {
-                    let label = v.as_deref().map(|v| level.apply(v));
-                    *ids.entry(label.clone()).or_insert_with(|| {
-                        labels.push(label);
-                        (labels.len() - 1) as u32
-                    })
-                })
-                .collect();
-            self.up.push(up);
-            self.labels.push(labels);
-        }
-    }
 }
 
 /// One value of a record: text, a whole number, or a day (days since 1970-01-01).
@@ -666,7 +557,9 @@ impl Table {
     }
 }
 
+mod column;
 mod generaliser;
+use column::Column;
 pub use generaliser::Generaliser;
 
 #[cfg(test)]

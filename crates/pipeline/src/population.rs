@@ -222,7 +222,8 @@ pub async fn build_population(input: &PopulationInput<'_>) -> Result<Population,
         );
     }
     if let (Some(controls), Some(register)) = (&spec.controls, &input.register) {
-        let drawn = draw_controls(input, register, controls, &first, &members, &rank).await?;
+        let pools = candidate_pools(input, register, controls, &first, &members, &rank).await?;
+        let drawn = draw_controls(input, controls, &members, pools);
         summary.controls = drawn.members.len() as u64;
         summary.cases_short_of_controls = drawn.short;
         summary.cases_not_in_register = drawn.not_in_register;
@@ -359,16 +360,13 @@ async fn candidate_pools(
     Ok((pools, case_strata))
 }
 
-async fn draw_controls(
+/// Draws each case's controls from the pools of its stratum.
+fn draw_controls(
     input: &PopulationInput<'_>,
-    register: &PopulationSource<'_>,
     controls: &hdab_permits::Controls,
-    qualifying: &HashMap<PersonId, i32>,
     cases: &HashMap<PersonId, Member>,
-    rank: &(dyn Fn(&PersonId) -> u64 + Sync),
-) -> Result<Drawn, PipelineError> {
-    let (mut pools, case_strata) =
-        candidate_pools(input, register, controls, qualifying, cases, rank).await?;
+    (mut pools, case_strata): Pools,
+) -> Drawn {
     let mut by_stratum: HashMap<&Stratum, Vec<(&PersonId, &Member)>> = HashMap::new();
     let mut not_in_register = 0;
     for (p, m) in cases {
@@ -404,7 +402,7 @@ async fn draw_controls(
         out.members.extend(drawn);
         out.short += short;
     }
-    Ok(out)
+    out
 }
 
 /// The controls of one stratum's cases, in the permit's keyed order: each case in turn takes

@@ -1,30 +1,34 @@
 use super::*;
 use crate::hierarchy::{Hierarchy, ValueKind};
 
+fn quasi(name: &str, hierarchy: Hierarchy) -> Quasi {
+    Quasi {
+        name: name.into(),
+        hierarchy,
+        floor: 0,
+    }
+}
+
 /// A seeded table: sex, age, admission date (2016–2018), county.
-fn table(records: usize) -> Table {
+fn table(records_n: usize) -> Table {
     let mut t = Table::new(vec![
-        Quasi {
-            name: "KON".into(),
-            hierarchy: Hierarchy::parse(&[], ValueKind::Text).unwrap(),
-            floor: 0,
-        },
-        Quasi {
-            name: "ALDER".into(),
-            hierarchy: Hierarchy::default_for(ValueKind::Integer),
-            floor: 0,
-        },
-        Quasi {
-            name: "INDATUM".into(),
-            hierarchy: Hierarchy::default_for(ValueKind::Date),
-            floor: 0,
-        },
-        Quasi {
-            name: "LAN".into(),
-            hierarchy: Hierarchy::parse(&["region".into()], ValueKind::Text).unwrap(),
-            floor: 0,
-        },
+        quasi("KON", Hierarchy::parse(&[], ValueKind::Text).unwrap()),
+        quasi("ALDER", Hierarchy::default_for(ValueKind::Integer)),
+        quasi("INDATUM", Hierarchy::default_for(ValueKind::Date)),
+        quasi(
+            "LAN",
+            Hierarchy::parse(&["region".into()], ValueKind::Text).unwrap(),
+        ),
     ]);
+    for r in records(records_n) {
+        t.add(&[Some(&r[0]), Some(&r[1]), Some(&r[2]), Some(&r[3])])
+            .unwrap();
+    }
+    t
+}
+
+/// Seeded records: sex, age, admission date (2016–2018), county.
+fn records(n: usize) -> Vec<[String; 4]> {
     let mut x: u64 = 42;
     let mut next = |m: u64| {
         x = x
@@ -33,20 +37,19 @@ fn table(records: usize) -> Table {
         (x >> 33) % m
     };
     let counties = ["01", "03", "12", "14", "25"];
-    for _ in 0..records {
-        let sex = (1 + next(2)).to_string();
-        let age = (20 + next(60)).to_string();
-        let date = format!(
-            "20{:02}-{:02}-{:02}",
-            16 + next(3),
-            1 + next(12),
-            1 + next(28)
-        );
-        let county = counties[next(5) as usize];
-        t.add(&[Some(&sex), Some(&age), Some(&date), Some(county)])
-            .unwrap();
-    }
-    t
+    (0..n)
+        .map(|_| {
+            let sex = (1 + next(2)).to_string();
+            let age = (20 + next(60)).to_string();
+            let date = format!(
+                "20{:02}-{:02}-{:02}",
+                16 + next(3),
+                1 + next(12),
+                1 + next(28)
+            );
+            [sex, age, date, counties[next(5) as usize].to_string()]
+        })
+        .collect()
 }
 
 fn every_node(t: &Table) -> Vec<Vec<usize>> {
@@ -145,16 +148,8 @@ fn after_the_chosen_node_every_class_has_at_least_k_records() {
 fn when_nothing_passes_the_blocking_variable_is_named() {
     // Dates only to the day (no hierarchy): unique per record whatever the others do.
     let mut t = Table::new(vec![
-        Quasi {
-            name: "KON".into(),
-            hierarchy: Hierarchy::parse(&[], ValueKind::Text).unwrap(),
-            floor: 0,
-        },
-        Quasi {
-            name: "INDATUM".into(),
-            hierarchy: Hierarchy::parse(&[], ValueKind::Date).unwrap(),
-            floor: 0,
-        },
+        quasi("KON", Hierarchy::parse(&[], ValueKind::Text).unwrap()),
+        quasi("INDATUM", Hierarchy::parse(&[], ValueKind::Date).unwrap()),
     ]);
     for i in 0..500 {
         let date = format!("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
@@ -205,25 +200,8 @@ fn compacting_the_table_often_changes_nothing_it_measures_or_chooses() {
     // The same records, compacted every 7, and merged from a second table in two parts.
     let mut rest = table(0);
     rest.pending_limit = 3;
-    let mut x: u64 = 42;
-    let mut next = |m: u64| {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (x >> 33) % m
-    };
-    let counties = ["01", "03", "12", "14", "25"];
-    for i in 0..5_000 {
-        let sex = (1 + next(2)).to_string();
-        let age = (20 + next(60)).to_string();
-        let date = format!(
-            "20{:02}-{:02}-{:02}",
-            16 + next(3),
-            1 + next(12),
-            1 + next(28)
-        );
-        let county = counties[next(5) as usize];
-        let row = [Some(sex.as_str()), Some(&age), Some(&date), Some(county)];
+    for (i, r) in records(5_000).iter().enumerate() {
+        let row = [Some(r[0].as_str()), Some(&r[1]), Some(&r[2]), Some(&r[3])];
         if i < 3_000 {
             often.add(&row)
         } else {
