@@ -26,7 +26,7 @@ const PENDING: usize = 1 << 22;
 
 /// Sorts `pairs` by key and sums the counts of equal keys, in place.
 fn sum_runs(pairs: &mut Vec<(Key, u64)>) {
-    pairs.sort_unstable_by_key(|(k, _)| *k);
+    pairs.par_sort_unstable_by_key(|(k, _)| *k);
     let mut w = 0;
     for r in 0..pairs.len() {
         if w > 0 && pairs[w - 1].0 == pairs[r].0 {
@@ -237,7 +237,7 @@ impl Table {
         if self.pending.is_empty() && self.pending_counted.is_empty() {
             return;
         }
-        self.pending.sort_unstable();
+        self.pending.par_sort_unstable();
         let pending = std::mem::take(&mut self.pending);
         self.combos
             .reserve_exact(pending.len() + self.pending_counted.len());
@@ -254,12 +254,32 @@ impl Table {
     /// Adds every record of another table over the same quasi-identifiers.
     pub fn merge(&mut self, mut other: Table) -> Result<(), SearchError> {
         other.compact();
-        for (key, n) in &other.combos {
-            let values: Vec<Option<&str>> = (0..other.columns.len())
-                .map(|i| other.columns[i].values[other.unpack(*key, i) as usize].as_deref())
+        self.compact();
+        // Each of the other table's codes to this table's, once per distinct value.
+        let limit = self.limit();
+        let mut maps = Vec::with_capacity(self.columns.len());
+        for (mine, theirs) in self.columns.iter_mut().zip(&other.columns) {
+            let map: Vec<u32> = theirs
+                .values
+                .iter()
+                .map(|v| mine.code(v.as_deref()))
                 .collect();
-            self.add_fn(|i| values[i], *n)?;
+            if map.iter().any(|c| u64::from(*c) >= limit) {
+                return Err(SearchError::TooManyValues {
+                    column: mine.quasi.name.clone(),
+                    limit,
+                });
+            }
+            maps.push(map);
         }
+        self.combos.reserve_exact(other.combos.len());
+        for (key, n) in std::mem::take(&mut other.combos) {
+            let key = self.pack((0..maps.len()).map(|i| maps[i][other.unpack(key, i) as usize]));
+            self.combos.push((key, n));
+        }
+        sum_runs(&mut self.combos);
+        self.records += other.records;
+        self.sealed = false;
         Ok(())
     }
 
@@ -307,7 +327,7 @@ impl Table {
                 let class = class_of(*key);
                 keys.extend(std::iter::repeat_n(class, *n as usize));
             }
-            keys.sort_unstable();
+            keys.par_sort_unstable();
             for class in keys {
                 run(class, 1, &mut current);
             }
@@ -317,7 +337,7 @@ impl Table {
                 .iter()
                 .map(|(key, n)| (class_of(*key), *n))
                 .collect();
-            pairs.sort_unstable_by_key(|(k, _)| *k);
+            pairs.par_sort_unstable_by_key(|(k, _)| *k);
             for (class, n) in pairs {
                 run(class, n, &mut current);
             }

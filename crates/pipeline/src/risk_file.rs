@@ -6,7 +6,9 @@
 use crate::PipelineError;
 use crate::source::{open_streams, session};
 use crate::values::{as_text, as_utf8, type_column};
-use datafusion::arrow::array::{Array, AsArray, Date32Array, Int64Array, StringArray};
+use datafusion::arrow::array::{
+    Array, AsArray, Date32Array, Int64Array, StringArray, StringViewArray,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::execution::SendableRecordBatchStream;
@@ -172,6 +174,7 @@ async fn fold(
                 DataType::Int8 | DataType::Int16 | DataType::Int32 if wanted == DataType::Int64 => {
                     cast(column, &wanted)?
                 }
+                DataType::Utf8View if wanted == DataType::Utf8 => column.clone(),
                 _ if wanted == DataType::Utf8 => as_utf8(column)?,
                 // Text (or another type) goes through the same parsers as uploads.
                 _ => {
@@ -186,6 +189,7 @@ async fn fold(
             .map(|a| match a.data_type() {
                 DataType::Date32 => Column::Days(a.as_primitive::<Date32Type>()),
                 DataType::Int64 => Column::Numbers(a.as_primitive::<Int64Type>()),
+                DataType::Utf8View => Column::Views(a.as_string_view()),
                 _ => Column::Texts(a.as_string::<i32>()),
             })
             .collect();
@@ -201,6 +205,7 @@ async fn fold(
 /// One quasi-identifier's column of a batch, typed.
 enum Column<'a> {
     Texts(&'a StringArray),
+    Views(&'a StringViewArray),
     Numbers(&'a Int64Array),
     Days(&'a Date32Array),
 }
@@ -210,6 +215,7 @@ impl Column<'_> {
         match self {
             _ if self.is_null(row) => Value::Missing,
             Column::Texts(a) => Value::Text(a.value(row)),
+            Column::Views(a) => Value::Text(a.value(row)),
             Column::Numbers(a) => Value::Number(a.value(row)),
             Column::Days(a) => Value::Day(a.value(row)),
         }
@@ -218,6 +224,7 @@ impl Column<'_> {
     fn is_null(&self, row: usize) -> bool {
         match self {
             Column::Texts(a) => a.is_null(row),
+            Column::Views(a) => a.is_null(row),
             Column::Numbers(a) => a.is_null(row),
             Column::Days(a) => a.is_null(row),
         }
