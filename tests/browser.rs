@@ -430,6 +430,8 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     b.login("dora").await;
     b.go(&case_path).await;
     b.shot("07-case-page").await;
+    // Asked pseudonymised: the decision maker could grant anonymised data instead.
+    assert!(b.page().await.contains("approve-as-anonymised"));
     b.tick("#keep-slutenvard-LAN").await;
     b.type_into(
         "#comment-approve",

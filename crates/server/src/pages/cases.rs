@@ -279,6 +279,13 @@ pub(super) async fn case_command(
         for d in &mut narrowed.datasets {
             let keep = f.all(&format!("keep_{}", d.dataset_id));
             d.variables.retain(|v| keep.contains(v));
+            let kept = d.variables.clone();
+            d.generalisations
+                .retain(|g| kept.iter().any(|v| v.eq_ignore_ascii_case(g.column())));
+        }
+        // The officer may grant anonymised data where pseudonymised was asked (Art. 66(2)).
+        if f.get("as_anonymised") == "1" {
+            narrowed.pseudonymised = false;
         }
         if narrowed != asked {
             options.narrowed = Some(narrowed);
