@@ -21,8 +21,32 @@ use std::collections::HashSet;
 /// given; nothing an attacker chooses to collide matters here).
 type Fast = foldhash::fast::FixedState;
 
-/// Records added between compactions of a table (64 MiB of keys).
-const PENDING: usize = 1 << 22;
+/// Records added between compactions of a table (16 MiB of keys).
+const PENDING: usize = 1 << 20;
+
+/// Merges the sorted, unique `add` into the sorted, unique `into` in place, summing the
+/// counts of keys in both (linear: from the back, into the space `add` needs).
+fn merge_sorted(into: &mut Vec<(Key, u64)>, add: &[(Key, u64)]) {
+    let (mut i, mut j) = (into.len(), add.len());
+    into.resize(i + j, (0, 0));
+    let mut w = into.len();
+    while j > 0 {
+        w -= 1;
+        if i > 0 && into[i - 1].0 > add[j - 1].0 {
+            into[w] = into[i - 1];
+            i -= 1;
+        } else if i > 0 && into[i - 1].0 == add[j - 1].0 {
+            into[w] = (add[j - 1].0, into[i - 1].1 + add[j - 1].1);
+            i -= 1;
+            j -= 1;
+        } else {
+            into[w] = add[j - 1];
+            j -= 1;
+        }
+    }
+    // [0, i) is in place; [i, w) is left over from keys found in both.
+    into.drain(i..w);
+}
 
 /// Sorts `pairs` by key and sums the counts of equal keys, in place.
 fn sum_runs(pairs: &mut Vec<(Key, u64)>) {
@@ -238,17 +262,16 @@ impl Table {
             return;
         }
         self.pending.par_sort_unstable();
-        let pending = std::mem::take(&mut self.pending);
-        self.combos
-            .reserve_exact(pending.len() + self.pending_counted.len());
-        for key in pending {
-            match self.combos.last_mut() {
+        let mut runs: Vec<(Key, u64)> = Vec::new();
+        for key in self.pending.drain(..) {
+            match runs.last_mut() {
                 Some((last, n)) if *last == key => *n += 1,
-                _ => self.combos.push((key, 1)),
+                _ => runs.push((key, 1)),
             }
         }
-        self.combos.append(&mut self.pending_counted);
-        sum_runs(&mut self.combos);
+        runs.append(&mut self.pending_counted);
+        sum_runs(&mut runs);
+        merge_sorted(&mut self.combos, &runs);
     }
 
     /// Adds every record of another table over the same quasi-identifiers.
