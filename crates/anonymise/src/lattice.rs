@@ -28,6 +28,8 @@ const PENDING: usize = 1 << 20;
 /// counts of keys in both (linear: from the back, into the space `add` needs).
 fn merge_sorted(into: &mut Vec<(Key, u64)>, add: &[(Key, u64)]) {
     let (mut i, mut j) = (into.len(), add.len());
+    // Exactly the room needed: a doubling here would hold a second table's worth.
+    into.reserve_exact(j);
     into.resize(i + j, (0, 0));
     let mut w = into.len();
     while j > 0 {
@@ -295,12 +297,12 @@ impl Table {
             }
             maps.push(map);
         }
-        self.combos.reserve_exact(other.combos.len());
-        for (key, n) in std::mem::take(&mut other.combos) {
-            let key = self.pack((0..maps.len()).map(|i| maps[i][other.unpack(key, i) as usize]));
-            self.combos.push((key, n));
+        let mut theirs = std::mem::take(&mut other.combos);
+        for (key, _) in theirs.iter_mut() {
+            *key = self.pack((0..maps.len()).map(|i| maps[i][other.unpack(*key, i) as usize]));
         }
-        sum_runs(&mut self.combos);
+        sum_runs(&mut theirs);
+        merge_sorted(&mut self.combos, &theirs);
         self.records += other.records;
         self.sealed = false;
         Ok(())

@@ -230,7 +230,10 @@ fn compacting_the_table_often_changes_nothing_it_measures_or_chooses() {
 fn merging_sorted_combinations_sums_the_keys_in_both() {
     let mut into = vec![(1, 1), (3, 2), (5, 1), (9, 4)];
     merge_sorted(&mut into, &[(0, 7), (3, 1), (4, 1), (9, 1), (12, 2)]);
-    assert_eq!(into, vec![(0, 7), (1, 1), (3, 3), (4, 1), (5, 1), (9, 5), (12, 2)]);
+    assert_eq!(
+        into,
+        vec![(0, 7), (1, 1), (3, 3), (4, 1), (5, 1), (9, 5), (12, 2)]
+    );
     let mut empty = Vec::new();
     merge_sorted(&mut empty, &[(2, 1)]);
     assert_eq!(empty, vec![(2, 1)]);
