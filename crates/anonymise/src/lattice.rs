@@ -24,13 +24,25 @@ type Fast = foldhash::fast::FixedState;
 /// Records added between compactions of a table (16 MiB of keys).
 const PENDING: usize = 1 << 20;
 
+/// A key as two halves, high first: `(Half, u64)` is 24 bytes where `(u128, u64)` pads to
+/// 32, and the halves sort as the key does.
+type Half = [u64; 2];
+
+fn narrow(key: Key) -> Half {
+    [(key >> 64) as u64, key as u64]
+}
+
+fn wide(half: Half) -> Key {
+    (Key::from(half[0]) << 64) | Key::from(half[1])
+}
+
 /// Merges the sorted, unique `add` into the sorted, unique `into` in place, summing the
 /// counts of keys in both (linear: from the back, into the space `add` needs).
-fn merge_sorted(into: &mut Vec<(Key, u64)>, add: &[(Key, u64)]) {
+fn merge_sorted(into: &mut Vec<(Half, u64)>, add: &[(Half, u64)]) {
     let (mut i, mut j) = (into.len(), add.len());
     // Exactly the room needed: a doubling here would hold a second table's worth.
     into.reserve_exact(j);
-    into.resize(i + j, (0, 0));
+    into.resize(i + j, ([0, 0], 0));
     let mut w = into.len();
     while j > 0 {
         w -= 1;
@@ -51,7 +63,7 @@ fn merge_sorted(into: &mut Vec<(Key, u64)>, add: &[(Key, u64)]) {
 }
 
 /// Sorts `pairs` by key and sums the counts of equal keys, in place.
-fn sum_runs(pairs: &mut Vec<(Key, u64)>) {
+fn sum_runs(pairs: &mut Vec<(Half, u64)>) {
     pairs.par_sort_unstable_by_key(|(k, _)| *k);
     let mut w = 0;
     for r in 0..pairs.len() {
@@ -127,10 +139,10 @@ pub enum Value<'a> {
 pub struct Table {
     columns: Vec<Column>,
     /// Distinct combinations and their counts, sorted by key and unique after [`Table::compact`].
-    combos: Vec<(Key, u64)>,
+    combos: Vec<(Half, u64)>,
     /// Keys of single records added since the last compaction, and counted combinations.
     pending: Vec<Key>,
-    pending_counted: Vec<(Key, u64)>,
+    pending_counted: Vec<(Half, u64)>,
     /// Pending records that trigger a compaction ([`PENDING`]; smaller in tests).
     pending_limit: usize,
     records: u64,
@@ -247,7 +259,7 @@ impl Table {
         if n == 1 {
             self.pending.push(key);
         } else {
-            self.pending_counted.push((key, n));
+            self.pending_counted.push((narrow(key), n));
         }
         if self.pending.len() + self.pending_counted.len() >= self.pending_limit {
             self.compact();
@@ -264,8 +276,9 @@ impl Table {
             return;
         }
         self.pending.par_sort_unstable();
-        let mut runs: Vec<(Key, u64)> = Vec::new();
+        let mut runs: Vec<(Half, u64)> = Vec::new();
         for key in self.pending.drain(..) {
+            let key = narrow(key);
             match runs.last_mut() {
                 Some((last, n)) if *last == key => *n += 1,
                 _ => runs.push((key, 1)),
@@ -299,7 +312,9 @@ impl Table {
         }
         let mut theirs = std::mem::take(&mut other.combos);
         for (key, _) in theirs.iter_mut() {
-            *key = self.pack((0..maps.len()).map(|i| maps[i][other.unpack(*key, i) as usize]));
+            let mine =
+                self.pack((0..maps.len()).map(|i| maps[i][other.unpack(wide(*key), i) as usize]));
+            *key = narrow(mine);
         }
         sum_runs(&mut theirs);
         merge_sorted(&mut self.combos, &theirs);
@@ -349,7 +364,7 @@ impl Table {
         if 16 * self.records < 24 * self.combos.len() as u64 {
             let mut keys: Vec<Key> = Vec::with_capacity(self.records as usize);
             for (key, n) in &self.combos {
-                let class = class_of(*key);
+                let class = class_of(wide(*key));
                 keys.extend(std::iter::repeat_n(class, *n as usize));
             }
             keys.par_sort_unstable();
@@ -357,14 +372,14 @@ impl Table {
                 run(class, 1, &mut current);
             }
         } else {
-            let mut pairs: Vec<(Key, u64)> = self
+            let mut pairs: Vec<(Half, u64)> = self
                 .combos
                 .iter()
-                .map(|(key, n)| (class_of(*key), *n))
+                .map(|(key, n)| (narrow(class_of(wide(*key))), *n))
                 .collect();
             pairs.par_sort_unstable_by_key(|(k, _)| *k);
             for (class, n) in pairs {
-                run(class, n, &mut current);
+                run(wide(class), n, &mut current);
             }
         }
         if let Some((c, size)) = current {
@@ -394,7 +409,7 @@ impl Table {
             .map(|(i, col)| {
                 let mut exact = vec![0u64; col.values.len()];
                 for (key, n) in &self.combos {
-                    exact[self.unpack(*key, i) as usize] += n;
+                    exact[self.unpack(wide(*key), i) as usize] += n;
                 }
                 let per_level = col
                     .up

@@ -228,15 +228,33 @@ fn compacting_the_table_often_changes_nothing_it_measures_or_chooses() {
 
 #[test]
 fn merging_sorted_combinations_sums_the_keys_in_both() {
-    let mut into = vec![(1, 1), (3, 2), (5, 1), (9, 4)];
-    merge_sorted(&mut into, &[(0, 7), (3, 1), (4, 1), (9, 1), (12, 2)]);
+    let pairs = |p: &[(u128, u64)]| -> Vec<(Half, u64)> {
+        p.iter().map(|(k, n)| (narrow(*k), *n)).collect()
+    };
+    // Keys above 2^64 too: the halves sort as the key does.
+    let big = 1u128 << 70;
+    let mut into = pairs(&[(1, 1), (3, 2), (5, 1), (9, 4), (big, 1)]);
+    merge_sorted(
+        &mut into,
+        &pairs(&[(0, 7), (3, 1), (4, 1), (9, 1), (12, 2), (big, 2)]),
+    );
     assert_eq!(
         into,
-        vec![(0, 7), (1, 1), (3, 3), (4, 1), (5, 1), (9, 5), (12, 2)]
+        pairs(&[
+            (0, 7),
+            (1, 1),
+            (3, 3),
+            (4, 1),
+            (5, 1),
+            (9, 5),
+            (12, 2),
+            (big, 3)
+        ])
     );
+    assert_eq!(wide(narrow(big + 5)), big + 5);
     let mut empty = Vec::new();
-    merge_sorted(&mut empty, &[(2, 1)]);
-    assert_eq!(empty, vec![(2, 1)]);
+    merge_sorted(&mut empty, &pairs(&[(2, 1)]));
+    assert_eq!(empty, pairs(&[(2, 1)]));
     merge_sorted(&mut empty, &[]);
-    assert_eq!(empty, vec![(2, 1)]);
+    assert_eq!(empty, pairs(&[(2, 1)]));
 }
