@@ -233,7 +233,7 @@ pub(crate) fn quasi_identifiers(
 
 /// Reads every batch in upload order, classified, and hands the kept rows' variable
 /// columns to `each`.
-async fn for_each_batch<F>(
+pub(crate) async fn for_each_batch<F>(
     prepared: &Prepared,
     outputs: &[OutputVariable],
     streams: Vec<SendableRecordBatchStream>,

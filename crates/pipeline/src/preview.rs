@@ -4,12 +4,9 @@
 //! ones), and for anonymised data what the lattice search would choose.
 
 use crate::PipelineError;
-use crate::anonymised::{quasi_identifiers, quasi_texts, row_values};
-use crate::classify::classify;
-use crate::deliver::PartitionCounts;
-use crate::extract::{open_request, output_variables, variable_columns};
+use crate::anonymised::{for_each_batch, quasi_identifiers, quasi_texts, row_values};
+use crate::extract::{open_request, output_variables};
 use crate::input::ExtractionInput;
-use futures::StreamExt;
 use hdab_anonymise::{ChosenLevel, Quasi, RiskReport, Table, Target};
 use hdab_pseudonymise::PersonId;
 use serde::Serialize;
@@ -50,7 +47,7 @@ pub async fn preview_risk(
     }
     let (prepared, streams) = open_request(input).await?;
     let mut outputs = output_variables(input, &prepared.typed_vars);
-    let k = anonymised.map_or(10, |t| t.k);
+    let k = anonymised.unwrap_or_default().k;
     // Pseudonymised: the values as delivered (the permit's own generalisations applied).
     // Anonymised: exact values, the generalisations as floors of the search.
     let quasi: Vec<(usize, Quasi)> = if anonymised.is_some() {
@@ -76,36 +73,20 @@ pub async fn preview_risk(
     };
     let mut table = Table::new(quasi.iter().map(|(_, q)| q.clone()).collect());
     let mut persons: HashMap<PersonId, Vec<u64>> = HashMap::new();
-    let mut counts = PartitionCounts::default();
-    for mut stream in streams {
-        while let Some(batch) = stream.next().await {
-            let c = classify(
-                &batch?,
-                &prepared,
-                input.registry_key,
-                input.optouts,
-                &mut counts,
-            )?;
-            let columns = variable_columns(
-                &prepared,
-                &outputs,
-                &c.typed,
-                &c.precisions,
-                &c.keep,
-                &c.others,
-            )?;
-            let texts = quasi_texts(&quasi, &columns)?;
-            for (row, person) in c.kept_ids.iter().enumerate() {
-                let values = row_values(&texts, row);
-                table.add(&values).map_err(crate::anonymised::too_many)?;
-                if anonymised.is_none() {
-                    let mut h = DefaultHasher::new();
-                    values.hash(&mut h);
-                    persons.entry(*person).or_default().push(h.finish());
-                }
+    for_each_batch(&prepared, &outputs, streams, input, |columns, c| {
+        let texts = quasi_texts(&quasi, columns)?;
+        for (row, person) in c.kept_ids.iter().enumerate() {
+            let values = row_values(&texts, row);
+            table.add(&values).map_err(crate::anonymised::too_many)?;
+            if anonymised.is_none() {
+                let mut h = DefaultHasher::new();
+                values.hash(&mut h);
+                persons.entry(*person).or_default().push(h.finish());
             }
         }
-    }
+        Ok(())
+    })
+    .await?;
     let floors: Vec<usize> = quasi.iter().map(|(_, q)| q.floor).collect();
     let records = table.risk_at(&floors, k);
     let persons = anonymised.is_none().then(|| {

@@ -59,6 +59,8 @@ pub(super) struct CasePage {
     /// The study population in words (empty: every dataset on its own).
     population: Vec<String>,
     form: String,
+    /// Asked pseudonymised: the decision maker may grant anonymised data instead.
+    pseudonymised: bool,
     months: u32,
     ethics: String,
     safeguards: String,
@@ -177,6 +179,7 @@ pub(super) async fn case_page(
         } else {
             "anonymised".into()
         },
+        pseudonymised: c.pseudonymised,
         months: c.months_needed,
         ethics: c.ethics_reference.clone().unwrap_or_default(),
         safeguards: c.safeguards.clone(),
