@@ -22,16 +22,19 @@ pub enum Role {
     DecisionMaker,
     /// Keeps the opt-out registry (the citizen service acts in this role).
     OptOutRegistrar,
+    /// Reviews what researchers ask to take out of the SPE (two must agree).
+    OutputChecker,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Admin,
         Role::DataHolder,
         Role::Applicant,
         Role::CaseOfficer,
         Role::DecisionMaker,
         Role::OptOutRegistrar,
+        Role::OutputChecker,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Role {
             Role::CaseOfficer => "case_officer",
             Role::DecisionMaker => "decision_maker",
             Role::OptOutRegistrar => "optout_registrar",
+            Role::OutputChecker => "output_checker",
         }
     }
 

@@ -73,6 +73,7 @@ pub enum RoleName {
     CaseOfficer,
     DecisionMaker,
     OptoutRegistrar,
+    OutputChecker,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,6 +117,7 @@ pub(super) async fn add_user(
             RoleName::CaseOfficer => Role::CaseOfficer,
             RoleName::DecisionMaker => Role::DecisionMaker,
             RoleName::OptoutRegistrar => Role::OptOutRegistrar,
+            RoleName::OutputChecker => Role::OutputChecker,
         })
         .collect::<Vec<_>>();
     if new.id.is_empty()
