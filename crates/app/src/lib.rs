@@ -13,10 +13,12 @@ mod catalog;
 mod data_requests;
 mod erasure;
 mod extraction;
+mod findings;
 pub mod inflate;
 pub mod keyfile;
 mod keys;
 mod optouts;
+mod outputs;
 mod permits;
 mod risk;
 mod uploads;
@@ -28,6 +30,8 @@ pub use cases::{CaseOptions, QueueRow, RegisterEntry, SubmittedVersion};
 pub use catalog::{CatalogQuery, OverdueDescription};
 pub use erasure::Erasure;
 pub use extraction::{Delivery, Progress};
+pub use findings::{Disclosure, FindingView, OverduePublication};
+pub use outputs::{CheckedFile, OutputDetail, OutputFileIn, OutputSettings, PublishedRelease};
 pub use permits::{DatasetStatus, PermitStatus};
 pub use risk::RiskQuery;
 pub use uploads::readable_copy;
@@ -59,6 +63,8 @@ pub struct Settings {
     pub inflate: inflate::InflateLimits,
     /// When a permit's data must be erased.
     pub erasure: hdab_permits::ErasureRules,
+    /// Output requests' limits and the disclosure rules their checks use.
+    pub outputs: outputs::OutputSettings,
 }
 
 impl Settings {
@@ -75,6 +81,7 @@ impl Settings {
             upload_boundary: None,
             inflate: inflate::InflateLimits::default(),
             erasure: hdab_permits::ErasureRules::default(),
+            outputs: outputs::OutputSettings::default(),
         }
     }
 

@@ -148,6 +148,19 @@ pub struct OutputView<'a> {
     pub unjustified_findings: usize,
 }
 
+/// May `user` ask for a new output of `permit` today? Its SPE users, while it is usable.
+pub fn require_submitter(user: &User, permit: &Permit, today: NaiveDate) -> Result<(), Denied> {
+    if !permit.spe_users.iter().any(|u| u == &user.id) {
+        return Err(Denied(format!(
+            "only the people named in permit {} submit its outputs; '{}' is not named",
+            permit.id, user.id
+        )));
+    }
+    permit
+        .check_usable(today)
+        .map_err(|e| Denied(format!("{e}: nothing more leaves its SPE")))
+}
+
 /// May `user` take `command` on the request now? `today` decides whether the permit is
 /// still usable (submitting and releasing need a usable permit).
 pub fn decide_output(
@@ -157,16 +170,6 @@ pub fn decide_output(
     today: NaiveDate,
 ) -> Result<(), Denied> {
     let permit = view.permit;
-    let researcher = || -> Result<(), Denied> {
-        if permit.spe_users.iter().any(|u| u == &user.id) {
-            Ok(())
-        } else {
-            Err(Denied(format!(
-                "only the people named in permit {} submit its outputs; '{}' is not named",
-                permit.id, user.id
-            )))
-        }
-    };
     let usable = || -> Result<(), Denied> {
         permit
             .check_usable(today)
@@ -175,8 +178,7 @@ pub fn decide_output(
     let state = view.state;
     match command {
         OutputCommand::Submit => {
-            researcher()?;
-            usable()?;
+            require_submitter(user, permit, today)?;
             if state != OutputState::Returned {
                 return Err(Denied(format!(
                     "a request that is {} cannot be resubmitted; only a returned one",

@@ -1,5 +1,6 @@
 //! Persistence of hdab's metadata: users, catalogue versions, uploads, applications and
-//! their events, permits, the opt-out registry, extractions and the audit log.
+//! their events, permits, the opt-out registry, extractions, output requests, significant
+//! findings, publications and the audit log.
 //!
 //! Owns the rule "what is committed stays, and nothing is edited in place": every table is
 //! append-only except the current-content column of a draft application. One
@@ -16,7 +17,9 @@ mod audit;
 mod catalog;
 mod data_requests;
 mod extractions;
+mod findings;
 mod optouts;
+mod outputs;
 mod uploads;
 mod users;
 
@@ -28,7 +31,9 @@ pub use audit::{
 pub use applications::{PermitEvent, StoredApplication};
 pub use catalog::DatasetVersion;
 pub use extractions::DeliveryRecord;
+pub use findings::{FindingEvent, StoredFinding};
 pub use optouts::RegistryState;
+pub use outputs::{Publication, StoredOutput, StoredOutputEvent, StoredOutputFile};
 pub use uploads::Upload;
 
 use chrono::{DateTime, Utc};
