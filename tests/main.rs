@@ -22,6 +22,7 @@ mod holder_files;
 mod hostile_uploads;
 mod mutation_corpus;
 mod optout_race;
+mod outputs;
 mod permit_workflow;
 mod pg_outage;
 mod pipeline_inputs;

@@ -4,6 +4,9 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod outputs;
+pub use outputs::{FindingCmd, OutputCmd, PublicationArgs};
+
 /// hdab — a health data access body in a box.
 ///
 /// Data holders describe and upload datasets; researchers apply for access; case officers
@@ -102,6 +105,12 @@ pub enum Command {
     /// Permits.
     #[command(subcommand)]
     Permit(PermitCmd),
+    /// Results out of the SPE: output requests, their checks, review and release.
+    #[command(subcommand)]
+    Output(OutputCmd),
+    /// Significant findings about a person (EHDS Art. 61(5)).
+    #[command(subcommand)]
+    Finding(FindingCmd),
     /// Data requests (EHDS Art. 69): statistics only, answered with protected tables.
     #[command(subcommand)]
     Request(RequestCmd),
@@ -267,6 +276,16 @@ pub enum PermitCmd {
         add: Vec<String>,
         #[arg(long = "remove-user")]
         remove: Vec<String>,
+    },
+    /// Record a publication of the permit's results (its SPE users).
+    Publication(PublicationArgs),
+    /// Permits more than 18 months past their end without a recorded publication.
+    OverduePublications {
+        /// Count from this day (default: today).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+        #[arg(long)]
+        json: bool,
     },
 }
 

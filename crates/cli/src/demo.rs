@@ -111,7 +111,7 @@ fn prepare_folder(dir: &Path) -> Result<()> {
 }
 
 /// The demo's people: (id, name, organisation, role), the administrator first.
-const DEMO_USERS: [(&str, &str, &str, Role); 7] = [
+const DEMO_USERS: [(&str, &str, &str, Role); 9] = [
     ("admin", "Administratör", "socialstyrelsen", Role::Admin),
     (
         "sara",
@@ -149,6 +149,18 @@ const DEMO_USERS: [(&str, &str, &str, Role); 7] = [
         "socialstyrelsen",
         Role::OptOutRegistrar,
     ),
+    (
+        "cia",
+        "Cia Holm (utdatagranskare)",
+        "socialstyrelsen",
+        Role::OutputChecker,
+    ),
+    (
+        "ture",
+        "Ture Sand (utdatagranskare)",
+        "socialstyrelsen",
+        Role::OutputChecker,
+    ),
 ];
 
 async fn add_users(app: &App) -> Result<()> {
@@ -163,7 +175,7 @@ async fn add_users(app: &App) -> Result<()> {
         app.add_user((i > 0).then_some("admin"), &user).await?;
     }
     step(
-        "users: admin, sara (holder, Socialstyrelsen), stig (holder, SCB), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry)",
+        "users: admin, sara (holder, Socialstyrelsen), stig (holder, SCB), anna (researcher), olle (officer), dora (decision maker), otto (opt-out registry), cia and ture (output checkers)",
     );
     Ok(())
 }

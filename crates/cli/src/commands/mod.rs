@@ -5,6 +5,7 @@ pub(crate) mod cases;
 pub(crate) mod catalog;
 pub(crate) mod offline;
 pub(crate) mod optouts;
+pub(crate) mod outputs;
 pub(crate) mod permits;
 pub(crate) mod requests;
 pub(crate) mod users;
@@ -25,6 +26,8 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
         Command::Upload { .. } => catalog::upload(app, cli).await,
         Command::Optout(c) => optouts::optout(app, cli, c).await,
         Command::Permit(c) => permits::permit(app, cli, c).await,
+        Command::Output(c) => outputs::output(app, cli, c).await,
+        Command::Finding(c) => outputs::finding(app, cli, c).await,
         Command::Register { .. } => permits::register(app, cli).await,
         Command::Extract { .. } => permits::extract(app, cli).await,
         Command::Request(c) => requests::request(app, cli, c).await,

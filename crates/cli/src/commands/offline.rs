@@ -1,7 +1,7 @@
 //! Commands that need no installation: the upload checker's child, the demo, the
 //! synthetic data generator, profiling a file, measuring its risk and scanning a folder.
 
-use crate::args::{CatalogCmd, Cli, Command};
+use crate::args::{CatalogCmd, Cli, Command, OutputCmd};
 use crate::demo;
 use anyhow::{Context, Result};
 
@@ -59,6 +59,10 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             json,
         }) => {
             profile(file, *extract_date, id, holder, draft, html, *json).await?;
+            Ok(true)
+        }
+        Command::Output(OutputCmd::Check { files, json }) => {
+            super::outputs::check_offline(files, *json)?;
             Ok(true)
         }
         Command::Scan { folder } => {

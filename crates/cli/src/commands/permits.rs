@@ -8,6 +8,10 @@ use hdab_app::App;
 
 pub(crate) async fn permit(app: &App, cli: &Cli, command: &PermitCmd) -> Result<()> {
     match command {
+        PermitCmd::Publication(p) => super::outputs::publication(app, cli, p).await?,
+        PermitCmd::OverduePublications { today, json } => {
+            super::outputs::overdue(app, *today, *json).await?
+        }
         PermitCmd::Revoke { id, reason } => {
             app.revoke_permit(&actor(cli)?, id, reason).await?;
             say!("{id}: revoked");
@@ -71,28 +75,57 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Register { json } => {
             let entries = app.public_register().await?;
+            let releases = app.published_releases().await?;
+            let overdue = app
+                .overdue_publications(chrono::Utc::now().date_naive())
+                .await?;
             if *json {
-                say!("{}", serde_json::to_string_pretty(&entries)?);
-            } else {
-                for e in entries {
-                    say!(
-                        "{}  received {}  {} — {} [{}] datasets: {}",
-                        e.id,
-                        e.received.format("%Y-%m-%d"),
-                        e.organisation,
-                        e.title,
-                        serde_json::to_value(e.purpose)?
-                            .as_str()
-                            .unwrap_or_default(),
-                        e.datasets.join(", ")
-                    );
-                    match e.decision {
-                        Some((d, at, reasons)) => {
-                            say!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
-                        }
-                        None => say!("    {}", e.state),
+                let all = serde_json::json!({
+                    "applications": entries,
+                    "releases": releases,
+                    "overdue_publications": overdue,
+                });
+                say!("{}", serde_json::to_string_pretty(&all)?);
+                return Ok(());
+            }
+            for e in entries {
+                say!(
+                    "{}  received {}  {} — {} [{}] datasets: {}",
+                    e.id,
+                    e.received.format("%Y-%m-%d"),
+                    e.organisation,
+                    e.title,
+                    serde_json::to_value(e.purpose)?
+                        .as_str()
+                        .unwrap_or_default(),
+                    e.datasets.join(", ")
+                );
+                match e.decision {
+                    Some((d, at, reasons)) => {
+                        say!("    {d}d on {}: {reasons}", at.format("%Y-%m-%d"))
                     }
+                    None => say!("    {}", e.state),
                 }
+            }
+            for r in releases {
+                say!(
+                    "{}  released {} from permit {}: {} file(s)",
+                    r.request_id,
+                    r.released_at.format("%Y-%m-%d"),
+                    r.permit_id,
+                    r.files.len()
+                );
+                for (description, sha256) in r.files {
+                    say!("    sha256 {sha256}  {description}");
+                }
+            }
+            for o in overdue {
+                say!(
+                    "{}  ended {}: no publication of its results recorded (due {})",
+                    o.permit_id,
+                    o.ended,
+                    o.due
+                );
             }
         }
         other => return Err(crate::commands::misrouted(other)),

@@ -1,0 +1,124 @@
+//! `hdab output …` and `hdab finding …`: results out of the SPE, and significant findings.
+
+use chrono::NaiveDate;
+use clap::{ArgGroup, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum OutputCmd {
+    /// Ask for files to leave the SPE (a permit's SPE users): tables (CSV/TSV), figures
+    /// (PNG/SVG/PDF), text. Each is checked at once; two output checkers then decide.
+    Submit {
+        permit: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// What the files are and how they were made (applies to each file unless
+        /// --file-description says otherwise).
+        #[arg(long)]
+        description: String,
+        /// NAME=TEXT: one file's own description (repeatable).
+        #[arg(long = "file-description")]
+        file_descriptions: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new version of a returned request (the same request id; approvals start over).
+    Resubmit {
+        id: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        description: String,
+        #[arg(long = "file-description")]
+        file_descriptions: Vec<String>,
+    },
+    /// A request: its state, files, checksums and every finding with its rule and place.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The requests you may see (an output checker's queue first).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The requester's justification of one finding (ACRO's exception request).
+    Justify {
+        id: String,
+        /// FILE#N, N as `hdab output show` numbers the file's findings.
+        #[arg(long)]
+        finding: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// An output checker's decision; two approvals by different checkers are needed.
+    #[command(group(ArgGroup::new("decision").required(true).args(["approve", "return_", "reject"])))]
+    Review {
+        id: String,
+        #[arg(long)]
+        approve: bool,
+        #[arg(long = "return")]
+        return_: bool,
+        #[arg(long)]
+        reject: bool,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Release an approved request into the researcher's outbox (metadata stripped,
+    /// checksums in SHA256SUMS); the release enters the public register.
+    Release { id: String },
+    /// Run the automated checks on files without an installation (nothing is stored).
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingCmd {
+    /// Report a significant finding about one person (a pseudonym of the permit).
+    Report {
+        permit: String,
+        #[arg(long)]
+        pseudonym: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve the re-identification (a case officer and a decision maker, both needed).
+    Approve {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Refuse it: nothing is re-identified.
+    Refuse {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The findings you may see.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The data holder's contact: the person behind an approved finding, in your dataset.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `hdab permit publication` and the overdue list live with the permit commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PublicationArgs {
+    pub id: String,
+    /// DOI, URL or citation.
+    #[arg(long)]
+    pub reference: String,
+    #[arg(long)]
+    pub date: NaiveDate,
+}
