@@ -267,10 +267,15 @@ pub(crate) fn check(table: &Table, context: &Context<'_>) -> Vec<Finding> {
         }
     }
     record_level(table, &roles, has_count, &mut out);
+    // A magnitude table's empty cell has too few contributors, like ACRO says; a zero is a
+    // frequency table's own rule.
+    let amounts = roles
+        .iter()
+        .any(|r| matches!(r, Role::Statistic | Role::Top1 | Role::Sum));
     for r in 0..table.rows.len() {
         for &c in &counts {
             if let Cell::Number(v) = table.number(r, c) {
-                small_count(table, r, c, v, &roles, rules, &mut out);
+                small_count(table, (r, c), v, amounts, &roles, rules, &mut out);
             }
         }
         magnitude(table, r, &roles, rules, &mut out);
@@ -292,15 +297,15 @@ pub(crate) fn check(table: &Table, context: &Context<'_>) -> Vec<Finding> {
 
 fn small_count(
     table: &Table,
-    r: usize,
-    c: usize,
+    (r, c): (usize, usize),
     v: f64,
+    amounts: bool,
     roles: &[Role],
     rules: &crate::Rules,
     out: &mut Vec<Finding>,
 ) {
     let threshold = rules.threshold as f64;
-    let (rule, why) = if v == 0.0 {
+    let (rule, why) = if v == 0.0 && !amounts {
         if !rules.zeros_are_disclosive {
             return;
         }
