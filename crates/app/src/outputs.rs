@@ -12,7 +12,7 @@ use hdab_permits::output::{
     OutputCommand, OutputEvent, OutputState, OutputView, decide_output, may_read_output,
     output_state,
 };
-use hdab_permits::{Permit, Role};
+use hdab_permits::Permit;
 use hdab_store::{StoredOutput, StoredOutputEvent, StoredOutputFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -495,15 +495,41 @@ impl App {
         Ok(out)
     }
 
-    /// The users who may review outputs (for the pages' wording).
-    pub async fn output_checkers(&self) -> Result<usize, AppError> {
-        Ok(self
-            .store
-            .users()
-            .await?
-            .iter()
-            .filter(|u| u.has(Role::OutputChecker))
-            .count())
+    /// The steps a request's page offers `actor` now (from the permission matrix alone).
+    pub async fn output_offered(
+        &self,
+        actor: &str,
+        detail: &OutputDetail,
+    ) -> Result<Vec<OutputCommand>, AppError> {
+        let user = self.user(actor).await?;
+        let permit = self.store.permit(&detail.request.permit_id).await?;
+        Ok(hdab_permits::output::offered_output_commands(
+            &user,
+            view(detail, &permit),
+            Utc::now().date_naive(),
+        ))
+    }
+
+    /// A released file, for the permit's people: (its released bytes).
+    pub async fn released_file(
+        &self,
+        actor: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        let detail = self.show_output(actor, id).await?;
+        let permit = self.store.permit(&detail.request.permit_id).await?;
+        if !permit.spe_users.iter().any(|u| u == actor) {
+            return Err(AppError::Refused(format!(
+                "released files of {id} are for the people of permit {}",
+                permit.id
+            )));
+        }
+        if detail.state != OutputState::Released || !detail.files.iter().any(|f| f.name == name) {
+            return Err(AppError::NotFound(format!("a released file '{name}' of {id}")));
+        }
+        let path = self.outbox(&permit.id, id).join(name);
+        std::fs::read(&path).map_err(|e| AppError::Io(format!("reading '{name}' of {id}"), e))
     }
 }
 

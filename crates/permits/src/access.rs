@@ -240,6 +240,8 @@ pub struct Areas {
     pub holder: bool,
     pub applicant: bool,
     pub officer: bool,
+    /// Output requests to review.
+    pub checker: bool,
 }
 
 /// Which areas `user` sees (none when nobody is signed in).
@@ -249,6 +251,7 @@ pub fn areas(user: Option<&User>) -> Areas {
         holder: has(Role::DataHolder),
         applicant: has(Role::Applicant),
         officer: has(Role::CaseOfficer) || has(Role::DecisionMaker),
+        checker: has(Role::OutputChecker),
     }
 }
 
@@ -258,6 +261,7 @@ pub enum Home {
     Cases,
     Holder,
     Applications,
+    Outputs,
     /// The start page.
     Start,
 }
@@ -271,6 +275,8 @@ pub fn home(user: &User) -> Home {
         Home::Holder
     } else if a.applicant {
         Home::Applications
+    } else if a.checker {
+        Home::Outputs
     } else {
         Home::Start
     }

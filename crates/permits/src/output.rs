@@ -237,6 +237,20 @@ pub fn decide_output(
     }
 }
 
+/// The review steps a request's page offers `user` now: exactly those [`decide_output`]
+/// allows (approve, return, reject, release), and whether `user` may justify findings.
+pub fn offered_output_commands(
+    user: &User,
+    view: OutputView<'_>,
+    today: NaiveDate,
+) -> Vec<OutputCommand> {
+    OutputCommand::ALL
+        .into_iter()
+        .filter(|c| *c != OutputCommand::Submit)
+        .filter(|c| decide_output(user, view, *c, today).is_ok())
+        .collect()
+}
+
 fn open_for(state: OutputState, command: OutputCommand) -> Result<(), Denied> {
     if matches!(state, OutputState::Checked | OutputState::UnderReview) {
         Ok(())

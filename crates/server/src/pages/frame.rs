@@ -15,6 +15,7 @@ pub struct Chrome {
     pub holder: bool,
     pub applicant: bool,
     pub officer: bool,
+    pub checker: bool,
     pub notice: String,
 }
 
@@ -27,6 +28,8 @@ impl Chrome {
             Some("saved") => "The application was saved.".into(),
             Some("done") => "Done.".into(),
             Some("extracted") => "The extraction was delivered into the SPE.".into(),
+            Some("submitted") => "The files were checked and wait for two output checkers.".into(),
+            Some("released") => "Released: the files are in the researcher's outbox.".into(),
             _ => String::new(),
         };
         self

@@ -7,6 +7,7 @@ mod applications;
 mod cases;
 pub(crate) mod frame;
 mod holders;
+mod outputs;
 mod permits;
 mod public;
 mod risk;
@@ -27,6 +28,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(applications::routes())
         .merge(cases::routes())
         .merge(permits::routes())
+        .merge(outputs::routes())
         .route("/static/hdab.css", get(stylesheet))
         .route(
             "/applications/{application_id}",
@@ -49,6 +51,7 @@ impl Chrome {
             holder: areas.holder,
             applicant: areas.applicant,
             officer: areas.officer,
+            checker: areas.checker,
             notice: String::new(),
         }
     }

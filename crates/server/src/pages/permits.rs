@@ -118,6 +118,7 @@ pub(super) struct PermitPage {
     form: String,
     datasets: Vec<(String, String, String)>,
     can_extract: bool,
+    can_submit_output: bool,
     deliveries: Vec<DeliveryView>,
 }
 
@@ -201,6 +202,12 @@ pub(super) async fn permit_page(
             })
             .collect(),
         can_extract: hdab_permits::access::may_extract(&user, p),
+        can_submit_output: hdab_permits::output::require_submitter(
+            &user,
+            p,
+            Utc::now().date_naive(),
+        )
+        .is_ok(),
         deliveries,
     })?)
 }

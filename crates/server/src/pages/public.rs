@@ -84,6 +84,7 @@ pub(super) async fn login(
                 Home::Cases => "/cases",
                 Home::Holder => "/holder",
                 Home::Applications => "/applications",
+                Home::Outputs => "/outputs",
                 Home::Start => "/",
             };
             let mut res = Redirect::to(to).into_response();
