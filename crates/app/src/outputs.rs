@@ -8,11 +8,11 @@
 
 use chrono::{DateTime, Utc};
 use hdab_output_check::{Context, FileCheck, Rules, Table, check_file, released_form};
+use hdab_permits::Permit;
 use hdab_permits::output::{
     OutputCommand, OutputEvent, OutputState, OutputView, decide_output, may_read_output,
     output_state,
 };
-use hdab_permits::Permit;
 use hdab_store::{StoredOutput, StoredOutputEvent, StoredOutputFile};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -526,7 +526,9 @@ impl App {
             )));
         }
         if detail.state != OutputState::Released || !detail.files.iter().any(|f| f.name == name) {
-            return Err(AppError::NotFound(format!("a released file '{name}' of {id}")));
+            return Err(AppError::NotFound(format!(
+                "a released file '{name}' of {id}"
+            )));
         }
         let path = self.outbox(&permit.id, id).join(name);
         std::fs::read(&path).map_err(|e| AppError::Io(format!("reading '{name}' of {id}"), e))

@@ -43,9 +43,12 @@ pub(crate) fn check(
     match parts {
         Ok(parts) => {
             for (part, offset, text) in parts {
-                let place = |_| Place::Embedded {
+                // An SVG's text is the file itself: the hit's own offset. Elsewhere the text
+                // is inflated or decoded, and the place is where its chunk or stream starts.
+                let exact = kind == FileKind::Svg;
+                let place = |at: usize| Place::Embedded {
                     part: part.clone(),
-                    offset,
+                    offset: if exact { offset + at } else { offset },
                 };
                 crate::text::scan_str(&text, context, &place, out);
             }

@@ -143,7 +143,11 @@ async fn output_page(
     let d: OutputDetail = s.app.show_output(actor, &output_id).await?;
     let offered = s.app.output_offered(actor, &d).await?;
     let r = &d.request;
-    let review = [OutputCommand::Approve, OutputCommand::Return, OutputCommand::Reject];
+    let review = [
+        OutputCommand::Approve,
+        OutputCommand::Return,
+        OutputCommand::Reject,
+    ];
     Ok(render(&OutputPage {
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: r.id.clone(),
@@ -260,7 +264,10 @@ async fn output_submit(
         .app
         .submit_output(&actor, &permit_id, &description, files)
         .await?;
-    Ok(see_other(format!("/outputs/{}?notice=submitted", d.request.id)))
+    Ok(see_other(format!(
+        "/outputs/{}?notice=submitted",
+        d.request.id
+    )))
 }
 
 async fn released_file(

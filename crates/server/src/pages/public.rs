@@ -296,6 +296,10 @@ pub(super) struct RegisterRow {
 pub(super) struct RegisterPage {
     chrome: Chrome,
     rows: Vec<RegisterRow>,
+    /// (request, permit, released on, files as "description (sha256)") of every release.
+    releases: Vec<(String, String, String, Vec<String>)>,
+    /// (permit, ended, due) of permits overdue for a publication of their results.
+    overdue: Vec<(String, String, String)>,
     /// (entries, head hash, signed at, public key, signature) of the latest checkpoint.
     checkpoint: Option<(i64, String, String, String, String)>,
 }
@@ -332,9 +336,32 @@ pub(super) async fn register_page(
             c.signature,
         )
     });
+    let releases = s
+        .app
+        .published_releases()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let files = r
+                .files
+                .into_iter()
+                .map(|(description, sha)| format!("{description} (SHA-256 {sha})"))
+                .collect();
+            (r.request_id, r.permit_id, day(r.released_at), files)
+        })
+        .collect();
+    let overdue = s
+        .app
+        .overdue_publications(chrono::Utc::now().date_naive())
+        .await?
+        .into_iter()
+        .map(|o| (o.permit_id, o.ended.to_string(), o.due.to_string()))
+        .collect();
     Ok(render(&RegisterPage {
         chrome: Chrome::of(&caller),
         rows,
+        releases,
+        overdue,
         checkpoint,
     })?)
 }
