@@ -45,6 +45,16 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
         number("HDAB_ERASE_AFTER_EXPIRY_MONTHS", rules.after_expiry_months)?,
     )
     .map_err(anyhow::Error::msg)?;
+    // What one output request may carry, and the smallest count that may leave.
+    let outputs = &mut s.outputs;
+    let mib = number(
+        "HDAB_OUTPUT_MAX_FILE_MIB",
+        (outputs.max_file_bytes >> 20) as u32,
+    )?;
+    outputs.max_file_bytes = u64::from(mib.max(1)) << 20;
+    outputs.max_files = number("HDAB_OUTPUT_MAX_FILES", outputs.max_files as u32)?.max(1) as usize;
+    outputs.rules.threshold =
+        u64::from(number("HDAB_OUTPUT_THRESHOLD", outputs.rules.threshold as u32)?.max(1));
     // The fault tests' crash points (see `hdab_pipeline::crash`).
     if let Ok(step) = std::env::var("HDAB_CRASH_AT") {
         hdab_pipeline::crash::arm(&step).map_err(anyhow::Error::msg)?;
