@@ -52,6 +52,28 @@ fn small_cells_and_pseudonyms_are_flagged_and_two_independent_checkers_release()
         "residuals.txt",
         &format!("largest residual\n{p} 4.2\n"),
     );
+    // The limits are settings: one file a request here, so two are refused in words.
+    let too_many = hdab
+        .command()
+        .env("HDAB_OUTPUT_MAX_FILES", "1")
+        .args([
+            "--as",
+            "anna",
+            "output",
+            "submit",
+            PERMIT,
+            &small,
+            &leak,
+            "--description",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&too_many.stderr);
+    assert!(
+        !too_many.status.success() && err.contains("more than one request may carry (1)"),
+        "{err}"
+    );
     let (leak_id, out) = submit(&hdab, &[&leak]);
     assert!(out.contains("pseudonym  at line 2"), "{out}");
     assert!(
