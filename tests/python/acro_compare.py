@@ -11,10 +11,10 @@ what hdab needs to apply the same rules), runs `hdab output check` on them, and 
 hdab flags exactly the cells ACRO flags as disclosive (threshold 10, zeros disclosive, n-k
 dominance 2 at 0.90, p-ratio 0.10: ACRO's defaults and hdab's).
 
-Where the two differ by design, a table below shows it and says why: a suppressed cell
-recoverable from a published total is flagged by hdab (differencing) and not by ACRO, whose
-checks run on the table as computed, before anything is hidden, and which leaves
-differencing to the human checker ("a manual review against other outputs is recommended").
+Where the two differ by design, a file below shows it and the script says why: hidden cells
+recoverable from a published total, statistics without their counts, record-level data and
+identifiers are hdab's rules on submitted files, which ACRO (checking analyses as it
+computes them) has no counterpart for.
 """
 
 import contextlib
@@ -197,18 +197,35 @@ def main():
         assert rule in rules_seen, f"no table made rule {rule} fire"
     assert mismatches == 0, f"{mismatches} table(s) differ"
 
-    # By design: a hidden cell recoverable from the published total.
-    (out / "hidden.csv").write_text("county,women,men,Total\nGotland,*,14,19\nUppsala,300,280,580\n")
+    # By design, rules ACRO has no counterpart for on a submitted file: each must fire in
+    # hdab, and the reason ACRO does not is printed beside it.
+    records = "person,sex,los\n" + "".join(f"p{i},{'FM'[i % 2]},{i}.5\n" for i in range(30))
+    by_design = [
+        ("hidden.csv", "county,women,men,Total\nGotland,*,14,19\nUppsala,300,280,580\n",
+         "differencing",
+         "ACRO checks a table as computed, before anything is hidden, and leaves differencing "
+         "to the human checker (its linked-table check passes with a note)"),
+        ("means.csv", "ward,mean_cost\nA,100.5\nB,99\n", "missing_contributors",
+         "ACRO computes every table itself and so always has the counts; a submitted table "
+         "of means without them cannot be checked and needs a justification"),
+        ("records.csv", records, "record_level",
+         "ACRO sees analyses, not files: a researcher's row-level export never passes "
+         "through it"),
+        ("ids.csv", "id,n\n19121212-1212,40\n", "person_id",
+         "ACRO does not look for identifiers; hdab scans every file for personnummer (and "
+         "for the permit's pseudonyms, which need the workspace)"),
+    ]
+    paths = []
+    for name, text, _, _ in by_design:
+        (out / name).write_text(text)
+        paths.append(str(out / name))
     r = subprocess.run(
-        [hdab, "output", "check", str(out / "hidden.csv"), "--json"],
-        capture_output=True, text=True, check=True,
+        [hdab, "output", "check", *paths, "--json"], capture_output=True, text=True, check=True
     )
-    rules = [f["rule"] for f in json.loads(r.stdout)[0]["check"]["findings"]]
-    assert "differencing" in rules, rules
-    print(
-        "hidden.csv: hdab flags differencing from the total; ACRO does not check published "
-        "tables for it (its linked-table check passes and asks for a manual review)"
-    )
+    found = {Path(x["file"]).name: {f["rule"] for f in x["check"]["findings"]} for x in json.loads(r.stdout)}
+    for name, _, rule, why in by_design:
+        assert rule in found[name], (name, found[name])
+        print(f"{name}: hdab flags {rule}; ACRO does not: {why}")
     print(f"ACRO and hdab agree on all {len(cases)} tables")
 
 
