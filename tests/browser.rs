@@ -11,17 +11,11 @@
 mod harness;
 mod outputs;
 
-use harness::{Browser, PASSWORD, chromedriver, hdab, repo, serve};
+use harness::{Browser, PASSWORD, driver_or_skip, hdab, repo, serve};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
-    let required = std::env::var("HDAB_BROWSER_TESTS").is_ok_and(|v| v == "1");
-    let Some((_driver, driver_url)) = chromedriver() else {
-        assert!(
-            !required,
-            "HDAB_BROWSER_TESTS=1 but chromedriver is not installed"
-        );
-        eprintln!("skipped: no chromedriver (install chromium-driver, or run .ci/run)");
+    let Some((_driver, driver_url)) = driver_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

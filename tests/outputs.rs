@@ -20,6 +20,21 @@ fn a_delivered_pseudonym(hdab: &Hdab) -> String {
     rows[0]["pseudonym"].clone()
 }
 
+/// anna reports a significant finding about `pseudonym`; its id.
+fn report(hdab: &Hdab, pseudonym: &str, reason: &str) -> String {
+    let args = [
+        "finding",
+        "report",
+        PERMIT,
+        "--pseudonym",
+        pseudonym,
+        "--reason",
+        reason,
+    ];
+    let out = hdab.ok_as("anna", &args);
+    out.split(':').next().unwrap().trim().to_string()
+}
+
 fn submit(hdab: &Hdab, files: &[&str]) -> (String, String) {
     let mut args = vec!["output", "submit", PERMIT];
     args.extend(files);
@@ -221,19 +236,7 @@ fn small_cells_and_pseudonyms_are_flagged_and_two_independent_checkers_release()
 fn a_significant_finding_reaches_only_the_holder_after_two_approvals() {
     let hdab = Hdab::demo();
     let p = a_delivered_pseudonym(&hdab);
-    let out = hdab.ok_as(
-        "anna",
-        &[
-            "finding",
-            "report",
-            PERMIT,
-            "--pseudonym",
-            &p,
-            "--reason",
-            "Untreated aneurysm seen in imaging codes",
-        ],
-    );
-    let id = out.split(':').next().unwrap().trim().to_string();
+    let id = report(&hdab, &p, "Untreated aneurysm seen in imaging codes");
     let err = hdab.fails_as("sara", &["finding", "show", &id]);
     assert!(err.contains("reported"), "{err}");
     let err = hdab.fails_as("anna", &["finding", "approve", &id, "--reason", "mine"]);
@@ -279,19 +282,7 @@ fn a_significant_finding_reaches_only_the_holder_after_two_approvals() {
     assert!(log.contains("finding.disclose") && !log.contains(&written) && !log.contains(&digits));
 
     // A refused one leaves nothing to open.
-    let out = hdab.ok_as(
-        "anna",
-        &[
-            "finding",
-            "report",
-            PERMIT,
-            "--pseudonym",
-            &p,
-            "--reason",
-            "again",
-        ],
-    );
-    let second = out.split(':').next().unwrap().trim().to_string();
+    let second = report(&hdab, &p, "again");
     hdab.ok_as(
         "dora",
         &["finding", "refuse", &second, "--reason", "not significant"],

@@ -78,6 +78,21 @@ pub(crate) fn serve(dir: &Path) -> (Killed, String) {
     (Killed(child), url)
 }
 
+/// The driver, or `None` with a word on standard error when it is not installed and the
+/// browser tests are not required (HDAB_BROWSER_TESTS=1 requires them).
+pub(crate) fn driver_or_skip() -> Option<(Killed, String)> {
+    let required = std::env::var("HDAB_BROWSER_TESTS").is_ok_and(|v| v == "1");
+    let found = chromedriver();
+    if found.is_none() {
+        assert!(
+            !required,
+            "HDAB_BROWSER_TESTS=1 but chromedriver is not installed"
+        );
+        eprintln!("skipped: no chromedriver (install chromium-driver, or run .ci/run)");
+    }
+    found
+}
+
 pub(crate) fn chromedriver() -> Option<(Killed, String)> {
     let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()

@@ -4,17 +4,11 @@
 //! checker's approval does not release; a second checker's does; the release is in the
 //! public register without its contents; a revoked permit offers no way out.
 
-use super::harness::{Browser, PASSWORD, chromedriver, hdab, repo, serve};
+use super::harness::{Browser, PASSWORD, driver_or_skip, hdab, repo, serve};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_leave_only_after_two_independent_checkers_by_clicking() {
-    let required = std::env::var("HDAB_BROWSER_TESTS").is_ok_and(|v| v == "1");
-    let Some((_driver, driver_url)) = chromedriver() else {
-        assert!(
-            !required,
-            "HDAB_BROWSER_TESTS=1 but chromedriver is not installed"
-        );
-        eprintln!("skipped: no chromedriver (install chromium-driver, or run .ci/run)");
+    let Some((_driver, driver_url)) = driver_or_skip() else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod outputs;
-pub use outputs::{FindingCmd, OutputCmd, PublicationArgs};
+pub use outputs::{Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
 
 /// hdab — a health data access body in a box.
 ///

@@ -460,11 +460,23 @@ pub fn requestable(d: &DatasetDescription) -> impl Iterator<Item = &hdab_catalog
     })
 }
 
+/// What the unit tests of this crate build their cases from.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn permit(valid_until: NaiveDate, revoked: bool) -> Permit {
+    /// A user of organisation "org" with these roles.
+    pub(crate) fn user(id: &str, roles: &[Role]) -> User {
+        User {
+            id: id.into(),
+            name: id.into(),
+            organisation: "org".into(),
+            roles: roles.to_vec(),
+        }
+    }
+
+    /// Permit "P-1" naming "anna", granted at the epoch, valid until `valid_until`.
+    pub(crate) fn permit(valid_until: NaiveDate, revoked: bool) -> Permit {
         Permit {
             id: "P-1".into(),
             application_id: "A-1".into(),
@@ -484,6 +496,12 @@ mod tests {
             revoked_at: revoked.then_some(DateTime::<Utc>::UNIX_EPOCH),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::permit;
+    use super::*;
 
     #[test]
     fn erasure_is_due_after_the_grace_period_or_within_six_months_of_the_end() {

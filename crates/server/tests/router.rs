@@ -307,6 +307,14 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", format!("/api/v1/data-requests/{dr}"), &[Applicant, Admin, Officer], 200)
             .refused(404),
         row("POST", format!("/api/v1/data-requests/{dr}/answer"), &[Officer], 200),
+        row("POST", format!("/api/v1/permits/{permit}/outputs"), &[Applicant], 201).body(
+            Payload::Json(serde_json::json!({
+                "description": "admissions by county",
+                "files": [{"name": "by_county.csv", "content_base64": "Y291bnR5LG4KQSwyMAo="}]
+            })),
+        ),
+        row("GET", "/api/v1/outputs", &logged_in(), 200),
+        row("GET", "/outputs", &logged_in(), 200),
         row("POST", "/api/v1/keys", &[Admin], 201),
         row("POST", "/api/v1/keys/rotate", &[Admin], 200)
             .body(Payload::Json(serde_json::json!({"reason": "yearly rotation"}))),

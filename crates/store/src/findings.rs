@@ -6,7 +6,9 @@ use hdab_permits::{Role, User};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, corrupt, is_unique_violation, parse_ts, ts};
+use crate::{
+    Result, Store, StoreError, corrupt, is_unique_violation, json_body, parse_ts, text_of, ts,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingEvent {
@@ -81,14 +83,8 @@ impl Store {
                 what: "significant finding",
                 id: id.to_string(),
             })?;
-        let body: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("body")?)
-            .map_err(|_| corrupt("a significant finding"))?;
-        let text = |k: &str| {
-            body.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let body = json_body(&row, "a significant finding")?;
+        let text = |k: &str| text_of(&body, k);
         let mut events = Vec::new();
         for e in sqlx::query("SELECT step, actor, role, at, reason FROM finding_events WHERE finding_id = $1 ORDER BY seq")
             .bind(id)

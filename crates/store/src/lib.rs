@@ -66,6 +66,20 @@ pub(crate) fn corrupt(what: impl Into<String>) -> StoreError {
     StoreError::Corrupt { what: what.into() }
 }
 
+/// A row's JSON `body` column, parsed; `what` names it if it is corrupt.
+pub(crate) fn json_body(row: &sqlx::any::AnyRow, what: &str) -> Result<serde_json::Value> {
+    use sqlx::Row;
+    serde_json::from_str(&row.try_get::<String, _>("body")?).map_err(|_| corrupt(what))
+}
+
+/// A text field of a JSON body ("" when absent).
+pub(crate) fn text_of(body: &serde_json::Value, key: &str) -> String {
+    body.get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
 pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }

@@ -7,7 +7,9 @@ use hdab_permits::output::OutputCommand;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, corrupt, is_unique_violation, parse_ts, ts};
+use crate::{
+    Result, Store, StoreError, corrupt, is_unique_violation, json_body, parse_ts, text_of, ts,
+};
 
 /// One file of one version of a request: its checksum and what the checks said (as JSON;
 /// the store does not read it).
@@ -170,14 +172,8 @@ impl Store {
 
     async fn output_of(&self, row: sqlx::any::AnyRow) -> Result<StoredOutput> {
         let id: String = row.try_get("id")?;
-        let body: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("body")?)
-            .map_err(|_| corrupt("an output request"))?;
-        let text = |k: &str| {
-            body.get(k)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
+        let body = json_body(&row, "an output request")?;
+        let text = |k: &str| text_of(&body, k);
         let mut events = Vec::new();
         for e in sqlx::query("SELECT command, actor, at, reason, detail FROM output_events WHERE request_id = $1 ORDER BY seq")
             .bind(&id)

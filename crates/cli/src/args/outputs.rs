@@ -10,27 +10,16 @@ pub enum OutputCmd {
     /// (PNG/SVG/PDF), text. Each is checked at once; two output checkers then decide.
     Submit {
         permit: String,
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// What the files are and how they were made (applies to each file unless
-        /// --file-description says otherwise).
-        #[arg(long)]
-        description: String,
-        /// NAME=TEXT: one file's own description (repeatable).
-        #[arg(long = "file-description")]
-        file_descriptions: Vec<String>,
+        #[command(flatten)]
+        files: OutputFiles,
         #[arg(long)]
         json: bool,
     },
     /// A new version of a returned request (the same request id; approvals start over).
     Resubmit {
         id: String,
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[arg(long)]
-        description: String,
-        #[arg(long = "file-description")]
-        file_descriptions: Vec<String>,
+        #[command(flatten)]
+        files: OutputFiles,
     },
     /// A request: its state, files, checksums and every finding with its rule and place.
     Show {
@@ -88,17 +77,9 @@ pub enum FindingCmd {
         reason: String,
     },
     /// Approve the re-identification (a case officer and a decision maker, both needed).
-    Approve {
-        id: String,
-        #[arg(long)]
-        reason: String,
-    },
+    Approve(Decision),
     /// Refuse it: nothing is re-identified.
-    Refuse {
-        id: String,
-        #[arg(long)]
-        reason: String,
-    },
+    Refuse(Decision),
     /// The findings you may see.
     List {
         #[arg(long)]
@@ -110,6 +91,28 @@ pub enum FindingCmd {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The files of an output request and what they are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputFiles {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// What the files are and how they were made (applies to each file unless
+    /// --file-description says otherwise).
+    #[arg(long)]
+    pub description: String,
+    /// NAME=TEXT: one file's own description (repeatable).
+    #[arg(long = "file-description")]
+    pub file_descriptions: Vec<String>,
+}
+
+/// A finding and the official's reason.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Decision {
+    pub id: String,
+    #[arg(long)]
+    pub reason: String,
 }
 
 /// `hdab permit publication` and the overdue list live with the permit commands.

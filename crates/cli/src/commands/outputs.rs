@@ -1,7 +1,7 @@
 //! `hdab output …`, `hdab finding …` and the permit's publications.
 
 use crate::actor;
-use crate::args::{Cli, FindingCmd, OutputCmd, PublicationArgs};
+use crate::args::{Cli, Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
 use anyhow::{Context as _, Result, bail};
 use hdab_app::{App, OutputDetail, OutputFileIn};
 use hdab_output_check::{Context, check_file};
@@ -14,11 +14,10 @@ pub(crate) async fn output(app: &App, cli: &Cli, command: &OutputCmd) -> Result<
         OutputCmd::Submit {
             permit,
             files,
-            description,
-            file_descriptions,
             json,
         } => {
-            let files = read_files(files, description, file_descriptions)?;
+            let description = &files.description;
+            let files = read_files(files)?;
             let d = app.submit_output(&me, permit, description, files).await?;
             if *json {
                 say!("{}", serde_json::to_string_pretty(&d)?);
@@ -26,13 +25,8 @@ pub(crate) async fn output(app: &App, cli: &Cli, command: &OutputCmd) -> Result<
                 print_detail(&d);
             }
         }
-        OutputCmd::Resubmit {
-            id,
-            files,
-            description,
-            file_descriptions,
-        } => {
-            let files = read_files(files, description, file_descriptions)?;
+        OutputCmd::Resubmit { id, files } => {
+            let files = read_files(files)?;
             print_detail(&app.resubmit_output(&me, id, files).await?);
         }
         OutputCmd::Show { id, json } => {
@@ -100,9 +94,10 @@ pub(crate) async fn output(app: &App, cli: &Cli, command: &OutputCmd) -> Result<
 }
 
 /// Reads each file; its description is its own (NAME=TEXT) or the request's.
-fn read_files(paths: &[PathBuf], description: &str, own: &[String]) -> Result<Vec<OutputFileIn>> {
+fn read_files(given: &OutputFiles) -> Result<Vec<OutputFileIn>> {
+    let (description, own) = (given.description.as_str(), &given.file_descriptions);
     let mut out = Vec::new();
-    for path in paths {
+    for path in &given.files {
         let name = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -212,11 +207,11 @@ pub(crate) async fn finding(app: &App, cli: &Cli, command: &FindingCmd) -> Resul
             let id = app.report_finding(&me, permit, pseudonym, reason).await?;
             say!("{id}: reported; a case officer and a decision maker decide on re-identification");
         }
-        FindingCmd::Approve { id, reason } => {
+        FindingCmd::Approve(Decision { id, reason }) => {
             let state = app.decide_finding(&me, id, true, reason).await?;
             say!("{id}: approved — now {state}");
         }
-        FindingCmd::Refuse { id, reason } => {
+        FindingCmd::Refuse(Decision { id, reason }) => {
             let state = app.decide_finding(&me, id, false, reason).await?;
             say!("{id}: refused — now {state}");
         }

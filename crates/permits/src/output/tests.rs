@@ -1,16 +1,7 @@
 //! The output request's matrix written out: who × state × command, and the findings' pair.
 
 use super::*;
-use crate::ExtractionSpec;
-
-fn user(id: &str, roles: &[Role]) -> User {
-    User {
-        id: id.into(),
-        name: id.into(),
-        organisation: "org".into(),
-        roles: roles.to_vec(),
-    }
-}
+use crate::fixtures::user;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
@@ -19,22 +10,8 @@ fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 /// A permit naming "anna" (the requester) and "bo", valid until 2030.
 fn permit(revoked: bool) -> Permit {
     Permit {
-        id: "P-1".into(),
-        application_id: "A-1".into(),
-        spec: ExtractionSpec {
-            pseudonymised: true,
-            anonymisation: None,
-            population: None,
-            datasets: vec![],
-        },
-        spec_digest: String::new(),
         spe_users: vec!["anna".into(), "bo".into()],
-        conditions: vec![],
-        granted_at: DateTime::<Utc>::UNIX_EPOCH,
-        valid_until: day(2030, 1, 1),
-        key_id: "k".into(),
-        key_version: 1,
-        revoked_at: revoked.then_some(DateTime::<Utc>::UNIX_EPOCH),
+        ..crate::fixtures::permit(day(2030, 1, 1), revoked)
     }
 }
 

@@ -1,15 +1,7 @@
 //! The permission matrix written out cell by cell, and what the case page offers.
 
 use super::*;
-
-fn user(id: &str, roles: &[Role]) -> User {
-    User {
-        id: id.into(),
-        name: id.into(),
-        organisation: "org".into(),
-        roles: roles.to_vec(),
-    }
-}
+use crate::fixtures::user;
 
 /// A case of applicant "anna" with these events.
 fn anna_case(events: &[CaseEvent]) -> CaseView<'_> {

@@ -7,6 +7,7 @@ mod applications;
 mod catalog;
 mod data_requests;
 mod optouts;
+mod outputs;
 mod permits;
 mod users;
 
@@ -30,6 +31,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(permits::routes())
         .merge(optouts::routes())
         .merge(data_requests::routes())
+        .merge(outputs::routes())
         .merge(admin::routes())
         .route("/api/openapi.json", get(openapi_json))
 }
@@ -47,7 +49,8 @@ pub fn routes() -> axum::Router<ServerState> {
         catalog::upload, applications::my_applications, applications::create_application, applications::show_application, applications::update_application,
         applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
         permits::extract, optouts::record_optouts, optouts::optout_status, data_requests::submit_data_request, data_requests::show_data_request,
-        data_requests::answer_data_request, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint
+        data_requests::answer_data_request, outputs::submit_output, outputs::list_outputs, outputs::show_output,
+        outputs::output_step, outputs::release_output, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint
     ),
     modifiers(&BearerAuth),
     tags(
@@ -56,6 +59,7 @@ pub fn routes() -> axum::Router<ServerState> {
         (name = "permits", description = "Permits, their deliveries and extraction"),
         (name = "optouts", description = "The opt-out registry"),
         (name = "data-requests", description = "Requests for anonymised statistics (Art. 69)"),
+        (name = "outputs", description = "Results out of the SPE: checks, two output checkers, release"),
         (name = "admin", description = "Users, tokens, keys and the audit log"),
     )
 )]
