@@ -16,6 +16,7 @@ mod catalogue;
 mod chain;
 mod cli;
 mod determinism;
+mod entitlements;
 mod erasure;
 mod faults;
 mod holder_files;

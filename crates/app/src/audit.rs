@@ -23,7 +23,7 @@ pub struct AuditReport {
     pub latest_checkpoint: Option<i64>,
 }
 
-fn signing_key(keyring: &keyfile::Keyring) -> Result<Ed25519KeyPair, AppError> {
+pub(crate) fn signing_key(keyring: &keyfile::Keyring) -> Result<Ed25519KeyPair, AppError> {
     let seed = keyring
         .oldest()
         .derive(&hdab_pseudonymise::audit_checkpoint_context())

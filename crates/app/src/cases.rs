@@ -161,13 +161,18 @@ impl App {
             Ok(((next, permit_id), detail))
         }
         .await;
-        self.audited(
-            actor,
-            &format!("case.{}", command.as_str()),
-            application_id,
-            result,
-        )
-        .await
+        let (state, permit) = self
+            .audited(
+                actor,
+                &format!("case.{}", command.as_str()),
+                application_id,
+                result,
+            )
+            .await?;
+        if let Some(p) = &permit {
+            self.push_entitlements(actor, p, "case.approve").await?;
+        }
+        Ok((state, permit))
     }
 
     /// Refuses to submit an application that is not complete, listing every problem.

@@ -11,6 +11,7 @@ pub mod boundary;
 mod cases;
 mod catalog;
 mod data_requests;
+mod entitlements;
 mod erasure;
 mod extraction;
 mod findings;
@@ -28,6 +29,7 @@ pub mod witness;
 
 pub use cases::{CaseOptions, QueueRow, RegisterEntry, SubmittedVersion};
 pub use catalog::{CatalogQuery, OverdueDescription};
+pub use entitlements::{Entitlement, EntitlementFeed, SignedFeed};
 pub use erasure::Erasure;
 pub use extraction::{Delivery, Progress};
 pub use findings::{Disclosure, FindingView, OverduePublication};
@@ -65,6 +67,9 @@ pub struct Settings {
     pub erasure: hdab_permits::ErasureRules,
     /// Output requests' limits and the disclosure rules their checks use.
     pub outputs: outputs::OutputSettings,
+    /// A command (run by `sh -c`) that receives the signed entitlements feed after every
+    /// change of who may use a workspace (an external SPE's webhook).
+    pub entitlements_command: Option<String>,
 }
 
 impl Settings {
@@ -82,6 +87,7 @@ impl Settings {
             inflate: inflate::InflateLimits::default(),
             erasure: hdab_permits::ErasureRules::default(),
             outputs: outputs::OutputSettings::default(),
+            entitlements_command: None,
         }
     }
 

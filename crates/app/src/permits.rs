@@ -114,7 +114,8 @@ impl App {
             Ok(((), format!("{kind}; SPE users now {}", users.len())))
         }
         .await;
-        self.audited(actor, action, permit_id, result).await
+        self.audited(actor, action, permit_id, result).await?;
+        self.push_entitlements(actor, permit_id, action).await
     }
 
     /// A permit and, per dataset, its latest delivery and whether it must be delivered again

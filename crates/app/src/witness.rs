@@ -47,7 +47,11 @@ impl Witness {
         f.write_all(line.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
         if let Some(command) = &self.command {
-            send(command, &line)?;
+            send_to(
+                command,
+                &line,
+                "the audit witness command (the checkpoint is in the witness file and the store)",
+            )?;
         }
         Ok(())
     }
@@ -70,7 +74,8 @@ impl Witness {
     }
 }
 
-fn send(command: &str, line: &str) -> Result<(), AppError> {
+/// Runs `command` (by `sh -c`) with `line` on its standard input; `what` names it in errors.
+pub(crate) fn send_to(command: &str, line: &str, what: &str) -> Result<(), AppError> {
     let run = || -> std::io::Result<std::process::ExitStatus> {
         let mut child = std::process::Command::new("sh")
             .args(["-c", command])
@@ -85,11 +90,9 @@ fn send(command: &str, line: &str) -> Result<(), AppError> {
     match run() {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(AppError::Io(
-            "the audit witness command".into(),
-            std::io::Error::other(format!(
-                "it exited with {status}; the checkpoint is in the witness file and the store"
-            )),
+            what.into(),
+            std::io::Error::other(format!("it exited with {status}")),
         )),
-        Err(e) => Err(AppError::Io("the audit witness command".into(), e)),
+        Err(e) => Err(AppError::Io(what.into(), e)),
     }
 }

@@ -500,6 +500,19 @@ pub enum SpeCmd {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// The signed entitlements feed for an external SPE (SPE operators, admins): per permit,
+    /// who may use its workspace and until when. HDAB_ENTITLEMENTS_COMMAND receives it after
+    /// every change.
+    Entitlements,
+    /// Check a saved entitlements feed against the HDAB's published audit key (no
+    /// installation needed) and print the feed it holds.
+    VerifyEntitlements {
+        file: PathBuf,
+        /// The public key, base64url, as the public register publishes it (it may begin
+        /// with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        public_key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,9 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     s.witness.command = std::env::var("HDAB_WITNESS_COMMAND")
         .ok()
         .filter(|c| !c.trim().is_empty());
+    s.entitlements_command = std::env::var("HDAB_ENTITLEMENTS_COMMAND")
+        .ok()
+        .filter(|c| !c.trim().is_empty());
     // The master keys may come as text instead of a file (containers, tests).
     if let Ok(text) = std::env::var(hdab_app::keyfile::KEY_ENV) {
         s.key_text = Some(hdab_app::keyfile::KeyText::new(text));

@@ -36,6 +36,8 @@ pub enum Duty {
     ViewHolderDatasets,
     ViewOverdue,
     EraseData,
+    /// The signed feed of who may use each permit's workspace (an external SPE).
+    ReadEntitlements,
 }
 
 impl Duty {
@@ -63,6 +65,7 @@ impl Duty {
             Duty::ListEveryPermit | Duty::ViewQueue => &[CaseOfficer, DecisionMaker, Admin],
             Duty::PreviewRisk => &[CaseOfficer, DecisionMaker],
             Duty::ViewOverdue => &[DataHolder, CaseOfficer, Admin],
+            Duty::ReadEntitlements => &[SpeOperator, Admin],
         }
     }
 
@@ -92,6 +95,7 @@ impl Duty {
             Duty::ViewHolderDatasets => "a holder's datasets",
             Duty::ViewOverdue => "overdue confirmations",
             Duty::EraseData => "erasing permits' data",
+            Duty::ReadEntitlements => "the entitlements feed",
         }
     }
 }

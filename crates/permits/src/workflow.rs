@@ -24,10 +24,12 @@ pub enum Role {
     OptOutRegistrar,
     /// Reviews what researchers ask to take out of the SPE (two must agree).
     OutputChecker,
+    /// Runs an SPE fed by hdab's entitlements (an external operator).
+    SpeOperator,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Admin,
         Role::DataHolder,
         Role::Applicant,
@@ -35,6 +37,7 @@ impl Role {
         Role::DecisionMaker,
         Role::OptOutRegistrar,
         Role::OutputChecker,
+        Role::SpeOperator,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Role {
             Role::DecisionMaker => "decision_maker",
             Role::OptOutRegistrar => "optout_registrar",
             Role::OutputChecker => "output_checker",
+            Role::SpeOperator => "spe_operator",
         }
     }
 

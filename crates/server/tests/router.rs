@@ -319,6 +319,7 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("POST", "/api/v1/keys/rotate", &[Admin], 200)
             .body(Payload::Json(serde_json::json!({"reason": "yearly rotation"}))),
         row("GET", "/api/v1/audit/verify", &[Admin], 200),
+        row("GET", "/api/v1/entitlements", &[Admin], 200),
         // Pages.
         row("GET", "/", EVERYONE, 200),
         row("GET", "/static/hdab.css", EVERYONE, 200),

@@ -28,6 +28,13 @@ pub(crate) async fn spe(app: &App, cli: &Cli, command: &SpeCmd) -> Result<()> {
                 );
             }
         }
+        SpeCmd::Entitlements => {
+            let feed = app.entitlements(&actor(cli)?).await?;
+            say!("{}", serde_json::to_string_pretty(&feed)?);
+        }
+        SpeCmd::VerifyEntitlements { .. } => {
+            return Err(crate::commands::misrouted(&cli.command));
+        }
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Commands that need no installation: the upload checker's child, the demo, the
 //! synthetic data generator, profiling a file, measuring its risk and scanning a folder.
 
-use crate::args::{CatalogCmd, Cli, Command, OutputCmd};
+use crate::args::{CatalogCmd, Cli, Command, OutputCmd, SpeCmd};
 use crate::demo;
 use anyhow::{Context, Result};
 
@@ -59,6 +59,16 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             json,
         }) => {
             profile(file, *extract_date, id, holder, draft, html, *json).await?;
+            Ok(true)
+        }
+        Command::Spe(SpeCmd::VerifyEntitlements { file, public_key }) => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let signed: hdab_app::SignedFeed = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a signed entitlements feed", file.display()))?;
+            let feed = signed.verify(public_key).map_err(anyhow::Error::msg)?;
+            say!("signature verified with the given key");
+            say!("{}", serde_json::to_string_pretty(&feed)?);
             Ok(true)
         }
         Command::Output(OutputCmd::Check { files, json }) => {

@@ -20,6 +20,7 @@ pub(super) fn routes() -> axum::Router<ServerState> {
         .route("/api/v1/keys/rotate", post(rotate_keys))
         .route("/api/v1/audit/verify", get(verify_audit))
         .route("/api/v1/audit/checkpoint", get(latest_checkpoint))
+        .route("/api/v1/entitlements", get(entitlements))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -117,4 +118,17 @@ pub(super) async fn latest_checkpoint(
         public_key: c.public_key,
         signature: c.signature,
     }))
+}
+
+/// The signed entitlements feed (SPE operators, admins): per permit, who may use its
+/// workspace and until when. Check `signature` over `hdab entitlements v1\n` + `payload`
+/// with the audit key the public register publishes.
+#[utoipa::path(get, path = "/api/v1/entitlements", tag = "admin",
+    responses((status = 200, body = Object), (status = 401), (status = 403)))]
+pub(super) async fn entitlements(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let feed = s.app.entitlements(caller.id()?).await?;
+    Ok(Json(super::to_json(&feed)?))
 }

@@ -50,7 +50,7 @@ pub fn routes() -> axum::Router<ServerState> {
         applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
         permits::extract, optouts::record_optouts, optouts::optout_status, data_requests::submit_data_request, data_requests::show_data_request,
         data_requests::answer_data_request, outputs::submit_output, outputs::list_outputs, outputs::show_output,
-        outputs::output_step, outputs::release_output, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint
+        outputs::output_step, outputs::release_output, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint, admin::entitlements
     ),
     modifiers(&BearerAuth),
     tags(

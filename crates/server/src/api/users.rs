@@ -74,6 +74,7 @@ pub enum RoleName {
     DecisionMaker,
     OptoutRegistrar,
     OutputChecker,
+    SpeOperator,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -118,6 +119,7 @@ pub(super) async fn add_user(
             RoleName::DecisionMaker => Role::DecisionMaker,
             RoleName::OptoutRegistrar => Role::OptOutRegistrar,
             RoleName::OutputChecker => Role::OutputChecker,
+            RoleName::SpeOperator => Role::SpeOperator,
         })
         .collect::<Vec<_>>();
     if new.id.is_empty()
