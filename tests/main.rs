@@ -30,3 +30,4 @@ mod pipeline_inputs;
 mod population;
 mod pseudonymisation;
 mod roles;
+mod spe_accounts;

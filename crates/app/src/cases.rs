@@ -171,6 +171,7 @@ impl App {
             .await?;
         if let Some(p) = &permit {
             self.push_entitlements(actor, p, "case.approve").await?;
+            self.sync_after(actor).await?;
         }
         Ok((state, permit))
     }

@@ -124,6 +124,8 @@ impl App {
         let deliveries = self.audited(actor, "extract", permit_id, result).await?;
         // The entry recording that data left is covered by a signed checkpoint at once.
         self.cover_head().await?;
+        // New files are the service account's until they are given to the permit's group.
+        self.sync_after(actor).await?;
         Ok(deliveries)
     }
 

@@ -22,6 +22,7 @@ mod optouts;
 mod outputs;
 mod permits;
 mod risk;
+mod spe_accounts;
 mod uploads;
 mod users;
 pub mod views;
@@ -36,6 +37,7 @@ pub use findings::{Disclosure, FindingView, OverduePublication};
 pub use outputs::{CheckedFile, OutputDetail, OutputFileIn, OutputSettings, PublishedRelease};
 pub use permits::{DatasetStatus, PermitStatus};
 pub use risk::RiskQuery;
+pub use spe_accounts::SpeAccounts;
 pub use uploads::readable_copy;
 
 use chrono::Utc;
@@ -70,6 +72,8 @@ pub struct Settings {
     /// A command (run by `sh -c`) that receives the signed entitlements feed after every
     /// change of who may use a workspace (an external SPE's webhook).
     pub entitlements_command: Option<String>,
+    /// hdab's own SPE on this host: the prefix of the accounts and groups it keeps.
+    pub spe_accounts: Option<spe_accounts::SpeAccounts>,
 }
 
 impl Settings {
@@ -88,6 +92,7 @@ impl Settings {
             erasure: hdab_permits::ErasureRules::default(),
             outputs: outputs::OutputSettings::default(),
             entitlements_command: None,
+            spe_accounts: None,
         }
     }
 
@@ -158,7 +163,9 @@ pub struct App {
 impl App {
     pub async fn open(settings: Settings) -> Result<App, AppError> {
         let store = Store::open(&settings.database_url).await?;
-        private_folder(&settings.data_dir)?;
+        // With workspace accounts on this host, they pass through (0711) to their own
+        // workspace; the folders inside stay 0700.
+        private_folder(&settings.data_dir, settings.spe_accounts.is_some())?;
         Ok(App { settings, store })
     }
 
@@ -206,10 +213,11 @@ fn audit_reason(e: &AppError) -> String {
 
 /// The installation's folder is the service account's alone (0700, set here whatever it
 /// was): nothing below it is reachable by another local account.
-fn private_folder(dir: &std::path::Path) -> Result<(), AppError> {
+fn private_folder(dir: &std::path::Path, passable: bool) -> Result<(), AppError> {
     use std::os::unix::fs::PermissionsExt;
     if dir.is_dir() {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        let mode = if passable { 0o711 } else { 0o700 };
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
             .map_err(|e| AppError::Io(dir.display().to_string(), e))?;
     }
     Ok(())

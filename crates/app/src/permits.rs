@@ -115,7 +115,8 @@ impl App {
         }
         .await;
         self.audited(actor, action, permit_id, result).await?;
-        self.push_entitlements(actor, permit_id, action).await
+        self.push_entitlements(actor, permit_id, action).await?;
+        self.sync_after(actor).await
     }
 
     /// A permit and, per dataset, its latest delivery and whether it must be delivered again

@@ -500,6 +500,11 @@ pub enum SpeCmd {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Make this host match the permits (admins; needs root): one group per permit, one
+    /// account per SPE user (named with the prefix in HDAB_SPE_ACCOUNTS), each workspace
+    /// readable by its permit's group only while the permit is valid. Prints what changed;
+    /// hdab runs it itself after every permit change and delivery.
+    Sync,
     /// The signed entitlements feed for an external SPE (SPE operators, admins): per permit,
     /// who may use its workspace and until when. HDAB_ENTITLEMENTS_COMMAND receives it after
     /// every change.

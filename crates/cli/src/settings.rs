@@ -24,6 +24,12 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     s.witness.command = std::env::var("HDAB_WITNESS_COMMAND")
         .ok()
         .filter(|c| !c.trim().is_empty());
+    s.spe_accounts = std::env::var("HDAB_SPE_ACCOUNTS")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .map(|prefix| hdab_app::SpeAccounts {
+            prefix: prefix.trim().to_string(),
+        });
     s.entitlements_command = std::env::var("HDAB_ENTITLEMENTS_COMMAND")
         .ok()
         .filter(|c| !c.trim().is_empty());

@@ -38,6 +38,8 @@ pub enum Duty {
     EraseData,
     /// The signed feed of who may use each permit's workspace (an external SPE).
     ReadEntitlements,
+    /// Making the host's workspace accounts and groups match the permits.
+    ManageSpe,
 }
 
 impl Duty {
@@ -51,7 +53,8 @@ impl Duty {
             | Duty::RotateKeys
             | Duty::VerifyAudit
             | Duty::ReadAudit
-            | Duty::EraseData => &[Admin],
+            | Duty::EraseData
+            | Duty::ManageSpe => &[Admin],
             // An administrator may act for any holder (registering a holder's first
             // description, correcting one).
             Duty::RegisterDataset
@@ -96,6 +99,7 @@ impl Duty {
             Duty::ViewOverdue => "overdue confirmations",
             Duty::EraseData => "erasing permits' data",
             Duty::ReadEntitlements => "the entitlements feed",
+            Duty::ManageSpe => "spe.sync",
         }
     }
 }

@@ -19,6 +19,8 @@ use crate::PipelineError;
 use crate::deliver::{Manifest, StagedDelivery, fsync_dir};
 use std::path::{Path, PathBuf};
 
+mod share;
+
 /// A permit's SPE folder tree and its extraction locks.
 #[derive(Debug, Clone)]
 pub struct SpeFolder {

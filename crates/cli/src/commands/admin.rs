@@ -28,6 +28,15 @@ pub(crate) async fn spe(app: &App, cli: &Cli, command: &SpeCmd) -> Result<()> {
                 );
             }
         }
+        SpeCmd::Sync => {
+            let changes = app.spe_sync(&actor(cli)?, true).await?;
+            if changes.is_empty() {
+                say!("the host already matches the permits: nothing changed");
+            }
+            for c in changes {
+                say!("{c}");
+            }
+        }
         SpeCmd::Entitlements => {
             let feed = app.entitlements(&actor(cli)?).await?;
             say!("{}", serde_json::to_string_pretty(&feed)?);
