@@ -86,19 +86,11 @@ fn the_signed_feed_names_the_permits_people_and_follows_amendment_and_revocation
     // Pushed after an amendment: the new person is in it.
     let pushed = dir.path().join("pushed.jsonl");
     let hook = format!("cat >> '{}'", pushed.display());
-    hdab.ok_with(
+    hdab.amend(
         &[("HDAB_ENTITLEMENTS_COMMAND", &hook)],
-        &[
-            "--as",
-            "dora",
-            "permit",
-            "amend",
-            PERMIT,
-            "--reason",
-            "a colleague",
-            "--add-user",
-            "olle",
-        ],
+        PERMIT,
+        &["olle"],
+        &[],
     );
     let line = std::fs::read_to_string(&pushed).unwrap();
     let feed = verified(&serde_json::from_str(line.trim()).unwrap(), &key);

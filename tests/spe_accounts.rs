@@ -105,20 +105,7 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
     assert!(err.contains("admin"), "{err}");
 
     // Amended: olle in, anna out; hdab brings the host in line by itself.
-    let amend = [
-        "--as",
-        "dora",
-        "permit",
-        "amend",
-        PERMIT,
-        "--reason",
-        "handover",
-        "--add-user",
-        "olle",
-        "--remove-user",
-        "anna",
-    ];
-    hdab.ok_with(&env, &amend);
+    hdab.amend(&env, PERMIT, &["olle"], &["anna"]);
     assert!(
         !reads(&anna, &file),
         "a removed user's account no longer reads"

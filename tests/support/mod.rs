@@ -198,6 +198,26 @@ impl Hdab {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The decision maker dora changes who has SPE access to `permit` (with `env` set).
+    pub fn amend(&self, env: &[(&str, &str)], permit: &str, add: &[&str], remove: &[&str]) {
+        let mut args = vec![
+            "--as",
+            "dora",
+            "permit",
+            "amend",
+            permit,
+            "--reason",
+            "people change",
+        ];
+        for a in add {
+            args.extend(["--add-user", a]);
+        }
+        for r in remove {
+            args.extend(["--remove-user", r]);
+        }
+        self.ok_with(env, &args);
+    }
+
     /// Runs and expects failure; returns standard error.
     pub fn fails_as(&self, user: &str, args: &[&str]) -> String {
         let (ok, out, err) = self.run(Some(user), args);
