@@ -89,6 +89,18 @@ fn small_cells_and_pseudonyms_are_flagged_and_two_independent_checkers_release()
         !too_many.status.success() && err.contains("more than one request may carry (1)"),
         "{err}"
     );
+    // A file named with a personnummer is refused without the number being repeated.
+    let named = write(dir.path(), "19121212-1212.csv", "county,n\nA,20\n");
+    let err = hdab.fails_as(
+        "anna",
+        &["output", "submit", PERMIT, &named, "--description", "x"],
+    );
+    assert!(
+        err.contains("file 1 reads as a personnummer") && !err.contains("1212"),
+        "{err}"
+    );
+    let log = hdab.ok_as("admin", &["audit", "show"]);
+    assert!(!log.contains("19121212"), "the audit log repeats the name");
     let (leak_id, out) = submit(&hdab, &[&leak]);
     assert!(out.contains("pseudonym  at line 2"), "{out}");
     assert!(

@@ -157,7 +157,15 @@ impl App {
             )));
         }
         let mut seen = std::collections::HashSet::new();
-        for f in &files {
+        for (i, f) in files.iter().enumerate() {
+            // A name leaves with the file and is repeated in messages and the audit log:
+            // one that reads as a personnummer is refused without being repeated.
+            if hdab_pseudonymise::contains_person_id(&f.name) {
+                return Err(AppError::Invalid(format!(
+                    "the name of file {} reads as a personnummer; rename the file",
+                    i + 1
+                )));
+            }
             let plain = !f.name.is_empty()
                 && f.name.len() <= 200
                 && !f.name.starts_with('.')
@@ -454,9 +462,9 @@ fn justification(o: &StoredOutput, version: i64, file: &str, index: usize) -> Op
 /// "FILE#N" (N from 1) → the stored detail of a justification, checked against the files.
 fn justified_finding(detail: &OutputDetail, which: &str) -> Result<serde_json::Value, AppError> {
     let bad = || {
-        AppError::Invalid(format!(
-            "'{which}' names no finding: write FILE#N, N as `hdab output show` numbers them"
-        ))
+        AppError::Invalid(
+            "that names no finding of this request: write FILE#N, N as `hdab output show` numbers them".into(),
+        )
     };
     let (file, n) = which.rsplit_once('#').ok_or_else(bad)?;
     let n: usize = n.parse().map_err(|_| bad())?;

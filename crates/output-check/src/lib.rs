@@ -191,6 +191,16 @@ pub fn check_file(name: &str, bytes: &[u8], context: &Context<'_>) -> FileCheck 
     let kind = FileKind::of(name, bytes);
     let mut findings = Vec::new();
     let mut metadata = Vec::new();
+    // The name leaves with the file.
+    text::scan_str(
+        name,
+        context,
+        &|_| Place::Embedded {
+            part: "the file name".into(),
+            offset: 0,
+        },
+        &mut findings,
+    );
     match kind {
         FileKind::Table => match Table::parse(name, bytes) {
             Ok(table) => {

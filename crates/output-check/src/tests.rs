@@ -136,6 +136,14 @@ fn identifiers_and_the_permits_pseudonyms_are_found_in_any_text() {
     let c = check_file("t.csv", table.as_bytes(), &context);
     assert!(c.findings.iter().any(|f| f.rule == Rule::Pseudonym
         && f.place.to_string() == "row 1 (row 1), column id"));
+    // A name that reads as a personnummer is a finding too (the name leaves with the file).
+    let named = check_file(&format!("{PNR}.txt"), b"n=40\n", &context);
+    assert!(
+        named
+            .findings
+            .iter()
+            .any(|f| f.rule == Rule::PersonId && f.place.to_string().contains("the file name"))
+    );
     // Never the value in a finding.
     assert!(!format!("{c:?}").contains("row 1 (abcdef"));
 }
