@@ -23,6 +23,7 @@ mod outputs;
 mod permits;
 mod risk;
 mod spe_accounts;
+mod spe_reads;
 mod uploads;
 mod users;
 pub mod views;
@@ -38,6 +39,7 @@ pub use outputs::{CheckedFile, OutputDetail, OutputFileIn, OutputSettings, Publi
 pub use permits::{DatasetStatus, PermitStatus};
 pub use risk::RiskQuery;
 pub use spe_accounts::SpeAccounts;
+pub use spe_reads::{MAX_SQL_BYTES, QueryEnd, QueryRecord, Workspace};
 pub use uploads::readable_copy;
 
 use chrono::Utc;

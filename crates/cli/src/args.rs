@@ -505,6 +505,34 @@ pub enum SpeCmd {
     /// readable by its permit's group only while the permit is valid. Prints what changed;
     /// hdab runs it itself after every permit change and delivery.
     Sync,
+    /// Serve the SPE gateway: Arrow Flight SQL over each permit's delivered data, for its
+    /// named SPE users only (sign in with your hdab user id and password, or an API token;
+    /// a user of several permits names one in the header x-hdab-permit). Every query is
+    /// logged (`hdab spe log`). From Python: `adbc_driver_flightsql.dbapi.connect(
+    /// "grpc://127.0.0.1:50051", db_kwargs={"username": …, "password": …})`.
+    Serve {
+        /// Address to listen on; port 0 picks a free port (printed on start). Only loopback
+        /// unless --behind-tls-proxy: passwords cross this connection.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        listen: std::net::SocketAddr,
+        /// A TLS-terminating proxy in front carries the connections (allows a non-loopback
+        /// address).
+        #[arg(long)]
+        behind_tls_proxy: bool,
+        /// Memory one query may use, MiB.
+        #[arg(long, default_value_t = 1024)]
+        query_memory_mib: usize,
+        /// Judge permits as on this date (tests).
+        #[arg(long, hide = true)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// Every query of a permit's data through the gateway: who, when, the SQL, rows and
+    /// bytes returned (the permit's people and case staff).
+    Log {
+        permit: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// The signed entitlements feed for an external SPE (SPE operators, admins): per permit,
     /// who may use its workspace and until when. HDAB_ENTITLEMENTS_COMMAND receives it after
     /// every change.

@@ -14,6 +14,7 @@ pub mod optout;
 pub mod output;
 pub mod population;
 pub mod workflow;
+pub mod workspace;
 
 pub use cohort::{Cohort, Condition, DatasetRequest, Generalisation};
 pub use deadline::{Deadline, deadline};

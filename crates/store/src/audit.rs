@@ -237,21 +237,23 @@ impl Store {
         let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    seq: r.try_get("seq")?,
-                    at: parse_ts(&r.try_get::<String, _>("at")?)?,
-                    actor: r.try_get("actor")?,
-                    action: r.try_get("action")?,
-                    object: r.try_get("object")?,
-                    outcome: r.try_get("outcome")?,
-                    detail: r.try_get("detail")?,
-                    prev_hash: r.try_get("prev_hash")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
+        entries_of(&rows)
+    }
+
+    /// The entries about `object` whose action is `action` or starts with `action.`, in
+    /// order (a permit's gateway queries, say).
+    pub async fn audit_entries_about(
+        &self,
+        object: &str,
+        action: &str,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log WHERE object = $1 AND (action = $2 OR action LIKE $3) ORDER BY seq")
+            .bind(object)
+            .bind(action)
+            .bind(format!("{action}.%"))
+            .fetch_all(self.pool())
+            .await?;
+        entries_of(&rows)
     }
 
     /// Walks the chain. `Ok(n)`: `n` entries, all intact. `Err`: the first break.
@@ -336,6 +338,24 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn entries_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<AuditEntry>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                seq: r.try_get("seq")?,
+                at: parse_ts(&r.try_get::<String, _>("at")?)?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                object: r.try_get("object")?,
+                outcome: r.try_get("outcome")?,
+                detail: r.try_get("detail")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

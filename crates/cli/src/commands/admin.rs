@@ -2,7 +2,7 @@
 
 use crate::actor;
 use crate::args::{AuditCmd, Cli, KeysCmd, SpeCmd};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use hdab_app::App;
 
 /// `hdab spe sweep`: erases what is due and says what.
@@ -41,10 +41,81 @@ pub(crate) async fn spe(app: &App, cli: &Cli, command: &SpeCmd) -> Result<()> {
             let feed = app.entitlements(&actor(cli)?).await?;
             say!("{}", serde_json::to_string_pretty(&feed)?);
         }
+        SpeCmd::Serve {
+            listen,
+            behind_tls_proxy,
+            query_memory_mib,
+            as_of,
+        } => serve_gateway(app, *listen, *behind_tls_proxy, *query_memory_mib, *as_of).await?,
+        SpeCmd::Log { permit, json } => {
+            let log = app.gateway_log(&actor(cli)?, permit).await?;
+            if *json {
+                say!("{}", serde_json::to_string_pretty(&log)?);
+            } else if log.is_empty() {
+                say!("nobody has queried the data of permit {permit}");
+            }
+            for q in log.iter().filter(|_| !*json) {
+                let counts = match (q.rows, q.bytes) {
+                    (Some(r), Some(b)) => format!("{r} rows, {b} bytes"),
+                    _ => String::new(),
+                };
+                say!(
+                    "{} {:<10} {:<8} {counts} {}{}",
+                    q.at.format("%Y-%m-%d %H:%M:%S"),
+                    q.user,
+                    q.status,
+                    q.sql.replace('\n', " "),
+                    q.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         SpeCmd::VerifyEntitlements { .. } => {
             return Err(crate::commands::misrouted(&cli.command));
         }
     }
+    Ok(())
+}
+
+/// `hdab spe serve`: the gateway, until interrupted.
+async fn serve_gateway(
+    app: &App,
+    listen: std::net::SocketAddr,
+    behind_tls_proxy: bool,
+    query_memory_mib: usize,
+    as_of: Option<chrono::NaiveDate>,
+) -> Result<()> {
+    if !listen.ip().is_loopback() && !behind_tls_proxy {
+        anyhow::bail!(
+            "{listen} is not a loopback address, and passwords cross the gateway's connections: \
+             put a TLS-terminating proxy in front and pass --behind-tls-proxy, or listen on 127.0.0.1"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let options = hdab_gateway::GatewayOptions {
+        today: as_of,
+        limits: hdab_gateway::engine::Limits {
+            memory_bytes: query_memory_mib.max(16).saturating_mul(1 << 20),
+            partitions: app.settings.partitions,
+        },
+    };
+    say!("hdab SPE gateway (Arrow Flight SQL) listening on grpc://{addr}");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    hdab_gateway::serve(
+        std::sync::Arc::new(app.clone()),
+        listener,
+        options,
+        shutdown,
+    )
+    .await
+    .context("serving the SPE gateway")?;
     Ok(())
 }
 
