@@ -13,16 +13,6 @@ fn sweep(hdab: &Hdab, as_of: NaiveDate) -> String {
     hdab.ok_as("admin", &["spe", "sweep", "--as-of", &as_of.to_string()])
 }
 
-fn valid_until(hdab: &Hdab, permit: &str) -> NaiveDate {
-    let shown = hdab.ok_as("olle", &["permit", "show", permit]);
-    let date = shown
-        .split("valid until ")
-        .nth(1)
-        .and_then(|r| r.get(..10))
-        .unwrap_or_else(|| panic!("{shown}"));
-    NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()
-}
-
 #[test]
 fn revoked_and_expired_permits_data_is_erased_on_time_and_recorded() {
     let hdab = Hdab::demo();
@@ -52,7 +42,7 @@ fn revoked_and_expired_permits_data_is_erased_on_time_and_recorded() {
     );
     let second = support::permit_in(&out);
     hdab.ok_as("olle", &["extract", &second]);
-    let end = valid_until(&hdab, &second);
+    let end = hdab.valid_until(&second);
 
     // Revocation: out of the SPE at once, kept out of reach, erased after 30 days.
     hdab.ok_as(

@@ -19,6 +19,7 @@ mod determinism;
 mod entitlements;
 mod erasure;
 mod faults;
+mod gateway;
 mod holder_files;
 mod hostile_uploads;
 mod mutation_corpus;

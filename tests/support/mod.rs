@@ -135,6 +135,33 @@ impl Hdab {
         self.ok_as("admin", &args);
     }
 
+    /// The last day `permit` is valid, as `permit show` tells an officer.
+    pub fn valid_until(&self, permit: &str) -> chrono::NaiveDate {
+        let shown = self.ok_as("olle", &["permit", "show", permit]);
+        let date = shown
+            .split("valid until ")
+            .nth(1)
+            .and_then(|r| r.get(..10))
+            .unwrap_or_else(|| panic!("{shown}"));
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap()
+    }
+
+    /// Sets `id`'s password (as admin; read from standard input, as a person would type it).
+    pub fn set_password(&self, id: &str, password: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command()
+            .args(["--as", "admin", "users", "password", "--id", id])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{password}").unwrap();
+        }
+        assert!(child.wait().unwrap().success(), "setting {id}'s password");
+    }
+
     /// `applicant` applies with the application file at `path`, submits it, and olle takes
     /// the case; returns the application's id.
     pub fn apply_and_take(&self, applicant: &str, path: &Path) -> String {

@@ -526,6 +526,21 @@ pub enum SpeCmd {
         #[arg(long, hide = true)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Query a permit's data through the SPE gateway (a client: no installation needed).
+    /// The password is read from standard input. Prints the result as tab-separated text.
+    Query {
+        /// The SQL query (tables are the permit's datasets).
+        sql: String,
+        /// The gateway's address.
+        #[arg(long, default_value = "127.0.0.1:50051")]
+        gateway: String,
+        /// Your hdab user id.
+        #[arg(long)]
+        user: String,
+        /// The permit whose data the query reads (needed if you are named in several).
+        #[arg(long)]
+        permit: Option<String>,
+    },
     /// Every query of a permit's data through the gateway: who, when, the SQL, rows and
     /// bytes returned (the permit's people and case staff).
     Log {

@@ -11,11 +11,16 @@
 //! gateway only carries the answer.
 
 pub mod auth;
+pub mod client;
 pub mod engine;
 pub mod service;
 
+pub use client::{Client, ClientError};
 pub use service::{Gateway, GatewayOptions, serve};
 
 /// The header that names the permit a query reads (needed when its caller is named in
 /// more than one valid permit).
 pub const PERMIT_HEADER: &str = "x-hdab-permit";
+
+/// The arrow the gateway speaks (for clients that print what it returns).
+pub use datafusion::arrow;

@@ -72,7 +72,7 @@ pub(crate) async fn spe(app: &App, cli: &Cli, command: &SpeCmd) -> Result<()> {
                 );
             }
         }
-        SpeCmd::VerifyEntitlements { .. } => {
+        SpeCmd::VerifyEntitlements { .. } | SpeCmd::Query { .. } => {
             return Err(crate::commands::misrouted(&cli.command));
         }
     }

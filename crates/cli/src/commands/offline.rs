@@ -4,6 +4,7 @@
 use crate::args::{CatalogCmd, Cli, Command, OutputCmd, SpeCmd};
 use crate::demo;
 use anyhow::{Context, Result};
+use std::io::Write;
 
 /// Runs a command that needs no installation; `None` for every other command.
 pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
@@ -69,6 +70,15 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             let feed = signed.verify(public_key).map_err(anyhow::Error::msg)?;
             say!("signature verified with the given key");
             say!("{}", serde_json::to_string_pretty(&feed)?);
+            Ok(true)
+        }
+        Command::Spe(SpeCmd::Query {
+            sql,
+            gateway,
+            user,
+            permit,
+        }) => {
+            gateway_query(sql, gateway, user, permit.as_deref()).await?;
             Ok(true)
         }
         Command::Output(OutputCmd::Check { files, json }) => {
@@ -281,6 +291,42 @@ async fn risk(
                     format!("; {} blocks it", outcome.blocking.join(" or "))
                 }
             ),
+        }
+    }
+    Ok(())
+}
+
+/// `hdab spe query`: signs in to the gateway, runs the query, prints tab-separated rows.
+async fn gateway_query(sql: &str, gateway: &str, user: &str, permit: Option<&str>) -> Result<()> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let mut client = hdab_gateway::Client::connect(gateway, user, password, permit).await?;
+    let batches = client.query(sql).await?;
+    let mut out = std::io::stdout().lock();
+    if let Some(first) = batches.first() {
+        let names: Vec<_> = first
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        writeln!(out, "{}", names.join("\t"))?;
+    }
+    let options = hdab_gateway::arrow::util::display::FormatOptions::default().with_null("");
+    for batch in &batches {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| {
+                hdab_gateway::arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &options)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            let cells: Vec<String> = columns.iter().map(|c| c.value(row).to_string()).collect();
+            writeln!(out, "{}", cells.join("\t"))?;
         }
     }
     Ok(())
