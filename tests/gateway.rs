@@ -4,50 +4,15 @@
 //! workspace can be named; every query (and refusal) is in `hdab spe log` with user, SQL and
 //! row count, no personnummer reaches the log, and the audit chain verifies.
 
-use crate::support::{self, Hdab};
+use crate::support::{self, Hdab, gateway};
 use hdab_gateway::arrow::record_batch::RecordBatch;
 use hdab_gateway::arrow::util::display::array_value_to_string;
 use hdab_gateway::{Client, ClientError};
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::process::{Child, Stdio};
 
 const PERMIT: &str = "P-2026-0001";
 const OTHER: &str = "P-2026-0002";
 const PASSWORD: &str = "ett långt lösenord 7";
-
-/// `hdab spe serve` on a free port; killed when dropped.
-struct Gateway(Child, String);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn gateway(hdab: &Hdab, extra: &[&str]) -> Gateway {
-    let mut child = hdab
-        .command()
-        .args(["spe", "serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    if let Some(out) = child.stdout.as_mut() {
-        let _ = std::io::BufReader::new(out).read_line(&mut line);
-    }
-    let addr = line
-        .split("grpc://")
-        .nth(1)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    assert!(!addr.is_empty(), "the gateway did not start: {line}");
-    Gateway(child, addr)
-}
 
 fn rows_of(batches: &[RecordBatch]) -> Vec<Vec<(String, String)>> {
     let mut rows = Vec::new();
@@ -107,7 +72,7 @@ async fn only_the_permits_researchers_query_its_data_and_every_query_is_logged()
     for id in ["anna", "rita", "olle"] {
         hdab.set_password(id, PASSWORD);
     }
-    let g = gateway(&hdab, &[]);
+    let g = gateway(&hdab, &[], &[]);
     let addr = g.1.as_str();
 
     // The permit's researcher reads every delivered table, equal to the files.
@@ -226,7 +191,7 @@ async fn only_the_permits_researchers_query_its_data_and_every_query_is_logged()
 
     // Expired: a gateway judging permits the day after the other permit's end refuses.
     let after = hdab.valid_until(OTHER) + chrono::Duration::days(1);
-    let late = gateway(&hdab, &["--as-of", &after.to_string()]);
+    let late = gateway(&hdab, &[], &["--as-of", &after.to_string()]);
     let e = refused(&late.1, "rita", Some(OTHER), "SELECT 1").await;
     assert!(e.message.contains("expired"), "{e}");
     drop(late);

@@ -1,10 +1,13 @@
 //! hdab's own SPE on this host (issue 22): `hdab spe sync` gives the demo permit's workspace
 //! to a group holding exactly its SPE users' accounts; each account is then tried for real
-//! (`su`), after an amendment and after the revocation. Needs root (CI runs as root and
+//! (`su`), after an amendment and after the revocation. The design is gateway-only: the
+//! permit's account reads the data through the gateway (`hdab spe query`, run as that
+//! account) and uses the workspace's `work/` folder, but reads no delivered file directly;
+//! another account can do none of it. Needs root (CI runs as root and
 //! sets HDAB_FAULT_TESTS=1, which makes this test required); the accounts and groups it
 //! makes carry a prefix of their own and are deleted at the end.
 
-use crate::support::Hdab;
+use crate::support::{Hdab, gateway};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,6 +46,37 @@ fn reads(account: &str, file: &Path) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// Can `account` create a file in `dir`?
+fn writes(account: &str, dir: &Path) -> bool {
+    Command::new("su")
+        .args(["-s", "/bin/sh", account, "-c"])
+        .arg(format!("umask 077; touch '{}/by-{account}'", dir.display()))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+const PASSWORD: &str = "ett lösenord för värden";
+
+/// The count of slutenvard rows `account` gets through the gateway, signed in as hdab user
+/// `user` (`hdab spe query` run as that account), or `None` if refused.
+fn queries(account: &str, bin: &Path, addr: &str, user: &str) -> Option<String> {
+    let out = Command::new("su")
+        .args(["-s", "/bin/sh", account, "-c"])
+        .arg(format!(
+            "printf '%s\\n' '{PASSWORD}' | '{}' spe query --gateway {addr} --user {user} --permit {PERMIT} 'SELECT count(*) AS n FROM slutenvard'",
+            bin.display()
+        ))
+        .output()
+        .ok()?;
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .to_string()
+    })
+}
+
 fn a_delivered_file(hdab: &Hdab) -> PathBuf {
     let dir = hdab.spe().join(PERMIT).join("slutenvard");
     std::fs::read_dir(&dir)
@@ -78,6 +112,9 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
     let env = [("HDAB_SPE_ACCOUNTS", prefix.as_str())];
     let sync = |who: &str| hdab.ok_with(&env, &["--as", who, "spe", "sync"]);
 
+    for id in ["anna", "olle"] {
+        hdab.set_password(id, PASSWORD);
+    }
     let first = sync("admin");
     let (anna, olle) = (format!("{prefix}anna"), format!("{prefix}olle"));
     assert!(
@@ -90,14 +127,35 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
         "spe sync is idempotent"
     );
     let file = a_delivered_file(&hdab);
-    assert!(reads(&anna, &file), "the permit's SPE user reads its data");
+    let work = hdab.spe().join(PERMIT).join("work");
+    // The binary where the accounts may run it, and a gateway run by the service account.
+    let bin = hdab.dir().parent().unwrap().join("hdab-bin");
+    std::fs::copy(env!("CARGO_BIN_EXE_hdab"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let g = gateway(&hdab, &env, &[]);
+    let rows = crate::support::delivered_rows(&file.parent().unwrap().to_path_buf()).len();
+    assert_eq!(
+        queries(&anna, &bin, &g.1, "anna"),
+        Some(rows.to_string()),
+        "the permit's SPE user reads its data through the gateway"
+    );
+    assert!(
+        !reads(&anna, &file),
+        "no delivered file is read around the gateway"
+    );
+    assert!(writes(&anna, &work), "the permit's SPE user works in work/");
     Command::new("useradd")
         .args(["--no-create-home", &format!("{prefix}other")])
         .output()
         .unwrap();
-    assert!(
-        !reads(&format!("{prefix}other"), &file),
-        "another account reads nothing"
+    let other = format!("{prefix}other");
+    assert!(!reads(&other, &file), "another account reads nothing");
+    assert!(!writes(&other, &work), "another account cannot enter work/");
+    assert_eq!(queries(&other, &bin, &g.1, "other"), None);
+    assert_eq!(
+        queries(&other, &bin, &g.1, "olle"),
+        None,
+        "olle is not named in the permit yet"
     );
     let other_permit = hdab.spe().join("P-2026-0002");
     assert!(other_permit.exists());
@@ -107,10 +165,17 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
     // Amended: olle in, anna out; hdab brings the host in line by itself.
     hdab.amend(&env, PERMIT, &["olle"], &["anna"]);
     assert!(
-        !reads(&anna, &file),
-        "a removed user's account no longer reads"
+        !writes(&anna, &work),
+        "a removed user's account no longer enters"
     );
-    assert!(reads(&olle, &file), "the added user's account reads");
+    assert_eq!(
+        queries(&anna, &bin, &g.1, "anna"),
+        None,
+        "nor reads through the gateway"
+    );
+    assert!(writes(&olle, &work), "the added user's account enters");
+    assert_eq!(queries(&olle, &bin, &g.1, "olle"), Some(rows.to_string()));
+    assert!(!reads(&olle, &file), "and reads only through the gateway");
 
     // Revoked: nobody.
     hdab.ok_with(
@@ -130,6 +195,7 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
         !reads(&olle, &kept) && !reads(&olle, &file),
         "after revocation no account reads"
     );
+    assert_eq!(queries(&olle, &bin, &g.1, "olle"), None);
     assert!(sync("admin").contains("nothing changed"));
     assert!(hdab.ok_as("admin", &["audit", "show"]).contains("spe.sync"));
     // Nothing in the installation is readable by others, accounts or not.

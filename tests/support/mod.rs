@@ -472,6 +472,41 @@ pub fn serve(env: &[(&str, &std::ffi::OsStr)]) -> (std::process::Child, String) 
     (server, addr)
 }
 
+/// `hdab spe serve` on a free port; killed when dropped.
+pub struct Gateway(pub std::process::Child, pub String);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn gateway(hdab: &Hdab, env: &[(&str, &str)], extra: &[&str]) -> Gateway {
+    let mut child = hdab
+        .command()
+        .envs(env.iter().copied())
+        .args(["spe", "serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    if let Some(out) = child.stdout.as_mut() {
+        use std::io::BufRead;
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
+    }
+    let addr = line
+        .split("grpc://")
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(!addr.is_empty(), "the gateway did not start: {line}");
+    Gateway(child, addr)
+}
+
 /// The sample data's extract date (it decides the century of 10-digit numbers).
 pub fn reference() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2024, 3, 31).unwrap_or_default()

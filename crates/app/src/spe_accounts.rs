@@ -1,6 +1,8 @@
 //! hdab's own SPE on one Linux host: one operating-system group per permit, one account per
-//! SPE user, and each workspace readable by exactly its permit's group while the permit is
-//! valid (`hdab spe sync`, run after every permit change and every delivery).
+//! SPE user, and each workspace's `work/` folder usable by exactly its permit's group while
+//! the permit is valid (`hdab spe sync`, run after every permit change and every delivery).
+//! The delivered data are never the group's: they are read only through the SPE gateway,
+//! which logs every query (see `pipeline/src/spe/share.rs`).
 //!
 //! Accounts and groups are named with a prefix (setting `HDAB_SPE_ACCOUNTS`, e.g. `hdab-`):
 //! the account of user `anna` is `hdab-anna`, the group of permit P-2026-0001 is
@@ -154,7 +156,9 @@ impl App {
             let n = spe.share(&p.id, valid.then_some(gid))?;
             if n > 0 {
                 let to = if valid {
-                    format!("group {group_name}, read only")
+                    format!(
+                        "group {group_name} (its work/ folder; the data through the gateway only)"
+                    )
                 } else {
                     "the service account alone".into()
                 };

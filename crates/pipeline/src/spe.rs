@@ -4,6 +4,8 @@
 //! <spe root>/<permit>/<dataset>/               a delivery: part-*.parquet, manifest.json
 //! <spe root>/<permit>/.staging-<dataset>-<pid>/ a run's staging folder (never read)
 //! <spe root>/<permit>/.previous-<dataset>/      the delivery a committing run moved aside
+//! <spe root>/<permit>/work/                      the researchers' own files (the permit's
+//!                                                group; deliveries are the gateway's only)
 //! <locks>/<permit>.lock                         one extraction of a permit at a time
 //! <withdrawn>/<permit>/                          a revoked permit's workspace, out of the
 //!                                                SPE at once, waiting for its erasure
@@ -66,6 +68,8 @@ impl Recovered {
 
 const STAGING: &str = ".staging-";
 const PREVIOUS: &str = ".previous-";
+/// A permit's folder for its researchers' own files (never a dataset's name).
+pub const WORK: &str = "work";
 
 impl SpeFolder {
     /// The tree under `root`, with the permits' locks in `locks`, and withdrawn workspaces
@@ -271,6 +275,14 @@ impl SpeFolder {
         dataset_id: &str,
     ) -> Result<StagedDelivery, PipelineError> {
         let permit_dir = self.permit(permit_id);
+        if dataset_id == WORK {
+            return Err(PipelineError::io(
+                &permit_dir,
+                std::io::Error::other(format!(
+                    "'{WORK}' is the researchers' own folder in every workspace: a dataset cannot be delivered under that name"
+                )),
+            ));
+        }
         std::fs::create_dir_all(&permit_dir).map_err(|e| PipelineError::io(&permit_dir, e))?;
         recover_permit_folder(&permit_dir)?;
         let staging = permit_dir.join(format!("{STAGING}{dataset_id}-{}", std::process::id()));
