@@ -133,7 +133,7 @@ fn only_the_permits_accounts_read_its_workspace_and_none_after_amendment_or_revo
     std::fs::copy(env!("CARGO_BIN_EXE_hdab"), &bin).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     let g = gateway(&hdab, &env, &[]);
-    let rows = crate::support::delivered_rows(&file.parent().unwrap().to_path_buf()).len();
+    let rows = crate::support::delivered_rows(file.parent().unwrap()).len();
     assert_eq!(
         queries(&anna, &bin, &g.1, "anna"),
         Some(rows.to_string()),
