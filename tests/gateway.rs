@@ -184,6 +184,25 @@ async fn only_the_permits_researchers_query_its_data_and_every_query_is_logged()
     );
     assert!(!support::contains_person_id(&audit, support::reference()));
 
+    // The permit page shows the log to the permit's people (and tells them how to connect).
+    let token = hdab.ok_as("anna", &["users", "token", "--label", "page"]);
+    let (mut web, web_addr) = support::serve(&[("HDAB_DATA_DIR", hdab.dir().as_os_str())]);
+    let (status, page) = support::http(
+        &web_addr,
+        "GET",
+        &format!("/permits/{PERMIT}"),
+        token.trim(),
+        "",
+    );
+    let _ = web.kill();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"queries\""), "{page}");
+    assert!(
+        page.contains("SELECT count(*) AS n FROM slutenvard"),
+        "{page}"
+    );
+    assert!(page.contains("x-hdab-permit: P-2026-0001"), "{page}");
+
     // Revoked: refused at once.
     hdab.ok_as("dora", &["permit", "revoke", PERMIT, "--reason", "ended"]);
     let e = refused(addr, "anna", Some(PERMIT), "SELECT 1").await;

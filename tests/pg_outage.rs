@@ -9,8 +9,8 @@
 //! CI sets it. `cargo test -p hdab --test e2e -- pg_outage:: --nocapture` prints the figures.
 
 use crate::support;
+use crate::support::http;
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -112,34 +112,6 @@ fn hdab_ok(dir: &Path, url: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// One HTTP/1.1 request on its own connection: (status, body). Status 0: no answer.
-fn http(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(120)));
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    if s.write_all(request.as_bytes()).is_err() {
-        return (0, String::new());
-    }
-    let mut response = Vec::new();
-    let _ = s.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 /// The `n`th of a run of valid personnummer (born 1950–1979, serials from 100).

@@ -119,7 +119,11 @@ pub(super) struct PermitPage {
     datasets: Vec<(String, String, String)>,
     can_extract: bool,
     can_submit_output: bool,
+    /// The caller may query the data through the gateway today.
+    can_query: bool,
     deliveries: Vec<DeliveryView>,
+    /// Every query of the permit's data: when, who, status, rows, bytes, SQL.
+    queries: Vec<(String, String, String, String, String, String)>,
 }
 
 pub(super) async fn permit_page(
@@ -169,6 +173,24 @@ pub(super) async fn permit_page(
                 .join(", "),
         })
         .collect();
+    let queries = s
+        .app
+        .gateway_log(&user.id, &permit_id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|q| {
+            let count = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+            (
+                q.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                q.user,
+                q.status,
+                count(q.rows),
+                count(q.bytes),
+                q.sql,
+            )
+        })
+        .collect();
     Ok(render(&PermitPage {
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: p.id.clone(),
@@ -208,7 +230,10 @@ pub(super) async fn permit_page(
             Utc::now().date_naive(),
         )
         .is_ok(),
+        can_query: hdab_permits::workspace::require_data_reader(&user, p, Utc::now().date_naive())
+            .is_ok(),
         deliveries,
+        queries,
     })?)
 }
 
