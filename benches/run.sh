@@ -2,8 +2,9 @@
 # The extraction benchmark, from one command: builds hdab in release mode, creates a Python
 # virtual environment with the baselines (Polars, DuckDB, pyarrow), and runs
 # benches/extraction.py. Arguments go to it, e.g. `benches/run.sh --rows 1000000 --rows 10000000`;
-# `benches/run.sh population --rows 10000000` runs benches/population.py instead, and
-# `benches/run.sh risk --rows 10000000` benches/risk.py (risk measurement and lattice search).
+# `benches/run.sh population --rows 10000000` runs benches/population.py instead,
+# `benches/run.sh risk --rows 10000000` benches/risk.py (risk measurement and lattice search),
+# and `benches/run.sh gateway --rows 10000000` benches/gateway.py (16 researchers at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hdab-target}"
@@ -16,4 +17,5 @@ venv="${HDAB_VENV:-$HOME/.cache/hdab-venv}"
 bench=extraction
 if [ "${1:-}" = population ]; then bench=population; shift; fi
 if [ "${1:-}" = risk ]; then bench=risk; shift; fi
+if [ "${1:-}" = gateway ]; then bench=gateway; shift; fi
 "$venv/bin/python" "benches/$bench.py" --hdab "$CARGO_TARGET_DIR/release/hdab" "$@"

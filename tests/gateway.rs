@@ -102,6 +102,24 @@ async fn only_the_permits_researchers_query_its_data_and_every_query_is_logged()
     let n = support::delivered_rows(&hdab.spe().join(PERMIT).join("slutenvard")).len();
     assert_eq!(rows_of(&counted), vec![vec![("n".into(), n.to_string())]]);
 
+    // Columns are named as in the register (capitals), unquoted, and functions in any case.
+    let by_sex = anna
+        .query("SELECT KON, COUNT(*) AS n FROM slutenvard GROUP BY KON")
+        .await
+        .unwrap();
+    let total: i64 = rows_of(&by_sex)
+        .iter()
+        .map(|r| {
+            r.iter()
+                .find(|(k, _)| k == "n")
+                .unwrap()
+                .1
+                .parse::<i64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(total as usize, n);
+
     // Who is refused, and how.
     let e = Client::connect(addr, "anna", "not her password", Some(PERMIT))
         .await

@@ -39,6 +39,9 @@ pub async fn session(ws: &Workspace, limits: Limits) -> Result<SessionContext, D
         .execution
         .parquet
         .schema_force_view_types = false;
+    // Register columns are named in capitals (`ATC`, `EDATUM`): an unquoted name means the
+    // column spelled exactly so, not its lower-case form.
+    config.options_mut().sql_parser.enable_ident_normalization = false;
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_limit(limits.memory_bytes, 1.0)
         .build_arc()?;
