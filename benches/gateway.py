@@ -47,6 +47,71 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def queries_for(i, pseudonyms, first):
+    month = f"{first.year + (first.month + i) // 12 % 3}-{(first.month + i) % 12 + 1:02}"
+    return [
+        ("count", "SELECT count(*) FROM lakemedel"),
+        ("groupby", "SELECT ATC, count(*) AS n, sum(ANTAL) AS antal FROM lakemedel GROUP BY ATC"),
+        ("person", f"SELECT * FROM lakemedel WHERE pseudonym = '{pseudonyms[i % len(pseudonyms)]}'"),
+        ("month", f"SELECT * FROM lakemedel WHERE EDATUM >= DATE '{month}-01' AND EDATUM < DATE '{month}-01' + INTERVAL '1 month'"),
+    ]
+
+
+def phase(connect, clients, seconds, users, pseudonyms, first):
+    """`clients` threads, each on its own connection, in a closed loop for `seconds`:
+    returns ([(kind, seconds, rows)], [error], wall seconds)."""
+    results, errors = [], []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def researcher(i):
+        conn = connect(i)
+        queries = queries_for(i, pseudonyms, first)
+        start.wait()
+        deadline = time.perf_counter() + seconds
+        k = i
+        while time.perf_counter() < deadline:
+            kind, sql = queries[k % len(queries)]
+            k += 1
+            t0 = time.perf_counter()
+            try:
+                cur = conn.cursor()
+                cur.execute(sql)
+                fetch = getattr(cur, "fetch_arrow_table", None) or cur.to_arrow_table  # ADBC / DuckDB
+                got = fetch().num_rows
+                cur.close()
+            except Exception as e:  # noqa: BLE001 — every error is counted and fails the run
+                with lock:
+                    errors.append(f"{users[i]} {kind}: {e}")
+                continue
+            with lock:
+                results.append((kind, time.perf_counter() - t0, got))
+        conn.close()
+
+    threads = [threading.Thread(target=researcher, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return results, errors, time.perf_counter() - t0
+
+
+def report(title, results, wall):
+    print(f"\n{title}\n")
+    print("| query | count | p50 s | p99 s | max s | rows returned |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind in ["count", "groupby", "person", "month", None]:
+        picked = [(s, r) for k, s, r in results if kind is None or k == kind]
+        lat = [s for s, _ in picked]
+        rows = sum(r for _, r in picked)
+        print(f"| {kind or 'all'} | {len(lat)} | {statistics.median(lat):.3f} | {percentile(lat, 99):.3f} | {max(lat):.3f} | {rows:,} |")
+    rows = sum(r for _, _, r in results)
+    print(f"\n{len(results) / wall:.1f} queries/s, {rows / wall:,.0f} rows/s returned")
+    return percentile([s for _, s, _ in results], 99)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=10_000_000)
@@ -84,73 +149,46 @@ def main():
         server = subprocess.Popen([args.hdab, "spe", "serve", "--listen", "127.0.0.1:0"], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         address = server.stdout.readline().split("grpc://")[1].strip()
-        results = []  # (kind, seconds, rows)
-        errors = []
-        lock = threading.Lock()
-        start = threading.Barrier(args.clients + 1)
 
-        def researcher(i):
-            conn = flightsql.connect(f"grpc://{address}", db_kwargs={"username": users[i], "password": PASSWORD},
+        def through_gateway(i):
+            return flightsql.connect(f"grpc://{address}", db_kwargs={"username": users[i], "password": PASSWORD},
                                      autocommit=True)
-            month = f"{first.year + (first.month + i) // 12 % 3}-{(first.month + i) % 12 + 1:02}"
-            queries = [
-                ("count", "SELECT count(*) FROM lakemedel"),
-                ("groupby", "SELECT ATC, count(*) AS n, sum(ANTAL) AS antal FROM lakemedel GROUP BY ATC"),
-                ("person", f"SELECT * FROM lakemedel WHERE pseudonym = '{pseudonyms[i % len(pseudonyms)]}'"),
-                ("month", f"SELECT * FROM lakemedel WHERE EDATUM >= DATE '{month}-01' AND EDATUM < DATE '{month}-01' + INTERVAL '1 month'"),
-            ]
-            start.wait()
-            deadline = time.perf_counter() + args.seconds
-            k = i
-            while time.perf_counter() < deadline:
-                kind, sql = queries[k % len(queries)]
-                k += 1
-                t0 = time.perf_counter()
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute(sql)
-                        got = cur.fetch_arrow_table().num_rows
-                except Exception as e:  # noqa: BLE001 — every error is counted and fails the run
-                    with lock:
-                        errors.append(f"{users[i]} {kind}: {e}")
-                    continue
-                with lock:
-                    results.append((kind, time.perf_counter() - t0, got))
-            conn.close()
 
-        threads = [threading.Thread(target=researcher, args=(i,)) for i in range(args.clients)]
-        for t in threads:
-            t.start()
-        start.wait()
-        t_start = time.perf_counter()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t_start
+        files = [str(f) for f in sorted(delivery.glob("*.parquet"))]
+
+        def duckdb_direct(i):
+            import duckdb
+
+            conn = duckdb.connect()
+            conn.execute(f"CREATE VIEW lakemedel AS SELECT * FROM read_parquet({files!r})")
+            return conn
+
+        single = phase(through_gateway, 1, args.seconds / 3, users, pseudonyms, first)
+        loaded = phase(through_gateway, args.clients, args.seconds, users, pseudonyms, first)
         server.terminate()
         server.wait()
+        direct = phase(duckdb_direct, args.clients, args.seconds / 3, users, pseudonyms, first)
+        results, errors, wall = loaded
 
         log = json.loads(h("spe", "log", permit, "--json", user="olle"))
         done = [q for q in log if q["status"] == "done"]
         verified = h("audit", "verify")
 
-    if errors:
-        sys.exit(f"{len(errors)} errors:\n" + "\n".join(errors[:20]))
-    print(f"\n## Gateway load: {args.clients} researchers, {n_rows:,}-row register, {delivered:,} rows delivered, {args.seconds:.0f} s\n")
-    print("| query | count | p50 s | p99 s | max s | rows returned |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for kind in ["count", "groupby", "person", "month"]:
-        lat = [s for k, s, _ in results if k == kind]
-        rows = sum(r for k, _, r in results if k == kind)
-        print(f"| {kind} | {len(lat)} | {statistics.median(lat):.3f} | {percentile(lat, 99):.3f} | {max(lat):.3f} | {rows:,} |")
-    lat = [s for _, s, _ in results]
-    rows = sum(r for _, _, r in results)
-    print(f"| all | {len(lat)} | {statistics.median(lat):.3f} | {percentile(lat, 99):.3f} | {max(lat):.3f} | {rows:,} |")
-    print(f"\n{len(results) / wall:.1f} queries/s, {rows / wall:,.0f} rows/s returned, {len(errors)} errors; "
-          f"the log holds {len(done)} completed queries for the clients' {len(results)}, each with its row count; "
+    for name, (_, errs, _) in [("1 researcher", single), ("16 researchers", loaded), ("DuckDB direct", direct)]:
+        if errs:
+            sys.exit(f"{name}: {len(errs)} errors:\n" + "\n".join(errs[:20]))
+    print(f"\n## Gateway load: {args.clients} researchers, {n_rows:,}-row register, {delivered:,} rows delivered\n")
+    print(f"Phases in one run: the gateway with 1 researcher ({args.seconds / 3:.0f} s), with {args.clients} ({args.seconds:.0f} s), "
+          f"and the baseline: DuckDB reading the delivered files directly, {args.clients} threads, no gateway, no log ({args.seconds / 3:.0f} s).")
+    p_single = report("### Through the gateway, 1 researcher", single[0], single[2])
+    p_loaded = report(f"### Through the gateway, {args.clients} researchers at once", results, wall)
+    p_direct = report(f"### Baseline: DuckDB on the files, {args.clients} threads", direct[0], direct[2])
+    print(f"\np99 under load / p99 alone: {p_loaded / p_single:.2f}; gateway p99 / DuckDB-direct p99 at {args.clients}: {p_loaded / p_direct:.2f}. "
+          f"0 errors; the log holds {len(done)} completed queries for the clients' {len(single[0]) + len(results)}, each with its row count; "
           f"{verified.strip().splitlines()[-1] if verified.strip() else ''}")
-    assert len(done) == len(results), (len(done), len(results))
+    assert len(done) == len(single[0]) + len(results), (len(done), len(results))
     logged_rows = sorted(q["rows"] for q in done)
-    assert logged_rows == sorted(r for _, _, r in results), "the log's row counts differ from what the clients got"
+    assert logged_rows == sorted(r for _, _, r in single[0] + results), "the log's row counts differ from what the clients got"
 
 
 if __name__ == "__main__":
