@@ -150,15 +150,13 @@ pub struct OutputView<'a> {
 
 /// May `user` ask for a new output of `permit` today? Its SPE users, while it is usable.
 pub fn require_submitter(user: &User, permit: &Permit, today: NaiveDate) -> Result<(), Denied> {
-    if !permit.spe_users.iter().any(|u| u == &user.id) {
-        return Err(Denied(format!(
-            "only the people named in permit {} submit its outputs; '{}' is not named",
-            permit.id, user.id
-        )));
-    }
-    permit
-        .check_usable(today)
-        .map_err(|e| Denied(format!("{e}: nothing more leaves its SPE")))
+    crate::workspace::require_named_while_usable(
+        user,
+        permit,
+        today,
+        "only the people it names submit its outputs",
+        "nothing more leaves its SPE",
+    )
 }
 
 /// May `user` take `command` on the request now? `today` decides whether the permit is

@@ -12,15 +12,33 @@ use chrono::NaiveDate;
 
 /// May `user` query `permit`'s delivered data today?
 pub fn require_data_reader(user: &User, permit: &Permit, today: NaiveDate) -> Result<(), Denied> {
+    require_named_while_usable(
+        user,
+        permit,
+        today,
+        "only its named SPE users read its data",
+        "its data can no longer be read",
+    )
+}
+
+/// `user` is named in `permit` and the permit is usable today; each refusal says `only`
+/// (who may) or `after` (what ended).
+pub(crate) fn require_named_while_usable(
+    user: &User,
+    permit: &Permit,
+    today: NaiveDate,
+    only: &str,
+    after: &str,
+) -> Result<(), Denied> {
     if !permit.spe_users.iter().any(|u| u == &user.id) {
         return Err(Denied(format!(
-            "user '{}' is not named in permit {}: only its named SPE users read its data",
+            "user '{}' is not named in permit {}: {only}",
             user.id, permit.id
         )));
     }
     permit
         .check_usable(today)
-        .map_err(|e| Denied(format!("{e}: its data can no longer be read")))
+        .map_err(|e| Denied(format!("{e}: {after}")))
 }
 
 /// Which of `permits` may `user` query today? The ones a read would be allowed on.
