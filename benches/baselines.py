@@ -7,7 +7,8 @@ pseudonym (HMAC-SHA-256 under the HKDF permit key, first 20 bytes, base32) once 
 distinct person, and writes Parquet (zstd) with the same columns as hdab.
 
 Usage: python baselines.py ENGINE INPUT.parquet OUTPUT.parquet KEY_HEX OPTOUTS.txt
-       ENGINE is polars, polars-unkeyed, duckdb or pyarrow; KEY_HEX is the permit key.
+       ENGINE is polars, polars-unkeyed, duckdb or pyarrow (the drug-register case), or
+       duckdb-whole (the whole in-patient register); KEY_HEX is the permit key.
 """
 import base64
 import hashlib
@@ -104,20 +105,15 @@ def run_polars(inp, outp, key, optouts, keyed=True):
     out.write_parquet(outp, compression="zstd")
 
 
-def run_duckdb(inp, outp, key, optouts):
-    import duckdb
-
-    con = duckdb.connect()
-    con.create_function("pseudonym", lambda s: pseudonym(key, s), ["VARCHAR"], "VARCHAR")
-    con.execute("create table optouts(canonical varchar)")
-    con.executemany("insert into optouts values (?)", [[o] for o in optouts])
+def normalised(inp):
+    """The SQL (DuckDB) of `inp`'s rows with valid identifiers: a CTE chain ending in `f`
+    with `canonical` (12 digits) and `birth` added."""
     ref_y, ref_m, ref_d = REFERENCE
     luhn = " + ".join(
         f"(case when {w}*cast(substr(short,{i + 1},1) as int) > 9 then {w}*cast(substr(short,{i + 1},1) as int)-9 else {w}*cast(substr(short,{i + 1},1) as int) end)"
         for i, w in enumerate(WEIGHTS)
     )
-    con.execute(f"""
-    create table kept as
+    return f"""
     with a as (
       select *, trim(PERSONNR) as raw, regexp_replace(trim(PERSONNR), '[-+]', '', 'g') as digits from read_parquet('{inp}')
     ), b as (
@@ -143,6 +139,47 @@ def run_duckdb(inp, outp, key, optouts):
              try_cast(make_date(year, mm, dd) as date) as birth
       from e where mm between 1 and 12 and dd between 1 and 31
     )
+"""
+
+
+def duckdb_with_optouts(key, optouts):
+    import duckdb
+
+    con = duckdb.connect()
+    con.create_function("pseudonym", lambda s: pseudonym(key, s), ["VARCHAR"], "VARCHAR")
+    con.execute("create table optouts(canonical varchar)")
+    con.executemany("insert into optouts values (?)", [[o] for o in optouts])
+    return con
+
+
+def run_duckdb_whole(inp, outp, key, optouts):
+    """The whole-register case: every row of every valid, not opted-out person of the
+    in-patient register, every column but the hospital."""
+    ref_y, ref_m, ref_d = REFERENCE
+    con = duckdb_with_optouts(key, optouts)
+    con.execute(f"""
+    create table kept as
+    {normalised(inp)}
+    select canonical, KON, ALDER, INDATUM, UTDATUM, HDIA, DIA1, DIA2, LAN from f
+    where birth is not null and birth <= date '{ref_y:04d}-{ref_m:02d}-{ref_d:02d}'
+      and canonical not in (select canonical from optouts)
+    """)
+    con.execute("create table ids as select canonical, pseudonym(canonical) as pseudonym from (select distinct canonical from kept)")
+    con.execute(f"""
+    copy (select i.pseudonym, k.KON, cast(k.ALDER as bigint) as ALDER,
+                 strptime(k.INDATUM, '%Y%m%d')::date as INDATUM, strptime(k.UTDATUM, '%Y%m%d')::date as UTDATUM,
+                 k.HDIA, k.DIA1, k.DIA2, k.LAN
+          from kept k join ids i using (canonical))
+    to '{outp}' (format parquet, compression zstd)
+    """)
+
+
+def run_duckdb(inp, outp, key, optouts):
+    ref_y, ref_m, ref_d = REFERENCE
+    con = duckdb_with_optouts(key, optouts)
+    con.execute(f"""
+    create table kept as
+    {normalised(inp)}
     select canonical, EDATUM, ATC, ANTAL, DDD from f
     where birth is not null and birth <= date '{ref_y:04d}-{ref_m:02d}-{ref_d:02d}'
       and ({" or ".join(f"starts_with(ATC, '{p}')" for p in PREFIXES)})
@@ -250,6 +287,8 @@ if __name__ == "__main__":
         run_polars(inp, outp, key, optouts, keyed=False)
     elif engine == "duckdb":
         run_duckdb(inp, outp, key, optouts)
+    elif engine == "duckdb-whole":
+        run_duckdb_whole(inp, outp, key, optouts)
     elif engine == "pyarrow":
         run_pyarrow(inp, outp, key, optouts)
     else:

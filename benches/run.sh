@@ -4,7 +4,9 @@
 # benches/extraction.py. Arguments go to it, e.g. `benches/run.sh --rows 1000000 --rows 10000000`;
 # `benches/run.sh population --rows 10000000` runs benches/population.py instead,
 # `benches/run.sh risk --rows 10000000` benches/risk.py (risk measurement and lattice search),
-# and `benches/run.sh gateway --rows 10000000` benches/gateway.py (16 researchers at once).
+# `benches/run.sh gateway --rows 10000000` benches/gateway.py (16 researchers at once), and
+# `benches/run.sh whole --rows 10000000` benches/whole_register.py (the whole in-patient
+# register against DuckDB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hdab-target}"
@@ -18,4 +20,5 @@ bench=extraction
 if [ "${1:-}" = population ]; then bench=population; shift; fi
 if [ "${1:-}" = risk ]; then bench=risk; shift; fi
 if [ "${1:-}" = gateway ]; then bench=gateway; shift; fi
+if [ "${1:-}" = whole ]; then bench=whole_register; shift; fi
 "$venv/bin/python" "benches/$bench.py" --hdab "$CARGO_TARGET_DIR/release/hdab" "$@"

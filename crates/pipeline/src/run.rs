@@ -8,6 +8,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::basic::{Compression as ParquetCompression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use sha2::{Digest, Sha256};
 
 /// The manifest of a staged delivery: what was delivered, from what, under which key and
@@ -68,6 +69,9 @@ pub(crate) fn writer_properties(
     Ok(WriterProperties::builder()
         .set_compression(compression)
         .set_dictionary_enabled(true)
+        // One distinct value per person: the dictionary interner tried to encode millions of
+        // pseudonyms (2% of a whole-register run) only to fall back to plain encoding.
+        .set_column_dictionary_enabled(ColumnPath::from("pseudonym"), false)
         .set_max_row_group_row_count(Some(512 * 1024))
         .set_created_by(format!("hdab {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(metadata))
