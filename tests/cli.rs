@@ -111,3 +111,25 @@ fn nothing_in_the_installation_is_open_to_other_accounts() {
         open.join("\n")
     );
 }
+
+#[test]
+fn extract_timings_say_where_the_time_went() {
+    let hdab = Hdab::demo();
+    let again = hdab.ok_as("olle", &["extract", "P-2026-0001", "--timings"]);
+    assert!(
+        again.contains("slutenvard: unchanged inputs, nothing ran"),
+        "{again}"
+    );
+    std::fs::remove_dir_all(hdab.spe().join("P-2026-0001").join("slutenvard")).unwrap();
+    let out = hdab.ok_as("olle", &["extract", "P-2026-0001", "--timings"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("slutenvard: read"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let seconds: Vec<f64> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(seconds.len(), 6, "{line}");
+    assert!(
+        seconds.iter().all(|s| *s >= 0.0) && seconds.iter().sum::<f64>() > 0.0,
+        "{line}"
+    );
+}

@@ -44,6 +44,9 @@ pub struct Delivery {
     /// The study population's figures, on the population table's delivery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub population: Option<hdab_pipeline::PopulationSummary>,
+    /// Where this run's time went (`None`: unchanged inputs, nothing ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timings: Option<hdab_pipeline::StageTimes>,
 }
 
 impl App {
@@ -224,6 +227,7 @@ impl App {
                     folder,
                     manifest: existing,
                     population: summary_of(table, run),
+                    timings: None,
                 });
             }
             tracing::info!(permit = %permit.id, dataset = %table_name, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
@@ -242,6 +246,7 @@ impl App {
                 }
                 Err(e) => return Err(e),
             }
+            let timings = staged.times();
             let manifest = staged.commit()?;
             hdab_pipeline::crash_point("delivered-not-recorded");
             tracing::info!(permit = %permit.id, dataset = %table_name, rows_in = manifest.rows.rows_in, delivered = manifest.rows.delivered, "delivered");
@@ -253,6 +258,7 @@ impl App {
                 folder,
                 manifest,
                 population: summary_of(table, run),
+                timings: Some(timings),
             });
         }
     }

@@ -154,6 +154,10 @@ pub enum Command {
         permit: String,
         #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
         compression: CompressionArg,
+        /// Say where the time went, per dataset: read, identify, hash, filter, write
+        /// (seconds summed over the workers) and the leak scan.
+        #[arg(long)]
+        timings: bool,
     },
     /// The opt-out registry. Numbers are read from a file or standard input, one a line,
     /// never from the command line (where they would show in process lists and shell history).

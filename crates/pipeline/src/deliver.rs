@@ -29,6 +29,7 @@ pub struct PartitionCounts {
     /// Every person with a delivered row, by the opt-out registry's keyed hash (so that an
     /// opt-out arriving during the run can be checked against the delivery before commit).
     pub delivered_persons: PersonFilter,
+    pub times: crate::StageTimes,
 }
 
 /// A fixed-size Bloom filter of persons (their registry hashes, which are uniformly random,
@@ -257,6 +258,7 @@ pub struct StagedDelivery {
     manifest: Option<Manifest>,
     /// The persons delivered, by registry hash (never written anywhere).
     delivered_persons: PersonFilter,
+    times: crate::StageTimes,
 }
 
 impl StagedDelivery {
@@ -275,6 +277,7 @@ impl StagedDelivery {
             records,
             manifest: None,
             delivered_persons: Default::default(),
+            times: Default::default(),
         }
     }
 
@@ -299,6 +302,16 @@ impl StagedDelivery {
         self
     }
 
+    pub(crate) fn with_times(mut self, times: crate::StageTimes) -> Self {
+        self.times = times;
+        self
+    }
+
+    /// Where the run's time went (the scan's included once the manifest is in).
+    pub fn times(&self) -> crate::StageTimes {
+        self.times
+    }
+
     pub fn path(&self) -> &Path {
         &self.staging
     }
@@ -311,7 +324,9 @@ impl StagedDelivery {
     /// the final opt-out check and the commit follow each other closely (the commit then
     /// scans only the manifest it writes). A finding removes the staging folder.
     pub(crate) fn with_manifest(mut self, manifest: Manifest) -> Result<Self, PipelineError> {
+        let started = std::time::Instant::now();
         let findings = crate::scan::scan_delivery(&self.staging);
+        self.times.scan += started.elapsed().as_secs_f64();
         match findings {
             Ok(f) if f.is_empty() => {}
             Ok(f) => {

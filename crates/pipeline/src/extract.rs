@@ -7,6 +7,7 @@ use crate::classify::{
 use crate::deliver::{ManifestFile, PartitionCounts, RowAccounting, StagedDelivery, sha256_file};
 use crate::run::{manifest_of, writer_properties};
 use crate::source::session;
+use crate::timings::lap;
 use crate::values::truncate_dates;
 use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::filter;
@@ -63,6 +64,7 @@ pub async fn stage_extraction(
     let mut rows = RowAccounting::with_every_reason();
     let mut files = Vec::new();
     let mut delivered_persons = crate::deliver::PersonFilter::default();
+    let mut times = crate::StageTimes::default();
     for r in results {
         let (path, acc) = match r {
             Ok(x) => x,
@@ -73,6 +75,7 @@ pub async fn stage_extraction(
         };
         rows.add(&acc);
         delivered_persons.union(&acc.delivered_persons);
+        times.add(&acc.times);
         let bytes = std::fs::metadata(&path)
             .map_err(|e| PipelineError::io(&path, e))?
             .len();
@@ -97,6 +100,7 @@ pub async fn stage_extraction(
     crate::crash_point("parts-synced");
     staging
         .with_delivered_persons(delivered_persons)
+        .with_times(times)
         .with_manifest(manifest)
 }
 
@@ -307,7 +311,9 @@ async fn run_partition(
     let mut writer = ArrowWriter::try_new(file, cx.out_schema.clone(), Some(cx.props.clone()))
         .map_err(|e| PipelineError::writing(path, e))?;
     let mut counts = PartitionCounts::default();
+    let mut mark = std::time::Instant::now();
     while let Some(batch) = stream.next().await {
+        counts.times.read += lap(&mut mark);
         let batch = batch?;
         let n = batch.num_rows();
         if let Some(p) = progress {
@@ -320,6 +326,7 @@ async fn run_partition(
             kept_ids,
             others,
         } = classify(&batch, &cx.prepared, registry_key, optouts, &mut counts)?;
+        counts.times.identify += lap(&mut mark);
         if kept_ids.is_empty() {
             continue;
         }
@@ -327,6 +334,7 @@ async fn run_partition(
         for (persons, _) in &others {
             out.push(Arc::new(pseudonymise_optional(pseudonym_key, persons)));
         }
+        counts.times.hash += lap(&mut mark);
         for (values, precision) in variable_columns(
             &cx.prepared,
             &cx.outputs,
@@ -338,15 +346,19 @@ async fn run_partition(
             out.push(values);
             out.extend(precision);
         }
+        counts.times.filter += lap(&mut mark);
         tracing::debug!(file = %path.display(), rows_in = n, delivered = kept_ids.len(), "batch written");
         writer
             .write(&RecordBatch::try_new(cx.out_schema.clone(), out)?)
             .map_err(|e| PipelineError::writing(path, e))?;
         crate::crash_point("writing-part");
+        counts.times.write += lap(&mut mark);
     }
+    counts.times.read += lap(&mut mark);
     let file = writer
         .into_inner()
         .map_err(|e| PipelineError::writing(path, e))?;
     file.sync_all().map_err(|e| PipelineError::io(path, e))?;
+    counts.times.write += lap(&mut mark);
     Ok(counts)
 }

@@ -33,6 +33,7 @@ mod run;
 pub mod scan;
 pub mod source;
 mod spe;
+mod timings;
 pub mod values;
 
 pub use aggregate::{AggregateInput, Aggregates, aggregate, aggregate_problems};
@@ -53,6 +54,7 @@ pub use run::{population_run_id, run_id};
 pub use scan::{Finding, scan_delivery};
 pub use source::{DEFAULT_PARTITIONS, PARTITIONS_RANGE};
 pub use spe::{ErasedFile, PermitLock, Recovered, SpeFolder};
+pub use timings::StageTimes;
 
 use std::path::{Path, PathBuf};
 

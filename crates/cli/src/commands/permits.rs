@@ -138,6 +138,7 @@ pub(crate) async fn extract(app: &App, cli: &Cli) -> Result<()> {
         Command::Extract {
             permit,
             compression,
+            timings,
         } => {
             eprintln!("extracting permit {permit} …");
             app.recover_deliveries().await?;
@@ -152,8 +153,30 @@ pub(crate) async fn extract(app: &App, cli: &Cli) -> Result<()> {
             }
             let deliveries = result?;
             print_deliveries(&deliveries);
+            if *timings {
+                print_timings(&deliveries);
+            }
         }
         other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
+}
+
+/// `hdab extract --timings`: one line per dataset that ran.
+fn print_timings(deliveries: &[hdab_app::Delivery]) {
+    for d in deliveries {
+        match &d.timings {
+            Some(t) => say!(
+                "{}: read {:.2} s · identify {:.2} s · hash {:.2} s · filter {:.2} s · write {:.2} s (seconds summed over the workers) · leak scan {:.2} s",
+                d.dataset_id,
+                t.read,
+                t.identify,
+                t.hash,
+                t.filter,
+                t.write,
+                t.scan
+            ),
+            None => say!("{}: unchanged inputs, nothing ran", d.dataset_id),
+        }
+    }
 }
