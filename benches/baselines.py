@@ -145,8 +145,18 @@ def normalised(inp):
 def duckdb_with_optouts(key, optouts):
     import duckdb
 
+    import pyarrow as pa
+
     con = duckdb.connect()
-    con.create_function("pseudonym", lambda s: pseudonym(key, s), ["VARCHAR"], "VARCHAR")
+    # Vectorised: DuckDB hands the UDF whole Arrow arrays (far less per-call overhead than a
+    # row-at-a-time Python function).
+    con.create_function(
+        "pseudonym",
+        lambda a: pa.array([pseudonym(key, s) for s in a.to_pylist()], pa.string()),
+        ["VARCHAR"],
+        "VARCHAR",
+        type="arrow",
+    )
     con.execute("create table optouts(canonical varchar)")
     con.executemany("insert into optouts values (?)", [[o] for o in optouts])
     return con
