@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--hdab", required=True)
+    ap.add_argument("--hdab-only", action="store_true", help="measure hdab alone (e.g. at 100M rows)")
     ap.add_argument("--before", help="an earlier hdab binary, measured alternately too (a change's effect)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,11 +95,21 @@ def main():
                 secs, rss, _ = run([binary, "--as", "olle", "extract", permit], env=env, measure=True)
                 times[name].append(secs)
                 mems[name].append(rss)
+            if args.hdab_only:
+                continue
             duck = work / "duckdb.parquet"
             secs, rss, _ = run([sys.executable, str(HERE / "baselines.py"), "duckdb-whole", str(upload), str(duck), key,
                                 str(data / "optouts.txt")], measure=True)
             times["duckdb"].append(secs)
             mems["duckdb"].append(rss)
+        if args.hdab_only:
+            import pyarrow.parquet as pq
+
+            delivered = sum(pq.read_metadata(p).num_rows for p in out.glob("*.parquet"))
+            print(f"\n## Whole register: {n_rows:,} rows, {delivered:,} delivered: hdab alone\n")
+            print(f"hdab: {statistics.median(times['hdab']):.2f} s (runs {times['hdab']}), "
+                  f"peak {max(mems['hdab']):.0f} MiB")
+            return
         got = pseudonyms(sorted(str(p) for p in out.glob("*.parquet")))
         want = pseudonyms(str(duck))
         if sorted(map(str, got[1])) != sorted(map(str, want[1])) or got[0] != want[0]:
