@@ -200,6 +200,13 @@ pub enum Command {
         persons: u64,
         #[arg(long, default_value_t = 20_291_001)]
         seed: u64,
+        /// Mean in-patient stays per person.
+        #[arg(long, default_value_t = 2.0)]
+        inpatient_per_person: f64,
+        /// Write only these registers (slutenvard, lakemedel, dodsorsak, optouts,
+        /// befolkning); all by default.
+        #[arg(long)]
+        only: Vec<String>,
     },
 }
 

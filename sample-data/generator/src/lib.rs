@@ -403,19 +403,49 @@ fn resident(
 
 /// Writes the registers as files into `dir`.
 pub fn write_files(config: &Config, dir: &std::path::Path) -> io::Result<Counts> {
+    write_some(config, dir, &REGISTERS)
+}
+
+/// The files [`write_files`] writes, by name without `.csv`/`.txt`.
+pub const REGISTERS: [&str; 5] = [
+    "slutenvard",
+    "lakemedel",
+    "dodsorsak",
+    "optouts",
+    "befolkning",
+];
+
+/// Like [`write_files`], writing only the registers named in `only` (the others are
+/// generated, so every register's rows stay the same, but not written): a 100M-row
+/// in-patient register without the 400M-row drug register beside it.
+pub fn write_some(config: &Config, dir: &std::path::Path, only: &[&str]) -> io::Result<Counts> {
+    if let Some(bad) = only.iter().find(|o| !REGISTERS.contains(o)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("no register '{bad}': choose from {}", REGISTERS.join(", ")),
+        ));
+    }
     std::fs::create_dir_all(dir)?;
-    let open = |name: &str| -> io::Result<io::BufWriter<std::fs::File>> {
-        Ok(io::BufWriter::with_capacity(
+    let open = |name: &str| -> io::Result<Box<dyn Write>> {
+        if !only.contains(&name) {
+            return Ok(Box::new(io::sink()));
+        }
+        let file = if name == "optouts" {
+            "optouts.txt".to_string()
+        } else {
+            format!("{name}.csv")
+        };
+        Ok(Box::new(io::BufWriter::with_capacity(
             1 << 20,
-            std::fs::File::create(dir.join(name))?,
-        ))
+            std::fs::File::create(dir.join(file))?,
+        )))
     };
     let (mut a, mut b, mut c, mut d, mut e) = (
-        open("slutenvard.csv")?,
-        open("lakemedel.csv")?,
-        open("dodsorsak.csv")?,
-        open("optouts.txt")?,
-        open("befolkning.csv")?,
+        open("slutenvard")?,
+        open("lakemedel")?,
+        open("dodsorsak")?,
+        open("optouts")?,
+        open("befolkning")?,
     );
     let counts = generate(
         config,
@@ -436,6 +466,39 @@ pub fn write_files(config: &Config, dir: &std::path::Path) -> io::Result<Counts>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writing_some_registers_writes_them_as_writing_all_would() {
+        let config = Config {
+            persons: 300,
+            ..Config::default()
+        };
+        let (all, some) = (tempfile::tempdir(), tempfile::tempdir());
+        let (Ok(all), Ok(some)) = (all, some) else {
+            panic!("no temporary folder");
+        };
+        assert!(write_files(&config, all.path()).is_ok());
+        assert!(write_some(&config, some.path(), &["slutenvard", "optouts"]).is_ok());
+        let names = |d: &std::path::Path| {
+            let mut n: Vec<String> = std::fs::read_dir(d)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(some.path()), ["optouts.txt", "slutenvard.csv"]);
+        for f in ["optouts.txt", "slutenvard.csv"] {
+            assert_eq!(
+                std::fs::read(all.path().join(f)).ok(),
+                std::fs::read(some.path().join(f)).ok(),
+                "{f}"
+            );
+        }
+        assert!(write_some(&config, some.path(), &["nope"]).is_err());
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_bytes() {

@@ -35,14 +35,29 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             demo::run(dir, source.as_deref(), cli.database_url.as_deref()).await?;
                 Ok(true)
         }
-        Command::Synth { out, persons, seed } => {
+        Command::Synth {
+            out,
+            persons,
+            seed,
+            inpatient_per_person,
+            only,
+        } => {
+            if !(inpatient_per_person.is_finite() && *inpatient_per_person > 0.0) {
+                anyhow::bail!("--inpatient-per-person must be a positive number");
+            }
             let config = hdab_synth::Config {
                 persons: *persons,
                 seed: *seed,
+                inpatient_per_person: *inpatient_per_person,
                 ..hdab_synth::Config::default()
             };
+            let only: Vec<&str> = if only.is_empty() {
+                hdab_synth::REGISTERS.to_vec()
+            } else {
+                only.iter().map(String::as_str).collect()
+            };
             eprintln!("generating {persons} persons into {} …", out.display());
-            let c = hdab_synth::write_files(&config, out)
+            let c = hdab_synth::write_some(&config, out, &only)
                 .with_context(|| format!("writing into {}", out.display()))?;
             say!(
                 "slutenvard.csv: {} rows\nlakemedel.csv: {} rows\ndodsorsak.csv: {} rows\noptouts.txt: {} numbers\nbefolkning.csv: {} persons",
