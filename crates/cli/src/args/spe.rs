@@ -16,9 +16,10 @@ pub enum SpeCmd {
         as_of: Option<chrono::NaiveDate>,
     },
     /// Make this host match the permits (admins; needs root): one group per permit, one
-    /// account per SPE user (named with the prefix in HDAB_SPE_ACCOUNTS), each workspace
-    /// readable by its permit's group only while the permit is valid. Prints what changed;
-    /// hdab runs it itself after every permit change and delivery.
+    /// account per SPE user (named with the prefix in HDAB_SPE_ACCOUNTS); while the permit is
+    /// valid its group may enter the permit's folder and use its work/ folder (the data are
+    /// read through the gateway only). Prints what changed; hdab runs it itself after every
+    /// permit change and delivery.
     Sync,
     /// Serve the SPE gateway: Arrow Flight SQL over each permit's delivered data, for its
     /// named SPE users only (sign in with your hdab user id and password, or an API token;
