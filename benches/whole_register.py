@@ -3,11 +3,13 @@ every valid, not opted-out person, every column but the hospital — hdab agains
 HMAC over distinct persons joined back, run alternately in one run, median of `--repeat`.
 
 The register comes from hdab's seeded generator (`hdab synth --only slutenvard`, 5 stays per
-person by default as in the issue's register: 10M rows, 2M persons), converted to Parquet;
-about 3% of persons opted out. Both outputs are checked to hold the same
+person by default as in the issue's register: 10M rows, 2M persons), converted to Parquet
+(`--input csv`: uploaded and read as the `;`-separated text it is, by both); about 3% of
+persons opted out. Both outputs are checked to hold the same
 number of rows and the same multiset of pseudonyms before a time is reported.
 
-Usage: python benches/whole_register.py --rows 10000000 [--repeat 3] (via benches/run.sh whole …)
+Usage: python benches/whole_register.py --rows 10000000 [--repeat 3] [--input csv] [--hdab-only]
+       [--before OLD_BINARY] [--keep DIR] (via benches/run.sh whole …)
 """
 import argparse
 import os
@@ -28,7 +30,7 @@ variables = ["KON", "ALDER", "INDATUM", "UTDATUM", "HDIA", "DIA1", "DIA2", "LAN"
 """
 
 
-def slutenvard_parquet(data: Path, work: Path):
+def slutenvard_parquet(data: Path, work: Path, keep_csv: bool = False):
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -47,6 +49,8 @@ def slutenvard_parquet(data: Path, work: Path):
         for batch in reader:
             w.write_batch(batch, row_group_size=1 << 20)
             n += batch.num_rows
+    if keep_csv:
+        return data / "slutenvard.csv", n
     (data / "slutenvard.csv").unlink()
     return upload, n
 
@@ -68,14 +72,20 @@ def main():
     ap.add_argument("--hdab", required=True)
     ap.add_argument("--hdab-only", action="store_true", help="measure hdab alone (e.g. at 100M rows)")
     ap.add_argument("--before", help="an earlier hdab binary, measured alternately too (a change's effect)")
+    ap.add_argument("--input", choices=["parquet", "csv"], default="parquet",
+                    help="the upload's format: Parquet, or the register's CSV as exported (`;`)")
+    ap.add_argument("--keep", help="a folder to build the installation in and leave behind (to profile it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = Path(args.keep or tmp)
+        if args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
         data = work / "data"
         persons = max(1000, int(args.rows / args.stays_per_person))
         run([args.hdab, "synth", "--out", str(data), "--persons", str(persons),
              "--inpatient-per-person", str(args.stays_per_person), "--only", "slutenvard", "--only", "optouts"])
-        upload, n_rows = slutenvard_parquet(data, work)
+        upload, n_rows = slutenvard_parquet(data, work, keep_csv=args.input == "csv")
         env, h = installation(args.hdab, work)
         h("catalog", "register", str(REPO / "catalog/slutenvard.toml"), user="sara")
         h("upload", "--dataset", "slutenvard", str(upload), "--extract-date", "2024-03-31", user="sara")
@@ -119,7 +129,7 @@ def main():
             sys.exit(f"hdab and DuckDB differ: {got[0]} rows against {want[0]}")
         delivered = got[0]
     hs, ds = statistics.median(times["hdab"]), statistics.median(times["duckdb"])
-    print(f"\n## Whole register: {n_rows:,} rows, {delivered:,} delivered ({delivered / n_rows:.1%}), median of {args.repeat}, alternating\n")
+    print(f"\n## Whole register from {args.input}: {n_rows:,} rows, {delivered:,} delivered ({delivered / n_rows:.1%}), median of {args.repeat}, alternating\n")
     print("| pipeline | wall s (runs) | rows/s | peak MiB | hdab / this |")
     print("|---|---:|---:|---:|---:|")
     rows_ = [("hdab", "hdab", hs), ("duckdb + HMAC over distinct persons", "duckdb", ds)]
@@ -128,7 +138,8 @@ def main():
     for name, key_, s in rows_:
         runs = ", ".join(f"{t:.2f}" for t in times[key_])
         print(f"| {name} | {s:.2f} ({runs}) | {n_rows / s:,.0f} | {max(mems[key_]):.0f} | {hs / s:.2f} |")
-    print(f"\nhdab / DuckDB: {hs / ds:.2f} (the issue's target: at most 0.5)")
+    target = 0.6 if args.input == "csv" else 0.5
+    print(f"\nhdab / DuckDB: {hs / ds:.2f} (the issue's target: at most {target})")
 
 
 if __name__ == "__main__":

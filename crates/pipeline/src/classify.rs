@@ -6,7 +6,7 @@ use crate::PipelineError;
 use crate::cohort::{BIRTH_DATE, CompiledCohort};
 use crate::deliver::PartitionCounts;
 use crate::source::{map_columns, open_streams};
-use crate::values::{as_text, date32, type_column};
+use crate::values::{as_text, date32, type_array};
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Date32Builder, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -129,7 +129,7 @@ pub(crate) fn classify(
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(cx.typed_vars.len() + 1);
     let mut precisions: HashMap<usize, ArrayRef> = HashMap::new();
     for (k, (i, v)) in cx.typed_vars.iter().enumerate() {
-        let typed = type_column(as_text(batch.column(*i))?.as_ref(), v);
+        let typed = type_array(batch.column(*i), v)?;
         if let Some(p) = typed.precision {
             precisions.insert(k, p);
         }
@@ -143,7 +143,7 @@ pub(crate) fn classify(
     let typed = RecordBatch::try_new(cx.typed_schema.clone(), columns)?;
     let in_cohort = cx.cohort.evaluate(&typed)?;
     // Each distinct person is looked up in the registry once per batch.
-    let mut opted: HashMap<PersonId, ([u8; 32], bool)> = HashMap::new();
+    let mut opted = RegistryLookup::new(registry_key, optouts);
     let mut keep = Vec::with_capacity(n);
     let mut kept_ids = Vec::with_capacity(n);
     for (row, id) in ids.iter().enumerate() {
@@ -158,12 +158,14 @@ pub(crate) fn classify(
                 false
             }
             Ok(p) => {
-                let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
+                let (hash, out, first) = opted.state(p);
                 if out {
                     counts.opted_out += 1;
                     false
                 } else {
-                    counts.delivered_persons.insert(&hash);
+                    if first {
+                        counts.delivered_persons.insert(&hash);
+                    }
                     kept_ids.push(*p);
                     true
                 }
@@ -185,13 +187,15 @@ pub(crate) fn classify(
             }
             match id {
                 Ok(p) => {
-                    let (hash, out) = registry_state(&mut opted, registry_key, optouts, p);
+                    let (hash, out, first) = opted.state(p);
                     if out {
                         counts.other_role_opted_out += 1;
                         persons.push(None);
                         withheld.push(true);
                     } else {
-                        counts.delivered_persons.insert(&hash);
+                        if first {
+                            counts.delivered_persons.insert(&hash);
+                        }
                         persons.push(Some(*p));
                         withheld.push(false);
                     }
@@ -214,17 +218,42 @@ pub(crate) fn classify(
     })
 }
 
-/// A person's registry hash and whether they opted out, computed once per batch.
-fn registry_state(
-    seen: &mut HashMap<PersonId, ([u8; 32], bool)>,
-    registry_key: &DerivedKey,
-    optouts: &HashSet<[u8; 32]>,
-    person: &PersonId,
-) -> ([u8; 32], bool) {
-    *seen.entry(*person).or_insert_with(|| {
-        let hash = registry_hash(registry_key, person);
-        (hash, optouts.contains(&hash))
-    })
+/// Each person's registry hash and whether they opted out, computed once per batch.
+struct RegistryLookup<'a> {
+    key: &'a DerivedKey,
+    optouts: &'a HashSet<[u8; 32]>,
+    seen: HashMap<PersonId, ([u8; 32], bool)>,
+    /// The person asked about last: a register usually lists one person's rows together.
+    previous: Option<(PersonId, [u8; 32], bool)>,
+}
+
+impl<'a> RegistryLookup<'a> {
+    fn new(key: &'a DerivedKey, optouts: &'a HashSet<[u8; 32]>) -> Self {
+        RegistryLookup {
+            key,
+            optouts,
+            seen: HashMap::new(),
+            previous: None,
+        }
+    }
+
+    /// The person's registry hash, whether they opted out, and whether this is the batch's
+    /// first sight of them (the delivered-persons filter takes each person once).
+    fn state(&mut self, person: &PersonId) -> ([u8; 32], bool, bool) {
+        if let Some((last, hash, out)) = &self.previous
+            && last == person
+        {
+            return (*hash, *out, false);
+        }
+        let mut first = false;
+        let (hash, out) = *self.seen.entry(*person).or_insert_with(|| {
+            first = true;
+            let hash = registry_hash(self.key, person);
+            (hash, self.optouts.contains(&hash))
+        });
+        self.previous = Some((*person, hash, out));
+        (hash, out, first)
+    }
 }
 
 /// Pseudonyms of persons who may be absent (null where they are).

@@ -14,9 +14,10 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::Type as PhysicalType;
-use hdab_pseudonymise::contains_person_id;
+use hdab_pseudonymise::{contains_person_id, may_contain_person_id};
+use rayon::prelude::*;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where an identifier-like value was found (the value itself is never kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,14 +25,30 @@ pub struct Finding {
     pub place: String,
 }
 
-/// Scans a folder (a delivery) recursively. `Ok(vec![])` means nothing was found.
+/// Scans a folder (a delivery) recursively. `Ok(vec![])` means nothing was found. The
+/// files are scanned at once on the machine's cores (a delivery has a file per partition);
+/// findings come in path order whatever the order the scans finish in.
 pub fn scan_delivery(folder: &Path) -> Result<Vec<Finding>, PipelineError> {
     let mut findings = Vec::new();
-    scan_dir(folder, folder, &mut findings)?;
+    let mut files = Vec::new();
+    walk(folder, folder, &mut findings, &mut files)?;
+    let per_file: Vec<Result<Vec<Finding>, PipelineError>> = files
+        .par_iter()
+        .map(|(path, rel)| scan_file(path, rel))
+        .collect();
+    for found in per_file {
+        findings.extend(found?);
+    }
     Ok(findings)
 }
 
-fn scan_dir(root: &Path, dir: &Path, findings: &mut Vec<Finding>) -> Result<(), PipelineError> {
+/// Checks every name under `dir` and lists its files (path, path relative to `root`).
+fn walk(
+    root: &Path,
+    dir: &Path,
+    findings: &mut Vec<Finding>,
+    files: &mut Vec<(PathBuf, String)>,
+) -> Result<(), PipelineError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| PipelineError::io(dir, e))?
         .flatten()
@@ -50,17 +67,25 @@ fn scan_dir(root: &Path, dir: &Path, findings: &mut Vec<Finding>) -> Result<(), 
             });
         }
         if path.is_dir() {
-            scan_dir(root, &path, findings)?;
-        } else if path.extension().and_then(|e| e.to_str()) == Some("parquet") {
-            scan_parquet(&path, &rel, findings)?;
+            walk(root, &path, findings, files)?;
         } else {
-            let bytes = std::fs::read(&path).map_err(|e| PipelineError::io(&path, e))?;
-            if text_reads_as_person_id(&bytes) {
-                findings.push(Finding { place: rel });
-            }
+            files.push((path, rel));
         }
     }
     Ok(())
+}
+
+fn scan_file(path: &Path, rel: &str) -> Result<Vec<Finding>, PipelineError> {
+    let mut findings = Vec::new();
+    if path.extension().and_then(|e| e.to_str()) == Some("parquet") {
+        scan_parquet(path, rel, &mut findings)?;
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| PipelineError::io(path, e))?;
+        if text_reads_as_person_id(&bytes) {
+            findings.push(Finding { place: rel.into() });
+        }
+    }
+    Ok(findings)
 }
 
 /// Whether a text file's bytes (the manifest) hold what reads as a personnummer, hdab's own
@@ -185,15 +210,29 @@ fn scan_parquet(path: &Path, rel: &str, findings: &mut Vec<Finding>) -> Result<(
             let column = batch.column(i);
             let place = |r: usize| format!("{rel}: column '{}' row {}", field.name(), row0 + r + 1);
             match column.data_type() {
+                // Text and bytes: the column's whole buffer is looked at first, and each
+                // value only where it might hold one (see `may_contain_person_id`).
                 DataType::Utf8 => {
-                    for (r, v) in column.as_string::<i32>().iter().enumerate() {
+                    let strings = column.as_string::<i32>();
+                    if !may_contain_person_id(used_bytes(
+                        strings.value_data(),
+                        strings.value_offsets(),
+                    )) {
+                        continue;
+                    }
+                    for (r, v) in strings.iter().enumerate() {
                         if let Some(v) = v {
                             check(v, || place(r), findings);
                         }
                     }
                 }
                 DataType::Binary => {
-                    for (r, v) in column.as_binary::<i32>().iter().enumerate() {
+                    let bytes = column.as_binary::<i32>();
+                    if !may_contain_person_id(used_bytes(bytes.value_data(), bytes.value_offsets()))
+                    {
+                        continue;
+                    }
+                    for (r, v) in bytes.iter().enumerate() {
                         if let Some(v) = v {
                             check(&String::from_utf8_lossy(v), || place(r), findings);
                         }
@@ -216,6 +255,15 @@ fn scan_parquet(path: &Path, rel: &str, findings: &mut Vec<Finding>) -> Result<(
         row0 += batch.num_rows();
     }
     Ok(())
+}
+
+/// The part of a string or binary array's value buffer its offsets use (a slice of an
+/// array may share a larger buffer).
+fn used_bytes<'a>(data: &'a [u8], offsets: &[i32]) -> &'a [u8] {
+    let (Some(first), Some(last)) = (offsets.first(), offsets.last()) else {
+        return &[];
+    };
+    data.get(*first as usize..*last as usize).unwrap_or(data)
 }
 
 /// Which values of `column` must be printed and checked. A personnummer needs ten digits

@@ -123,6 +123,13 @@ pub fn session(partitions: usize) -> SessionContext {
         .options_mut()
         .execution
         .enable_file_stream_work_stealing = false;
+    // Strings as plain `Utf8`, the type hdab types and delivers them in: read as views they
+    // would be copied once more into `Utf8` (see `values::type_column`).
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
     SessionContext::new_with_config(config)
 }
 

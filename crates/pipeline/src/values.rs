@@ -64,22 +64,31 @@ pub fn from_date32(days: i32) -> NaiveDate {
 /// also with `-` separators. `Ok(None)` for empty and the register's missing markers
 /// (`00000000`, `99999999`). A partial date is its first day, with its precision.
 pub fn parse_register_date(s: &str) -> Result<Option<(NaiveDate, Precision)>, ValueProblem> {
-    let s = s.trim();
-    let compact: String = if s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
-        s.chars().filter(|c| *c != '-').collect()
+    let s = s.trim().as_bytes();
+    // `YYYY-MM-DD` read as `YYYYMMDD`, on the stack (this runs once per date of every row).
+    let mut compact = [0u8; 8];
+    let compact: &[u8] = if s.len() == 10 && s[4] == b'-' && s[7] == b'-' {
+        compact[..4].copy_from_slice(&s[..4]);
+        compact[4..6].copy_from_slice(&s[5..7]);
+        compact[6..].copy_from_slice(&s[8..]);
+        &compact
     } else {
-        s.to_string()
+        s
     };
     if compact.is_empty()
-        || compact.bytes().all(|b| b == b'0')
-        || compact.bytes().all(|b| b == b'9')
+        || compact.iter().all(|b| *b == b'0')
+        || compact.iter().all(|b| *b == b'9')
     {
         return Ok(None);
     }
-    if compact.len() != 8 || !compact.bytes().all(|b| b.is_ascii_digit()) {
+    if compact.len() != 8 || !compact.iter().all(u8::is_ascii_digit) {
         return Err(ValueProblem::NotADate);
     }
-    let n = |r: std::ops::Range<usize>| compact[r].parse::<u32>().unwrap_or(0);
+    let n = |r: std::ops::Range<usize>| {
+        compact[r]
+            .iter()
+            .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
+    };
     let (y, m, d) = (n(0..4) as i32, n(4..6), n(6..8));
     let (date, precision) = match (m, d) {
         (0, 0) => (NaiveDate::from_ymd_opt(y, 1, 1), Precision::Year),
@@ -91,6 +100,14 @@ pub fn parse_register_date(s: &str) -> Result<Option<(NaiveDate, Precision)>, Va
         Some(date) if (1800..=2200).contains(&y) => Ok(Some((date, precision))),
         _ => Err(ValueProblem::NotADate),
     }
+}
+
+/// Whether a text is non-empty and has no white space at either end (kept as it is).
+fn is_trimmed(v: &str) -> bool {
+    let (Some(first), Some(last)) = (v.chars().next(), v.chars().next_back()) else {
+        return false;
+    };
+    !first.is_whitespace() && !last.is_whitespace()
 }
 
 pub fn parse_integer(s: &str) -> Result<Option<i64>, ValueProblem> {
@@ -190,6 +207,22 @@ fn parse_numbers<T: arrow::datatypes::ArrowPrimitiveType>(
 /// Types a column of text by the variable's dictionary type. Values that do not parse become
 /// null and are listed in `problems`; so does a partial date where the variable does not
 /// declare `partial_dates` (it is never turned into a full day).
+/// Any column typed by the dictionary: [`type_column`] of [`as_text`], except that an
+/// integer column declared an integer is taken as it is (the same values, unprinted).
+pub fn type_array(
+    array: &ArrayRef,
+    variable: &hdab_catalog::Variable,
+) -> Result<TypedColumn, arrow::error::ArrowError> {
+    if variable.variable_type == VariableType::Integer && array.data_type() == &DataType::Int64 {
+        return Ok(TypedColumn {
+            values: array.clone(),
+            precision: None,
+            problems: Vec::new(),
+        });
+    }
+    Ok(type_column(as_text(array)?.as_ref(), variable))
+}
+
 pub fn type_column(array: &dyn Array, variable: &hdab_catalog::Variable) -> TypedColumn {
     let t = variable.variable_type;
     let texts = text_values(array);
@@ -197,33 +230,33 @@ pub fn type_column(array: &dyn Array, variable: &hdab_catalog::Variable) -> Type
     let n = texts.len();
     match t {
         VariableType::Date => {
+            // The precision column only where the dictionary declares partial dates (it is
+            // delivered only then).
             let mut b = Date32Builder::with_capacity(n);
-            let mut p = StringBuilder::with_capacity(n, n * 3);
+            let mut p = variable
+                .partial_dates
+                .then(|| StringBuilder::with_capacity(n, n * 3));
             for (i, v) in texts.iter().enumerate() {
-                match v.map(parse_register_date).unwrap_or(Ok(None)) {
+                let (value, precision) = match v.map(parse_register_date).unwrap_or(Ok(None)) {
                     Ok(Some((_, prec))) if prec != Precision::Day && !variable.partial_dates => {
                         problems.push((i, ValueProblem::PartialDate));
-                        b.append_null();
-                        p.append_null();
+                        (None, None)
                     }
-                    Ok(Some((d, prec))) => {
-                        b.append_value(date32(d));
-                        p.append_value(prec.as_str());
-                    }
-                    Ok(None) => {
-                        b.append_null();
-                        p.append_null();
-                    }
+                    Ok(Some((d, prec))) => (Some(date32(d)), Some(prec.as_str())),
+                    Ok(None) => (None, None),
                     Err(e) => {
                         problems.push((i, e));
-                        b.append_null();
-                        p.append_null();
+                        (None, None)
                     }
+                };
+                b.append_option(value);
+                if let Some(p) = &mut p {
+                    p.append_option(precision);
                 }
             }
             TypedColumn {
                 values: Arc::new(b.finish()),
-                precision: Some(Arc::new(p.finish())),
+                precision: p.map(|mut p| Arc::new(p.finish()) as ArrayRef),
                 problems,
             }
         }
@@ -249,6 +282,15 @@ pub fn type_column(array: &dyn Array, variable: &hdab_catalog::Variable) -> Type
         | VariableType::Code
         | VariableType::Text
         | VariableType::Unknown => {
+            // Text that needs no trimming and has no empty values is kept as it came.
+            if array.data_type() == &DataType::Utf8 && texts.iter().flatten().all(|v| is_trimmed(v))
+            {
+                return TypedColumn {
+                    values: Arc::new(array.as_string::<i32>().clone()),
+                    precision: None,
+                    problems,
+                };
+            }
             let mut b = StringBuilder::with_capacity(n, n * 8);
             for v in &texts {
                 match v.map(str::trim) {

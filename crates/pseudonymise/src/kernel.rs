@@ -62,13 +62,22 @@ pub fn pseudonym(key: &DerivedKey, id: &PersonId) -> String {
     encode_pseudonym(&key.mac(id.canonical()))
 }
 
-/// Pseudonyms for a batch of valid ids, hashing each distinct person once.
+/// Pseudonyms for a batch of valid ids, hashing each distinct person once. A register
+/// usually lists one person's rows together: the row before is checked first.
 pub fn pseudonymise_ids(key: &DerivedKey, ids: &[PersonId]) -> StringArray {
     let mut seen: HashMap<PersonId, String> = HashMap::with_capacity(ids.len() / 2 + 1);
     let mut out = StringBuilder::with_capacity(ids.len(), ids.len() * 32);
+    let mut previous: Option<(&PersonId, String)> = None;
     for id in ids {
+        if let Some((last, p)) = &previous
+            && *last == id
+        {
+            out.append_value(p);
+            continue;
+        }
         let p = seen.entry(*id).or_insert_with(|| pseudonym(key, id));
-        out.append_value(p);
+        out.append_value(&*p);
+        previous = Some((id, p.clone()));
     }
     out.finish()
 }

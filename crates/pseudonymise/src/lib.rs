@@ -17,4 +17,6 @@ pub use keys::{
     DerivedKey, KeyContext, KeyError, MasterKey, audit_checkpoint_context, control_draw_context,
     optout_registry_context, permit_context,
 };
-pub use person_id::{IdKind, IdRejection, PersonId, contains_person_id, luhn_check_digit};
+pub use person_id::{
+    IdKind, IdRejection, PersonId, contains_person_id, luhn_check_digit, may_contain_person_id,
+};
