@@ -104,13 +104,7 @@ impl App {
     pub(crate) async fn optouts_for(
         &self,
         granted_at: chrono::DateTime<Utc>,
-    ) -> Result<
-        (
-            std::collections::HashSet<[u8; 32]>,
-            hdab_store::RegistryState,
-        ),
-        AppError,
-    > {
+    ) -> Result<(hdab_permits::optout::Excluded, hdab_store::RegistryState), AppError> {
         let mut fold = hdab_permits::optout::OptOutFold::new(granted_at);
         let registry = self.store.fold_optouts(&mut fold).await?;
         Ok((fold.excluded(), registry))

@@ -6,7 +6,41 @@
 //! reads them. Persons are keyed hashes: this module never sees an identifier.
 
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+/// The persons a delivery leaves out, by registry hash: a sorted list, 32 bytes a person
+/// (a hash set of the same takes about twice that: 600,000 opted-out people, the register
+/// of a 20-million-person extraction at 3%, is 19 MB here), looked up by binary search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Excluded(Vec<[u8; 32]>);
+
+impl Excluded {
+    pub fn contains(&self, person: &[u8; 32]) -> bool {
+        self.0.binary_search(person).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8; 32]> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<[u8; 32]> for Excluded {
+    fn from_iter<I: IntoIterator<Item = [u8; 32]>>(persons: I) -> Excluded {
+        let mut persons: Vec<[u8; 32]> = persons.into_iter().collect();
+        persons.sort_unstable();
+        persons.dedup();
+        persons.shrink_to_fit();
+        Excluded(persons)
+    }
+}
 
 /// The registry's events folded for one permit (or one data request, granted now).
 #[derive(Debug, Clone)]
@@ -35,7 +69,7 @@ impl OptOutFold {
     }
 
     /// Everyone the delivery must leave out.
-    pub fn excluded(&self) -> HashSet<[u8; 32]> {
+    pub fn excluded(&self) -> Excluded {
         self.persons
             .iter()
             .filter(|(_, (now, at_grant))| *now || *at_grant)
@@ -58,6 +92,19 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
             .single()
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_excluded_list_finds_exactly_its_persons() {
+        let excluded: Excluded = [[9; 32], [1; 32], [5; 32], [1; 32]].into_iter().collect();
+        assert_eq!(excluded.len(), 3, "each person once");
+        for p in [[1; 32], [5; 32], [9; 32]] {
+            assert!(excluded.contains(&p));
+        }
+        for p in [[0; 32], [2; 32], [6; 32], [10; 32]] {
+            assert!(!excluded.contains(&p));
+        }
+        assert!(!Excluded::default().contains(&[1; 32]));
     }
 
     #[test]

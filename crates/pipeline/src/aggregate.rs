@@ -13,8 +13,9 @@ use futures::StreamExt;
 use hdab_catalog::{DatasetDescription, Sensitivity, VariableType};
 use hdab_disclosure::CellStats;
 use hdab_permits::Cohort;
+use hdab_permits::optout::Excluded;
 use hdab_pseudonymise::{DerivedKey, PersonId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 pub struct AggregateInput<'a> {
@@ -27,7 +28,7 @@ pub struct AggregateInput<'a> {
     /// An integer or decimal variable to sum, if any.
     pub measure: Option<&'a str>,
     pub registry_key: &'a DerivedKey,
-    pub optouts: &'a HashSet<[u8; 32]>,
+    pub optouts: &'a Excluded,
 }
 
 impl std::fmt::Debug for AggregateInput<'_> {

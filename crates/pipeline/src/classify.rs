@@ -13,8 +13,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use hdab_catalog::{DatasetDescription, Variable, VariableType};
+use hdab_permits::optout::Excluded;
 use hdab_pseudonymise::{DerivedKey, PersonId, parse_id_column, registry_hash};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -119,7 +120,7 @@ pub(crate) fn classify(
     batch: &RecordBatch,
     cx: &Prepared,
     registry_key: &DerivedKey,
-    optouts: &HashSet<[u8; 32]>,
+    optouts: &Excluded,
     counts: &mut PartitionCounts,
 ) -> Result<Classified, PipelineError> {
     let n = batch.num_rows();
@@ -221,14 +222,14 @@ pub(crate) fn classify(
 /// Each person's registry hash and whether they opted out, computed once per batch.
 struct RegistryLookup<'a> {
     key: &'a DerivedKey,
-    optouts: &'a HashSet<[u8; 32]>,
+    optouts: &'a Excluded,
     seen: HashMap<PersonId, ([u8; 32], bool)>,
     /// The person asked about last: a register usually lists one person's rows together.
     previous: Option<(PersonId, [u8; 32], bool)>,
 }
 
 impl<'a> RegistryLookup<'a> {
-    fn new(key: &'a DerivedKey, optouts: &'a HashSet<[u8; 32]>) -> Self {
+    fn new(key: &'a DerivedKey, optouts: &'a Excluded) -> Self {
         RegistryLookup {
             key,
             optouts,

@@ -19,8 +19,9 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 use hdab_catalog::Variable;
 use hdab_permits::Generalisation;
+use hdab_permits::optout::Excluded;
 use hdab_pseudonymise::{DerivedKey, pseudonymise_ids};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -303,7 +304,7 @@ struct PartitionContext {
 async fn run_partition(
     mut stream: SendableRecordBatchStream,
     cx: &PartitionContext,
-    (pseudonym_key, registry_key, optouts): (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
+    (pseudonym_key, registry_key, optouts): (&DerivedKey, &DerivedKey, &Excluded),
     path: &Path,
     progress: Option<&std::sync::atomic::AtomicU64>,
 ) -> Result<PartitionCounts, PipelineError> {

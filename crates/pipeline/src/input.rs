@@ -5,8 +5,8 @@
 use chrono::NaiveDate;
 use hdab_catalog::DatasetDescription;
 use hdab_permits::DatasetRequest;
+use hdab_permits::optout::Excluded;
 use hdab_pseudonymise::DerivedKey;
-use std::collections::HashSet;
 use std::path::Path;
 
 /// Parquet compression of delivered files (some R builds lack zstd: snappy for them).
@@ -32,7 +32,7 @@ pub struct ExtractionInput<'a> {
     pub reference_date: NaiveDate,
     pub pseudonym_key: &'a DerivedKey,
     pub registry_key: &'a DerivedKey,
-    pub optouts: &'a HashSet<[u8; 32]>,
+    pub optouts: &'a Excluded,
     pub optout_registry_seq: i64,
     /// The permit's study population: only its people are delivered (and, with the
     /// request's window, only rows near their index dates).

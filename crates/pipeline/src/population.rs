@@ -18,6 +18,7 @@ use datafusion::arrow::array::{Array, AsArray, Date32Array, StringArray};
 use datafusion::arrow::datatypes::Date32Type;
 use futures::StreamExt;
 use hdab_catalog::DatasetDescription;
+use hdab_permits::optout::Excluded;
 use hdab_permits::{Cohort, StudyPopulation};
 use hdab_pseudonymise::{DerivedKey, PersonId, registry_hash};
 use rayon::prelude::*;
@@ -48,7 +49,7 @@ pub struct PopulationInput<'a> {
     /// Orders the draw of controls (derived from the permit, not from its key version:
     /// a key rotation changes pseudonyms, never who is in the study).
     pub draw_key: &'a DerivedKey,
-    pub optouts: &'a HashSet<[u8; 32]>,
+    pub optouts: &'a Excluded,
     pub partitions: usize,
 }
 
@@ -90,7 +91,7 @@ where
                         runtime.block_on(async {
                             let mut acc = A::default();
                             let mut counts = PartitionCounts::default();
-                            let nobody = HashSet::new();
+                            let nobody = Excluded::default();
                             while let Some(batch) = stream.next().await {
                                 let c = classify(
                                     &batch?,

@@ -9,9 +9,9 @@ use datafusion::arrow::array::{Date32Array, Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use hdab_permits::DatePrecision;
+use hdab_permits::optout::Excluded;
 use hdab_pseudonymise::{DerivedKey, PersonId, registry_hash};
 use rayon::prelude::*;
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ fn at_precision(day: i32, precision: DatePrecision) -> i32 {
 pub(crate) fn write_population_table(
     population: &Population,
     precision: DatePrecision,
-    keys: (&DerivedKey, &DerivedKey, &HashSet<[u8; 32]>),
+    keys: (&DerivedKey, &DerivedKey, &Excluded),
     path: &Path,
     props: datafusion::parquet::file::properties::WriterProperties,
 ) -> Result<

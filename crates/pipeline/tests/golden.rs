@@ -14,7 +14,6 @@ use hdab_pseudonymise::{
     MasterKey, PersonId, optout_registry_context, permit_context, registry_hash,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, serde::Deserialize)]
@@ -47,7 +46,7 @@ async fn deliver(case_dir: &Path) -> String {
     let master = test_key();
     let pseudonym_key = master.derive(&permit_context(&case.permit_id, 1));
     let registry_key = master.derive(&optout_registry_context());
-    let optouts: HashSet<[u8; 32]> = case
+    let optouts: hdab_permits::optout::Excluded = case
         .optouts
         .iter()
         .map(|n| {
