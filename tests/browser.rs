@@ -61,9 +61,17 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     // The public pages.
     b.go("/").await;
     b.shot("01-home").await;
-    b.go("/optout").await;
-    assert!(b.page().await.contains("opt out"));
+    b.go("/optout?lang=sv").await;
+    assert!(b.page().await.contains("Du kan säga nej"));
+    assert!(b.page().await.contains("<html lang=\"sv\">"));
     b.shot("02-optout").await;
+    b.click("#language").await;
+    assert!(
+        b.page().await.contains("opt out"),
+        "the switch turns the page into English"
+    );
+    assert!(b.page().await.contains("<html lang=\"en\">"));
+    b.shot("02-optout-en").await;
 
     // A data holder registers the in-patient register and uploads its data.
     b.login("sara").await;

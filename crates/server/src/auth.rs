@@ -11,6 +11,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hdab_i18n::Lang;
 use hdab_permits::User;
 
 /// The cookie holding the session secret.
@@ -22,6 +23,10 @@ pub struct Caller {
     pub user: Option<User>,
     /// The session's form token (for rendering forms; empty without a session).
     pub csrf: String,
+    /// The reader's language (`?lang=`, the saved choice, `Accept-Language`, else Swedish).
+    pub lang: Lang,
+    /// The page asked for (path and query), for the language switch to come back to.
+    pub path: String,
 }
 
 impl Caller {
@@ -133,6 +138,8 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, We
         parts.extensions.insert(Caller {
             user: Some(user),
             csrf: String::new(),
+            lang: language(&parts),
+            path: String::new(),
         });
         return Ok(Request::from_parts(parts, body));
     }
@@ -181,18 +188,48 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, We
             }
         }
     }
+    let lang = language(&parts);
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
     let caller = match session {
         Some(s) => Caller {
             user: Some(s.user),
             csrf: s.csrf,
+            lang,
+            path,
         },
         None => Caller {
             user: None,
             csrf: String::new(),
+            lang,
+            path,
         },
     };
     parts.extensions.insert(caller);
     Ok(Request::from_parts(parts, body))
+}
+
+/// The cookie that keeps a reader's choice of language (not personal data: `sv` or `en`).
+pub const LANG_COOKIE: &str = "hdab_lang";
+
+/// The request's language: `?lang=` on the URL, else the saved choice, else the browser's
+/// `Accept-Language`, else Swedish.
+fn language(parts: &Parts) -> Lang {
+    let asked = parts.uri.query().and_then(|q| {
+        serde_urlencoded_pairs(q.as_bytes())
+            .into_iter()
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v)
+    });
+    let choice = asked.or_else(|| cookie(&parts.headers, LANG_COOKIE).map(str::to_string));
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Lang::negotiate(choice.as_deref(), accept)
 }
 
 /// One field of an urlencoded body.

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
+use hdab_i18n::{Arg, Lang};
 use serde::Deserialize;
 
 /// What every page's frame needs: who is logged in, their roles and the form token.
@@ -17,9 +18,36 @@ pub struct Chrome {
     pub officer: bool,
     pub checker: bool,
     pub notice: String,
+    /// The reader's language, and the page's own path (the language switch returns to it).
+    pub lang: Lang,
+    pub path: String,
 }
 
 impl Chrome {
+    /// A message of the catalogue in the reader's language.
+    pub fn t(&self, id: &str) -> String {
+        self.lang.text(id)
+    }
+
+    /// A message with one value (`{ $count }` or `{ $user }`).
+    pub fn t1<'a>(&self, id: &str, name: &str, value: impl Into<Arg<'a>>) -> String {
+        self.lang.text_with(id, &[(name, value.into())])
+    }
+
+    /// The language switch's link: the other language, back to this page.
+    pub fn switch_href(&self) -> String {
+        let back = if self.path.is_empty() {
+            "/"
+        } else {
+            &self.path
+        };
+        format!(
+            "/language?to={}&back={}",
+            self.lang.other().code(),
+            utf8_percent(back)
+        )
+    }
+
     pub(super) fn with_notice(mut self, notice: Option<&str>) -> Chrome {
         self.notice = match notice {
             Some("registered") => "The description was saved.".into(),
@@ -49,21 +77,64 @@ pub(super) struct MessagePage {
     message: String,
 }
 
-/// The page shown for an error (rendered without a caller: no personal navigation).
+/// The page shown for an error (rendered without a caller: no personal navigation; in
+/// Swedish, the default, as the request's language is not known here).
 pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
-    let heading = match status {
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::CONFLICT => "Not possible now",
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Please correct this",
-        _ => "Something went wrong",
-    };
+    let chrome = Chrome::default();
+    let heading = chrome.t(match status {
+        StatusCode::FORBIDDEN => "error-forbidden",
+        StatusCode::NOT_FOUND => "error-not-found",
+        StatusCode::CONFLICT => "error-conflict",
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "error-correct",
+        _ => "error-other",
+    });
     let page = MessagePage {
-        chrome: Chrome::default(),
-        heading: heading.into(),
+        chrome,
+        heading,
         message: message.into(),
     };
     Html(page.render().unwrap_or_else(|_| "error".into()))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LanguageChoice {
+    to: String,
+    back: Option<String>,
+}
+
+/// `GET /language?to=en&back=/catalog`: keeps the reader's choice in a cookie (a year) and
+/// returns them to the page they were on (a path on this site only).
+pub(super) async fn choose_language(
+    axum::extract::Query(q): axum::extract::Query<LanguageChoice>,
+) -> Response {
+    let lang = Lang::from_code(&q.to).unwrap_or_default();
+    let back = q
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let cookie = format!(
+        "{}={}; Path=/; Secure; SameSite=Lax; Max-Age=31536000",
+        crate::auth::LANG_COOKIE,
+        lang.code()
+    );
+    let mut response = Redirect::to(&back).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A path for a query value: everything but unreserved characters and `/` percent-encoded.
+fn utf8_percent(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub(super) fn day(t: chrono::DateTime<Utc>) -> String {

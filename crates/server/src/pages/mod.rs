@@ -30,6 +30,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(permits::routes())
         .merge(outputs::routes())
         .route("/static/hdab.css", get(stylesheet))
+        .route("/language", get(frame::choose_language))
         .route(
             "/applications/{application_id}",
             get(case_page).post(application_update),
@@ -53,6 +54,8 @@ impl Chrome {
             officer: areas.officer,
             checker: areas.checker,
             notice: String::new(),
+            lang: caller.lang,
+            path: caller.path.clone(),
         }
     }
 }
