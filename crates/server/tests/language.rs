@@ -115,6 +115,13 @@ async fn the_language_switch_keeps_the_choice_and_returns_to_the_page() {
         page.body
             .contains("lang=\"en\" hreflang=\"en\">In English</a>")
     );
+    let asked = send(&r, get("/catalog?q=cancer&lang=sv", &[])).await;
+    assert!(
+        asked
+            .body
+            .contains("/language?to=en&#38;back=/catalog%3Fq%3Dcancer\""),
+        "the page's own lang= is left out of the way back (it would outrank the choice)"
+    );
     let switched = send(&r, get("/language?to=en&back=/optout", &[])).await;
     assert_eq!(switched.status, StatusCode::SEE_OTHER);
     assert_eq!(switched.location, "/optout");

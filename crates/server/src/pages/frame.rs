@@ -34,17 +34,26 @@ impl Chrome {
         self.lang.text_with(id, &[(name, value.into())])
     }
 
-    /// The language switch's link: the other language, back to this page.
+    /// The language switch's link: the other language, back to this page (without a
+    /// `lang=` of its own, which would outrank the choice).
     pub fn switch_href(&self) -> String {
-        let back = if self.path.is_empty() {
-            "/"
+        let (path, query) = self.path.split_once('?').unwrap_or((&self.path, ""));
+        let query: Vec<&str> = query
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+            .collect();
+        let mut back = if path.is_empty() {
+            "/".to_string()
         } else {
-            &self.path
+            path.to_string()
         };
+        if !query.is_empty() {
+            back = format!("{back}?{}", query.join("&"));
+        }
         format!(
             "/language?to={}&back={}",
             self.lang.other().code(),
-            utf8_percent(back)
+            utf8_percent(&back)
         )
     }
 
