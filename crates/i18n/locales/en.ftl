@@ -72,3 +72,21 @@ optout-how-letter = send a signed letter to Socialstyrelsen, Registerservice, 10
 optout-confirmation = You get a confirmation when the opt-out is registered. The same way, you can withdraw it and take part again.
 optout-exceptions-heading = Some uses remain
 optout-exceptions = Member states may let certain uses go ahead despite an opt-out, for important public interest, under strict safeguards (Art. 71(4)). Any such use is published in the <a href="/register">register of decisions</a>.
+
+## The catalogue
+
+catalog-title = Catalogue
+catalog-heading = National catalogue of health datasets
+catalog-words = Words
+catalog-category = Health category
+catalog-holder = Holder
+catalog-coding-system = Coding system
+catalog-search = Search
+catalog-count = { $count ->
+    [one] { $count } dataset.
+   *[other] { $count } datasets.
+}
+catalog-dataset = Dataset
+catalog-coverage = Coverage
+catalog-coding = Coding
+catalog-version = Version

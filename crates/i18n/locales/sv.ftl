@@ -72,3 +72,21 @@ optout-how-letter = skicka ett undertecknat brev till Socialstyrelsen, Registers
 optout-confirmation = Du får en bekräftelse när ditt nej är registrerat. På samma sätt kan du ta tillbaka det och vara med igen.
 optout-exceptions-heading = Viss användning kan fortsätta
 optout-exceptions = Medlemsstaterna får tillåta viss användning trots ett nej, av viktiga skäl av allmänintresse och med stränga skyddsåtgärder (artikel 71.4). Varje sådan användning publiceras i <a href="/register">diariet över beslut</a>.
+
+## Katalogen
+
+catalog-title = Katalog
+catalog-heading = Nationell katalog över hälsodata
+catalog-words = Ord
+catalog-category = Hälsokategori
+catalog-holder = Dataförvaltare
+catalog-coding-system = Kodsystem
+catalog-search = Sök
+catalog-count = { $count ->
+    [one] { $count } datamängd.
+   *[other] { $count } datamängder.
+}
+catalog-dataset = Datamängd
+catalog-coverage = Täckning
+catalog-coding = Kodning
+catalog-version = Version

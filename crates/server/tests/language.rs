@@ -35,6 +35,11 @@ const PAGES: &[(&str, &str, &str)] = &[
     ),
     ("/optout", "Du kan säga nej", "You can say no"),
     ("/login", "Användar-id", "User id"),
+    (
+        "/catalog",
+        "Nationell katalog över hälsodata",
+        "National catalogue of health datasets",
+    ),
 ];
 
 #[tokio::test]
