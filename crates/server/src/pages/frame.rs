@@ -50,11 +50,10 @@ impl Chrome {
         if !query.is_empty() {
             back = format!("{back}?{}", query.join("&"));
         }
-        format!(
-            "/language?to={}&back={}",
-            self.lang.other().code(),
-            utf8_percent(&back)
-        )
+        let query =
+            serde_urlencoded::to_string([("to", self.lang.other().code()), ("back", &back)])
+                .unwrap_or_default();
+        format!("/language?{query}")
     }
 
     pub(super) fn with_notice(mut self, notice: Option<&str>) -> Chrome {
@@ -131,19 +130,6 @@ pub(super) async fn choose_language(
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     response
-}
-
-/// A path for a query value: everything but unreserved characters and `/` percent-encoded.
-fn utf8_percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 pub(super) fn day(t: chrono::DateTime<Utc>) -> String {
