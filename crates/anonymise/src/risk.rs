@@ -121,23 +121,32 @@ impl RiskReport {
     }
 
     /// The report in words, for the case page and the CLI.
-    pub fn in_words(&self) -> String {
+    /// The figures in a sentence, in `lang`.
+    pub fn in_words(&self, lang: hdab_i18n::Lang) -> String {
         if self.records == 0 {
-            return "no records".into();
+            return lang.text("risk-no-records");
         }
-        format!(
-            "{} records in {} groups sharing every quasi-identifier; the smallest group has {} (k = {}); {} records ({:.1}%) are in groups under {}; {} ({:.1}%) are unique; highest re-identification risk {:.1}%, average {:.1}%",
-            self.records,
-            self.classes,
-            self.k,
-            self.k,
-            self.records_below_threshold,
-            self.share_below_threshold * 100.0,
-            self.threshold,
-            self.sample_uniques,
-            self.share_sample_unique * 100.0,
-            self.prosecutor_highest * 100.0,
-            self.prosecutor_average * 100.0
+        let percent = |share: f64| format!("{:.1}%", share * 100.0);
+        lang.text_with(
+            "risk-summary",
+            &[
+                ("records", self.records.into()),
+                ("classes", self.classes.into()),
+                ("k", self.k.into()),
+                ("below", self.records_below_threshold.into()),
+                (
+                    "below_share",
+                    percent(self.share_below_threshold).as_str().into(),
+                ),
+                ("threshold", self.threshold.into()),
+                ("uniques", self.sample_uniques.into()),
+                (
+                    "unique_share",
+                    percent(self.share_sample_unique).as_str().into(),
+                ),
+                ("highest", percent(self.prosecutor_highest).as_str().into()),
+                ("average", percent(self.prosecutor_average).as_str().into()),
+            ],
         )
     }
 }

@@ -24,6 +24,9 @@ fn main() -> ExitCode {
     // access for a permit's people is granted explicitly, never by default.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
+    output::set_lang(hdab_i18n::Lang::from_environment(|name| {
+        std::env::var(name).ok()
+    }));
     let filter = tracing_subscriber::EnvFilter::try_from_env("HDAB_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()

@@ -2,7 +2,21 @@
 //! output through [`say!`], which treats a closed pipe (`hdab … | head`) as the reader
 //! having had enough rather than as an error.
 
+use hdab_i18n::Lang;
 use std::io::Write;
+use std::sync::OnceLock;
+
+static LANG: OnceLock<Lang> = OnceLock::new();
+
+/// The language of this run's messages: `HDAB_LANG`, else the locale, else Swedish (set once
+/// by `main`, before any work).
+pub(crate) fn lang() -> Lang {
+    LANG.get().copied().unwrap_or_default()
+}
+
+pub(crate) fn set_lang(lang: Lang) {
+    let _ = LANG.set(lang);
+}
 
 /// `println!` that ends the process quietly when standard output is a closed pipe.
 macro_rules! say {
@@ -192,8 +206,8 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
                 a.k,
                 a.information_loss * 100.0
             );
-            say!("  before: {}", a.before.in_words());
-            say!("  after:  {}", a.after.in_words());
+            say!("  before: {}", a.before.in_words(lang()));
+            say!("  after:  {}", a.after.in_words(lang()));
         }
         say!(
             "{}: {} file(s) and manifest.json in {}",
@@ -216,7 +230,7 @@ pub(crate) fn print_risk(previews: &[hdab_pipeline::RiskPreview]) {
                 p.quasi_identifiers.join(", ")
             }
         );
-        say!("  per record: {}", p.records.in_words());
+        say!("  per record: {}", p.records.in_words(lang()));
         if let Some(persons) = &p.persons {
             say!(
                 "  per person (all their records together): {} of {} persons ({:.1}%) are unique",
@@ -232,7 +246,7 @@ pub(crate) fn print_risk(previews: &[hdab_pipeline::RiskPreview]) {
                 hdab_anonymise::levels_in_words(&a.levels),
                 a.suppressed,
                 a.information_loss * 100.0,
-                a.after.in_words()
+                a.after.in_words(lang())
             ),
             Some(Err(e)) => say!("  anonymised: {e}"),
         }

@@ -90,3 +90,427 @@ catalog-dataset = Dataset
 catalog-coverage = Coverage
 catalog-coding = Coding
 catalog-version = Version
+
+## Words shared by many pages
+
+not-stated = not stated
+ongoing = ongoing
+none = none
+nobody-yet = nobody yet
+word-any = any
+yes = yes
+no = no
+col-case = Case
+col-title = Title
+col-organisation = Organisation
+col-state = State
+col-permit = Permit
+col-application = Application
+col-datasets = Datasets
+col-dataset = Dataset
+col-variables = Variables
+col-valid-until = Valid until
+col-status = Status
+col-when = When
+col-who = Who
+col-rows = Rows
+col-bytes = Bytes
+col-file = File
+col-reason = Reason
+col-version = Version
+history = History
+reason = Reason
+comment-optional = Comment (optional)
+
+## Case states, purposes, commands and other words of the domain
+
+state-draft = draft
+state-submitted = submitted
+state-incomplete = returned for completion
+state-under_review = under review
+state-approved = approved
+state-rejected = rejected
+state-withdrawn = withdrawn
+purpose-public_health = (a) public interest in public and occupational health
+purpose-policy_making = (b) policy making and regulation
+purpose-official_statistics = (c) official statistics
+purpose-education = (d) education and teaching
+purpose-scientific_research = (e) scientific research
+purpose-care_improvement = (f) improvement of care and treatment
+event-submit = submitted
+event-take = taken
+event-assign = assigned
+event-return = returned
+event-extend = deadline extended
+event-approve = approved
+event-reject = rejected
+event-withdraw = withdrawn
+command-submit = Submit the application
+command-take = Take the case
+command-assign = Give the case to an officer
+command-return = Return to the applicant as incomplete
+command-extend = Extend the deadline (once)
+command-approve = Approve
+command-reject = Reject
+command-withdraw = Withdraw the application
+type-person_id = person identifier
+type-date = date
+type-code = code
+type-integer = whole number
+type-decimal = decimal number
+type-text = text
+type-unknown = unknown
+sensitivity-direct_identifier = direct identifier
+sensitivity-quasi_identifier = quasi-identifier
+sensitivity-sensitive = sensitive
+sensitivity-other = other
+sensitivity-unknown = unknown
+form-pseudonymised = pseudonymised
+form-pseudonymised-because = pseudonymised — { $reason }
+form-anonymised = anonymised
+permit-valid = valid
+permit-expired = expired
+permit-revoked = revoked { $date }
+output-state-checked = checked, waiting for review
+output-state-under_review = under review
+output-state-approved = approved
+output-state-released = released
+output-state-returned = returned
+output-state-rejected = rejected
+output-step-submit = submitted
+output-step-justify = justified
+output-step-approve = approved
+output-step-return = returned
+output-step-reject = rejected
+output-step-release = released
+output-command-approve = Approve
+output-command-return = Return to the researcher
+output-command-reject = Reject
+verdict-pass = passes
+verdict-needs_justification = needs a justification
+verdict-fail = may not leave
+rule-threshold = small count
+rule-zero = zero
+rule-dominance = dominance
+rule-p_ratio = p% rule
+rule-differencing = differencing
+rule-missing_contributors = no contributor counts
+rule-person_id = personal identity number
+rule-pseudonym = pseudonym
+rule-record_level = record-level data
+rule-unreadable = unreadable
+
+## Deadlines (EHDS Art. 68)
+
+deadline-decided = decided { $date }
+deadline-paused = paused while with the applicant (due { $date } if completed now)
+deadline-overdue = overdue since { $date } ({ $days } days)
+deadline-due = decision due { $date } ({ $days } days left)
+deadline-due-extended = decision due { $date } ({ $days } days left, extended)
+deadline-not-submitted = not submitted
+deadline-paused-short = paused
+
+## Cohorts, windows and study populations in words
+
+cohort-everyone = everyone in the dataset
+cohort-every-row = every row
+cohort-code-prefix = { $columns } starts with { $prefixes }
+cohort-date-from-to = { $column } from { $from } to { $to }
+cohort-date-from = { $column } from { $from }
+cohort-date-to = { $column } until { $to }
+cohort-date-any = { $column } is any date
+cohort-age-between = aged { $min } to { $max } on { $date }
+cohort-age-min = aged at least { $min } on { $date }
+cohort-age-max = aged at most { $max } on { $date }
+cohort-age-any = of any age on { $date }
+cohort-or = { " " }or{ " " }
+cohort-and = { " " }and{ " " }
+window-in-words = only rows whose '{ $column }' lies from { $from } to { $to } days from the person's index date
+precision-day = day
+precision-month = month
+precision-year = year
+population-cases = Cases: people with a row of '{ $dataset }' where { $conditions }; index date: the first such '{ $column }' (delivered to the { $precision }).
+population-excluded = Excluded: cases with a row where { $conditions } within { $days } days before the index date.
+population-controls = Controls: { $count } per case from '{ $dataset }', matched on sex and birth year, alive and resident at the case's index date, never a case; drawn reproducibly without replacement.
+population-controls-county = Controls: { $count } per case from '{ $dataset }', matched on sex, birth year and county, alive and resident at the case's index date, never a case; drawn reproducibly without replacement.
+
+## Notices after a form
+
+notice-registered = The description was saved.
+notice-confirmed = Thank you: the description is confirmed for another year.
+notice-uploaded = The upload passed its checks and was kept.
+notice-saved = The application was saved.
+notice-done = Done.
+notice-extracted = The extraction was delivered into the SPE.
+notice-submitted = The files were checked and wait for two output checkers.
+notice-released = Released: the files are in the researcher's outbox.
+
+## A dataset's public page
+
+dataset-id = Dataset id
+dataset-holder = Holder
+dataset-version = Version
+dataset-version-registered = { $version }, registered { $date }
+dataset-temporal = Temporal coverage
+dataset-records = Records
+dataset-individuals = Individuals
+dataset-coding = Coding systems
+dataset-categories = Health categories
+dataset-legal-basis = Legal basis
+dataset-contact = Contact
+dataset-variables = Variables
+dataset-variable-name = Name
+dataset-variable-type = Type
+dataset-variable-sensitivity = Sensitivity
+dataset-variable-code-system = Code system
+dataset-variable-description = Description
+dataset-versions = Versions
+dataset-version-line = Version { $version } — { $date } by { $user }
+dataset-other-title = In Swedish:
+
+## The public register
+
+register-title = Register of applications and decisions
+register-intro = Every application for access to health data and its decision are published here (EHDS Art. 57(1)(i)).
+register-received = Received
+register-purpose = Purpose
+register-decision = Decision
+register-decision-line = { $decision } { $date }: { $reason }
+register-releases = Results released from the secure processing environment
+register-releases-intro = Each release: the permit, the day, and each file's description and checksum. Never the contents.
+register-no-releases = Nothing has been released yet.
+register-release = Release
+register-released = Released
+register-files = Files
+register-descriptions = Descriptions and checksums
+register-overdue = Permits without a published result
+register-overdue-intro = Results of secondary use are to be published within 18 months of the permit's end (EHDS Art. 61(4)).
+register-no-overdue = None is overdue.
+register-ended = Ended
+register-publication-due = Publication due
+register-checkpoint = Audit log checkpoint
+register-checkpoint-text = Every action in this service is recorded in a hash-chained audit log. On { $date } the log held <strong>{ $count }</strong> entries, the last with hash <code>{ $hash }</code>; signed (Ed25519) <code class="wrap">{ $signature }</code> with the public key <code>{ $key }</code>. Keep a copy: a log that no longer holds that entry was cut off. Also at <a href="/api/v1/audit/checkpoint">/api/v1/audit/checkpoint</a>.
+register-no-checkpoint = No checkpoint has been signed yet.
+
+## The case queue
+
+queue-title = Case queue
+queue-intro = Open cases, overdue first, then by days left to the decision deadline (EHDS Art. 68).
+queue-officer = Officer
+queue-days-left = Days left
+
+## A case
+
+case-state = State
+case-with-officer = with officer { $officer }
+case-applicant = Applicant
+case-purpose = Purpose
+case-intended-use = Intended use
+case-expected-benefit = Expected benefit
+case-spe-users = SPE users
+case-form = Form of the data
+case-months = Months needed
+case-ethics = Ethical approval
+case-safeguards = Safeguards
+case-population = Study population
+case-no-population = None: each dataset is delivered for everyone who meets its own cohort.
+case-asked = Data asked for
+case-cohort = Cohort
+case-problems = Missing before it can be submitted
+case-actions = What you can do
+case-edit = Change the application
+case-assign-to = To officer
+case-narrow = Untick what the permit should not include (approval may only narrow the request).
+case-grant-anonymised = Grant anonymised data instead (k = 10, at most 2% of records suppressed)
+case-conditions = Conditions (one per line)
+case-valid-months = Months of validity (at most what was asked)
+case-risk = Re-identification risk
+case-risk-intro = Measured on each dataset's current upload, its cohort and the opt-out registry applied (before the study population). Untick a variable to see what leaving it out would change.
+case-risk-as-anonymised = as anonymised data (what the lattice search would deliver)
+case-risk-measure = Measure the risk
+case-risk-per-record = Per record: { $text }.
+case-risk-groups = Records by the size of the group that shares their quasi-identifiers:
+case-risk-chart = Records of { $dataset } by the size of the group they share their quasi-identifiers with
+case-risk-persons-unique = of { $count } persons are unique on their quasi-identifiers across all their records
+case-risk-records-unique = of { $count } records are unique on their quasi-identifiers
+case-risk-anonymised = Anonymised: { $levels }; { $suppressed } records suppressed; information loss { $loss }; then { $after }
+case-risk-anonymised-error = Anonymised: { $error }
+case-event-by = by { $user }, { $date }
+case-event-to = to { $officer }
+case-versions = Versions received
+case-not-submitted = Not submitted yet.
+case-version-line = Version { $version } received { $date } from { $user }
+case-changed = changed
+
+## Applications
+
+applications-title = My applications
+applications-new = New application
+applications-browse = Browse the catalogue
+applications-due = Decision due
+application-new-heading = New application for access to health data
+application-change-heading = Change application { $id }
+application-intro = A draft can be saved incomplete; it is checked when you submit it, and every missing part is listed then.
+application-title = Title
+application-organisation = Organisation
+application-purpose = Purpose (EHDS Art. 53)
+application-intended-use = Intended use
+application-expected-benefit = Expected benefit
+application-spe-users = Who will work with the data in the secure processing environment (user ids, comma-separated)
+application-form = Form of the data
+application-pseudonymised = Pseudonymised (records linked per person)
+application-anonymised = Anonymised
+application-why-not-anonymised = Why anonymised data would not do
+application-months = Months of access needed (at most 120)
+application-ethics = Ethical approval (reference)
+application-safeguards = Safeguards
+application-population = Study population
+application-population-intro = Who the study is about: cases from an index dataset (criteria, the index date, exclusions) and, if you need them, matched controls from the population register. Every dataset is then delivered for these people only. Written as in an application file (TOML); leave empty for none.
+application-datasets = Datasets and variables
+application-variables = Variables:
+application-cohort-intro = Cohort — leave empty to take every person in the dataset.
+application-codes = Codes starting with (comma-separated)
+application-code-columns = in the columns
+application-date-column = Date column
+application-date-from = from
+application-date-to = to
+application-age-min = Age at least
+application-age-max = at most
+application-age-at = on
+application-save = Save draft
+
+## Data holders
+
+holder-title = My datasets
+holder-heading = Datasets of { $organisation }
+holder-new-dataset = Register a new dataset
+holder-overdue = { $count ->
+    [one] { $count } description not confirmed within a year: check and confirm it.
+   *[other] { $count } descriptions not confirmed within a year: check and confirm them.
+}
+holder-confirmed = Confirmed
+holder-next-confirmation = Next confirmation
+holder-latest-upload = Latest upload
+holder-overdue-since = overdue since { $date }
+holder-upload-line = { $rows } rows, { $date }
+holder-no-upload = none yet
+holder-dataset-line = { $id } · version { $version } ·
+holder-public-page = public page
+holder-yearly = Yearly confirmation
+holder-last-confirmed = Last confirmed { $confirmed }; next due { $due }.
+holder-overdue-word = overdue
+holder-confirm = The description is still correct
+holder-edit = Change the description
+holder-upload = Upload data
+holder-upload-intro = CSV (<code>;</code> or <code>,</code>, UTF-8 or Windows-1252, a header row) or Parquet, as it is or compressed with gzip or zstd. The file is checked against the data dictionary before it is kept.
+holder-file = File
+holder-reference-date = Date the extract was made (YYYY-MM-DD)
+holder-upload-submit = Upload and check
+holder-uploads = Uploads
+holder-profile = Data profile of the latest upload
+holder-profile-what = (records per year, completeness, validity, top codes).
+holder-upload-column = Upload
+holder-by = By
+holder-valid-ids = Valid ids
+holder-invalid-ids = Invalid ids
+holder-register-heading = Register a dataset
+holder-change-heading = Change the description of { $dataset }
+holder-edit-intro = The description is HealthDCAT-AP metadata and a data dictionary, in TOML (the same file as in the catalogue folder). Every problem is listed at once when you save.
+holder-description = Description
+holder-save = Save description
+
+## Permits
+
+permits-mine = My permits
+permits-every = Every permit
+permit-heading = Permit { $id }
+permit-granted = Granted
+permit-conditions = Conditions
+permit-data-granted = Data granted
+permit-delivered = Delivered
+permit-delivered-yes = delivered
+permit-delivered-again = delivered; re-delivery due
+permit-delivered-not-yet = not yet
+permit-run-extraction = Run the extraction into the SPE
+permit-outputs = Results out of the SPE
+permit-output-files = Files (tables as CSV or TSV, figures as PNG, SVG or PDF, text)
+permit-output-description = What the files are and how they were made
+permit-output-submit = Ask for the files to leave
+permit-your-outputs = Your output requests
+permit-reading = Reading the data
+permit-gateway-howto = Your data are read only through the SPE gateway (Arrow Flight SQL), signed in with your hdab user id and password; every query is logged below. In the SPE: <code>hdab spe query --user { $user } --permit { $permit } "SELECT count(*) FROM …"</code>. From Python, R or DuckDB: the ADBC Flight SQL driver with the header <code>x-hdab-permit: { $permit }</code>.
+permit-deliveries = Deliveries
+permit-no-deliveries = Nothing delivered yet.
+permit-delivery-heading = { $dataset } — version { $version }
+permit-delivery-where = Table <code>{ $dataset }</code> in the SPE gateway (folder <code>{ $folder }</code>, read through the gateway only) · key { $key } · opt-out registry at { $registry }
+permit-rows-read = Rows read
+permit-rows-delivered = Delivered
+permit-outside-population = Outside the population
+permit-outside-filter = Outside the filter
+permit-opted-out = Opted out
+permit-invalid = Invalid identifier
+permit-rows-only = Rows delivered
+permit-columns = Columns: { $columns }
+permit-queries = Queries of the data
+permit-no-queries = Nobody has queried the data yet.
+
+## Output requests
+
+outputs-title = Output requests
+outputs-intro = Results leave the secure processing environment only through a request: the files are checked automatically, two output checkers who are not part of the permit approve, and the release is published without its contents.
+outputs-none = No output requests.
+outputs-request = Request
+outputs-requested-by = Requested by
+outputs-files = Files
+outputs-approvals = Approvals
+output-heading = Output request { $id }
+output-approved-by = Approved by
+output-description = Description
+output-file-line = { $bytes } bytes
+output-download = download the released file
+output-stripped = Stripped on release: { $metadata }
+output-no-finding = No finding.
+output-finding = Finding
+output-rule = Rule
+output-where = Where
+output-why = Why
+output-justification = Justification
+output-never-leaves = may never leave
+output-blocking = { $count ->
+    [one] { $count } finding may never leave the SPE: this request can only be returned or rejected.
+   *[other] { $count } findings may never leave the SPE: this request can only be returned or rejected.
+}
+output-unjustified = { $count ->
+    [one] { $count } finding waits for the researcher's justification before an approval.
+   *[other] { $count } findings wait for the researcher's justification before an approval.
+}
+output-why-safe = Why it is safe to release
+output-add-justification = Add the justification
+output-review = Review
+output-release = Release to the researcher's outbox
+output-step = Step
+
+## Re-identification risk in words
+
+risk-no-records = no records
+risk-summary = { $records } records in { $classes } groups sharing every quasi-identifier; the smallest group has { $k } (k = { $k }); { $below } records ({ $below_share }) are in groups under { $threshold }; { $uniques } ({ $unique_share }) are unique; highest re-identification risk { $highest }, average { $average }
+
+## Health categories of EHDS Art. 51
+
+category-electronic-health-records = electronic health records
+category-factors-affecting-health = factors affecting health
+category-aggregated-care-data = aggregated data on care needs, resources and spending
+category-pathogen-data = pathogen data
+category-administrative-health-data = administrative health-care data
+category-genetic-genomic-data = genetic, epigenomic and genomic data
+category-other-omics-data = other human molecular (-omics) data
+category-medical-device-generated-data = data generated automatically by medical devices
+category-wellness-app-data = wellness-app data
+category-health-professional-data = professional status and organisation of treating staff
+category-population-health-registers = population health registers
+category-medical-and-mortality-registers = medical and mortality registers
+category-clinical-trials-and-studies = clinical trials, studies and investigations
+category-other-medical-device-data = other medical-device data
+category-medicinal-product-registers = registers of medicinal products and medical devices
+category-research-cohorts-and-surveys = research cohorts, questionnaires and surveys
+category-biobank-data = biobank data and associated databases

@@ -90,3 +90,427 @@ catalog-dataset = Datamängd
 catalog-coverage = Täckning
 catalog-coding = Kodning
 catalog-version = Version
+
+## Ord som många sidor delar
+
+not-stated = uppgift saknas
+ongoing = pågående
+none = inga
+nobody-yet = ingen ännu
+word-any = valfritt
+yes = ja
+no = nej
+col-case = Ärende
+col-title = Titel
+col-organisation = Organisation
+col-state = Läge
+col-permit = Tillstånd
+col-application = Ansökan
+col-datasets = Datamängder
+col-dataset = Datamängd
+col-variables = Variabler
+col-valid-until = Giltigt till
+col-status = Status
+col-when = När
+col-who = Vem
+col-rows = Rader
+col-bytes = Byte
+col-file = Fil
+col-reason = Skäl
+col-version = Version
+history = Händelser
+reason = Skäl
+comment-optional = Kommentar (frivillig)
+
+## Ärendets lägen, ändamål, kommandon och andra ord i domänen
+
+state-draft = utkast
+state-submitted = inkommen
+state-incomplete = återsänd för komplettering
+state-under_review = under handläggning
+state-approved = beviljad
+state-rejected = avslagen
+state-withdrawn = återkallad
+purpose-public_health = (a) allmänintresse på området folkhälsa och arbetsmiljö
+purpose-policy_making = (b) beslutsfattande och reglering
+purpose-official_statistics = (c) officiell statistik
+purpose-education = (d) utbildning och undervisning
+purpose-scientific_research = (e) vetenskaplig forskning
+purpose-care_improvement = (f) förbättring av vård och behandling
+event-submit = inkom
+event-take = togs
+event-assign = tilldelades
+event-return = återsändes
+event-extend = tidsfristen förlängdes
+event-approve = beviljades
+event-reject = avslogs
+event-withdraw = återkallades
+command-submit = Skicka in ansökan
+command-take = Ta ärendet
+command-assign = Lämna ärendet till en handläggare
+command-return = Återsänd till sökanden för komplettering
+command-extend = Förläng tidsfristen (en gång)
+command-approve = Bevilja
+command-reject = Avslå
+command-withdraw = Återkalla ansökan
+type-person_id = personidentitet
+type-date = datum
+type-code = kod
+type-integer = heltal
+type-decimal = decimaltal
+type-text = text
+type-unknown = okänd
+sensitivity-direct_identifier = direkt identifierande
+sensitivity-quasi_identifier = indirekt identifierande
+sensitivity-sensitive = känslig
+sensitivity-other = övrig
+sensitivity-unknown = okänd
+form-pseudonymised = pseudonymiserade
+form-pseudonymised-because = pseudonymiserade — { $reason }
+form-anonymised = anonymiserade
+permit-valid = giltigt
+permit-expired = har löpt ut
+permit-revoked = återkallat { $date }
+output-state-checked = kontrollerad, väntar på granskning
+output-state-under_review = under granskning
+output-state-approved = godkänd
+output-state-released = utlämnad
+output-state-returned = återsänd
+output-state-rejected = avslagen
+output-step-submit = inlämnad
+output-step-justify = motiverad
+output-step-approve = godkänd
+output-step-return = återsänd
+output-step-reject = avslagen
+output-step-release = utlämnad
+output-command-approve = Godkänn
+output-command-return = Återsänd till forskaren
+output-command-reject = Avslå
+verdict-pass = godkänns
+verdict-needs_justification = behöver motiveras
+verdict-fail = får inte lämna miljön
+rule-threshold = litet antal
+rule-zero = nolla
+rule-dominance = dominans
+rule-p_ratio = p%-regeln
+rule-differencing = differensröjande
+rule-missing_contributors = antal bidragsgivare saknas
+rule-person_id = personnummer
+rule-pseudonym = pseudonym
+rule-record_level = data på individnivå
+rule-unreadable = oläsbar
+
+## Tidsfrister (EHDS artikel 68)
+
+deadline-decided = beslutat { $date }
+deadline-paused = vilande medan ansökan är hos sökanden (beslut senast { $date } om den kompletteras nu)
+deadline-overdue = försenat sedan { $date } ({ $days } dagar)
+deadline-due = beslut senast { $date } ({ $days } dagar kvar)
+deadline-due-extended = beslut senast { $date } ({ $days } dagar kvar, förlängd)
+deadline-not-submitted = inte inskickad
+deadline-paused-short = vilande
+
+## Kohorter, fönster och studiepopulationer i ord
+
+cohort-everyone = alla i datamängden
+cohort-every-row = varje rad
+cohort-code-prefix = { $columns } börjar med { $prefixes }
+cohort-date-from-to = { $column } från { $from } till { $to }
+cohort-date-from = { $column } från { $from }
+cohort-date-to = { $column } till { $to }
+cohort-date-any = { $column } är vilket datum som helst
+cohort-age-between = i åldern { $min } till { $max } den { $date }
+cohort-age-min = minst { $min } år den { $date }
+cohort-age-max = högst { $max } år den { $date }
+cohort-age-any = i vilken ålder som helst den { $date }
+cohort-or = { " " }eller{ " " }
+cohort-and = { " " }och{ " " }
+window-in-words = bara rader där '{ $column }' ligger { $from } till { $to } dagar från personens indexdatum
+precision-day = dag
+precision-month = månad
+precision-year = år
+population-cases = Fall: personer med en rad i '{ $dataset }' där { $conditions }; indexdatum: det första sådana '{ $column }' (lämnas ut med upplösningen { $precision }).
+population-excluded = Undantas: fall med en rad där { $conditions } inom { $days } dagar före indexdatum.
+population-controls = Kontroller: { $count } per fall ur '{ $dataset }', matchade på kön och födelseår, levande och folkbokförda på fallets indexdatum, aldrig själva fall; dragna reproducerbart utan återläggning.
+population-controls-county = Kontroller: { $count } per fall ur '{ $dataset }', matchade på kön, födelseår och län, levande och folkbokförda på fallets indexdatum, aldrig själva fall; dragna reproducerbart utan återläggning.
+
+## Besked efter ett formulär
+
+notice-registered = Beskrivningen sparades.
+notice-confirmed = Tack: beskrivningen är bekräftad för ett år till.
+notice-uploaded = Filen klarade kontrollerna och har sparats.
+notice-saved = Ansökan sparades.
+notice-done = Klart.
+notice-extracted = Uttaget har lämnats ut i den säkra behandlingsmiljön.
+notice-submitted = Filerna är kontrollerade och väntar på två utlämningsgranskare.
+notice-released = Utlämnat: filerna finns i forskarens utkorg.
+
+## En datamängds publika sida
+
+dataset-id = Datamängdens id
+dataset-holder = Dataförvaltare
+dataset-version = Version
+dataset-version-registered = { $version }, registrerad { $date }
+dataset-temporal = Tidsperiod
+dataset-records = Poster
+dataset-individuals = Individer
+dataset-coding = Kodsystem
+dataset-categories = Hälsokategorier
+dataset-legal-basis = Rättslig grund
+dataset-contact = Kontakt
+dataset-variables = Variabler
+dataset-variable-name = Namn
+dataset-variable-type = Typ
+dataset-variable-sensitivity = Känslighet
+dataset-variable-code-system = Kodsystem
+dataset-variable-description = Beskrivning
+dataset-versions = Versioner
+dataset-version-line = Version { $version } — { $date } av { $user }
+dataset-other-title = På engelska:
+
+## Diariet
+
+register-title = Diarium över ansökningar och beslut
+register-intro = Varje ansökan om tillgång till hälsodata och beslutet om den publiceras här (EHDS artikel 57.1 i).
+register-received = Inkom
+register-purpose = Ändamål
+register-decision = Beslut
+register-decision-line = { $decision } { $date }: { $reason }
+register-releases = Resultat utlämnade från den säkra behandlingsmiljön
+register-releases-intro = Varje utlämnande: tillståndet, dagen och varje fils beskrivning och kontrollsumma. Aldrig innehållet.
+register-no-releases = Inget har lämnats ut ännu.
+register-release = Utlämnande
+register-released = Utlämnat
+register-files = Filer
+register-descriptions = Beskrivningar och kontrollsummor
+register-overdue = Tillstånd utan publicerat resultat
+register-overdue-intro = Resultat av sekundär användning ska publiceras inom 18 månader efter att tillståndet upphört (EHDS artikel 61.4).
+register-no-overdue = Inget är försenat.
+register-ended = Upphörde
+register-publication-due = Publicering senast
+register-checkpoint = Kontrollpunkt i granskningsloggen
+register-checkpoint-text = Varje åtgärd i tjänsten registreras i en hashkedjad granskningslogg. Den { $date } innehöll loggen <strong>{ $count }</strong> poster, den sista med hashvärdet <code>{ $hash }</code>; signerad (Ed25519) <code class="wrap">{ $signature }</code> med den publika nyckeln <code>{ $key }</code>. Spara en kopia: en logg som inte längre innehåller den posten har kapats. Finns också på <a href="/api/v1/audit/checkpoint">/api/v1/audit/checkpoint</a>.
+register-no-checkpoint = Ingen kontrollpunkt har signerats ännu.
+
+## Ärendekön
+
+queue-title = Ärendekö
+queue-intro = Öppna ärenden, försenade först, sedan efter dagar kvar till beslutsfristen (EHDS artikel 68).
+queue-officer = Handläggare
+queue-days-left = Dagar kvar
+
+## Ett ärende
+
+case-state = Läge
+case-with-officer = hos handläggaren { $officer }
+case-applicant = Sökande
+case-purpose = Ändamål
+case-intended-use = Avsedd användning
+case-expected-benefit = Förväntad nytta
+case-spe-users = Användare i behandlingsmiljön
+case-form = Uppgifternas form
+case-months = Månader som behövs
+case-ethics = Etikgodkännande
+case-safeguards = Skyddsåtgärder
+case-population = Studiepopulation
+case-no-population = Ingen: varje datamängd lämnas ut för alla som uppfyller dess egen kohort.
+case-asked = Begärda data
+case-cohort = Kohort
+case-problems = Saknas innan ansökan kan skickas in
+case-actions = Vad du kan göra
+case-edit = Ändra ansökan
+case-assign-to = Till handläggaren
+case-narrow = Kryssa ur det som tillståndet inte ska omfatta (ett beslut får bara begränsa ansökan).
+case-grant-anonymised = Bevilja anonymiserade data i stället (k = 10, högst 2 % av posterna undertryckta)
+case-conditions = Villkor (ett per rad)
+case-valid-months = Giltighet i månader (högst det som söktes)
+case-risk = Risk för återidentifiering
+case-risk-intro = Mätt på varje datamängds senaste inlämnade fil, med dess kohort och registret över nej tillämpade (före studiepopulationen). Kryssa ur en variabel för att se vad det skulle ändra att utelämna den.
+case-risk-as-anonymised = som anonymiserade data (det som gittersökningen skulle lämna ut)
+case-risk-measure = Mät risken
+case-risk-per-record = Per post: { $text }.
+case-risk-groups = Poster efter storleken på gruppen som delar deras indirekt identifierande uppgifter:
+case-risk-chart = Poster i { $dataset } efter storleken på gruppen de delar sina indirekt identifierande uppgifter med
+case-risk-persons-unique = av { $count } personer är unika på sina indirekt identifierande uppgifter över alla sina poster
+case-risk-records-unique = av { $count } poster är unika på sina indirekt identifierande uppgifter
+case-risk-anonymised = Anonymiserat: { $levels }; { $suppressed } poster undertryckta; informationsförlust { $loss }; därefter { $after }
+case-risk-anonymised-error = Anonymiserat: { $error }
+case-event-by = av { $user }, { $date }
+case-event-to = till { $officer }
+case-versions = Mottagna versioner
+case-not-submitted = Inte inskickad ännu.
+case-version-line = Version { $version } mottagen { $date } från { $user }
+case-changed = ändrat
+
+## Ansökningar
+
+applications-title = Mina ansökningar
+applications-new = Ny ansökan
+applications-browse = Sök i katalogen
+applications-due = Beslut senast
+application-new-heading = Ny ansökan om tillgång till hälsodata
+application-change-heading = Ändra ansökan { $id }
+application-intro = Ett utkast kan sparas ofullständigt; det kontrolleras när du skickar in det, och då listas allt som saknas.
+application-title = Titel
+application-organisation = Organisation
+application-purpose = Ändamål (EHDS artikel 53)
+application-intended-use = Avsedd användning
+application-expected-benefit = Förväntad nytta
+application-spe-users = Vilka som ska arbeta med uppgifterna i den säkra behandlingsmiljön (användar-id, kommaseparerade)
+application-form = Uppgifternas form
+application-pseudonymised = Pseudonymiserade (poster kopplade per person)
+application-anonymised = Anonymiserade
+application-why-not-anonymised = Varför anonymiserade uppgifter inte räcker
+application-months = Månader av tillgång som behövs (högst 120)
+application-ethics = Etikgodkännande (diarienummer)
+application-safeguards = Skyddsåtgärder
+application-population = Studiepopulation
+application-population-intro = Vilka studien gäller: fall ur en indexdatamängd (kriterier, indexdatum, undantag) och vid behov matchade kontroller ur befolkningsregistret. Varje datamängd lämnas sedan ut bara för dessa personer. Skrivs som i en ansökningsfil (TOML); lämna tomt om ingen.
+application-datasets = Datamängder och variabler
+application-variables = Variabler:
+application-cohort-intro = Kohort — lämna tomt för att ta med varje person i datamängden.
+application-codes = Koder som börjar med (kommaseparerade)
+application-code-columns = i kolumnerna
+application-date-column = Datumkolumn
+application-date-from = från
+application-date-to = till
+application-age-min = Ålder minst
+application-age-max = högst
+application-age-at = den
+application-save = Spara utkast
+
+## Dataförvaltare
+
+holder-title = Mina datamängder
+holder-heading = Datamängder hos { $organisation }
+holder-new-dataset = Registrera en ny datamängd
+holder-overdue = { $count ->
+    [one] { $count } beskrivning har inte bekräftats inom ett år: granska och bekräfta den.
+   *[other] { $count } beskrivningar har inte bekräftats inom ett år: granska och bekräfta dem.
+}
+holder-confirmed = Bekräftad
+holder-next-confirmation = Nästa bekräftelse
+holder-latest-upload = Senaste fil
+holder-overdue-since = försenad sedan { $date }
+holder-upload-line = { $rows } rader, { $date }
+holder-no-upload = ingen ännu
+holder-dataset-line = { $id } · version { $version } ·
+holder-public-page = publik sida
+holder-yearly = Årlig bekräftelse
+holder-last-confirmed = Senast bekräftad { $confirmed }; nästa senast { $due }.
+holder-overdue-word = försenad
+holder-confirm = Beskrivningen stämmer fortfarande
+holder-edit = Ändra beskrivningen
+holder-upload = Lämna data
+holder-upload-intro = CSV (<code>;</code> eller <code>,</code>, UTF-8 eller Windows-1252, en rubrikrad) eller Parquet, som den är eller komprimerad med gzip eller zstd. Filen kontrolleras mot dataordboken innan den sparas.
+holder-file = Fil
+holder-reference-date = Datum då uttaget gjordes (ÅÅÅÅ-MM-DD)
+holder-upload-submit = Lämna och kontrollera
+holder-uploads = Inlämnade filer
+holder-profile = Dataprofil för den senaste filen
+holder-profile-what = (poster per år, fullständighet, giltighet, vanligaste koder).
+holder-upload-column = Fil
+holder-by = Av
+holder-valid-ids = Giltiga id
+holder-invalid-ids = Ogiltiga id
+holder-register-heading = Registrera en datamängd
+holder-change-heading = Ändra beskrivningen av { $dataset }
+holder-edit-intro = Beskrivningen är HealthDCAT-AP-metadata och en dataordbok i TOML (samma fil som i katalogmappen). Alla fel listas på en gång när du sparar.
+holder-description = Beskrivning
+holder-save = Spara beskrivningen
+
+## Tillstånd
+
+permits-mine = Mina tillstånd
+permits-every = Alla tillstånd
+permit-heading = Tillstånd { $id }
+permit-granted = Beviljat
+permit-conditions = Villkor
+permit-data-granted = Beviljade data
+permit-delivered = Utlämnat
+permit-delivered-yes = utlämnat
+permit-delivered-again = utlämnat; ska lämnas ut på nytt
+permit-delivered-not-yet = inte ännu
+permit-run-extraction = Gör uttaget till behandlingsmiljön
+permit-outputs = Resultat ut ur behandlingsmiljön
+permit-output-files = Filer (tabeller som CSV eller TSV, figurer som PNG, SVG eller PDF, text)
+permit-output-description = Vad filerna är och hur de tagits fram
+permit-output-submit = Begär att filerna lämnas ut
+permit-your-outputs = Dina begäranden om utlämnande
+permit-reading = Att läsa uppgifterna
+permit-gateway-howto = Dina uppgifter läses bara genom behandlingsmiljöns gateway (Arrow Flight SQL), inloggad med ditt användar-id och lösenord i hdab; varje fråga loggas nedan. I behandlingsmiljön: <code>hdab spe query --user { $user } --permit { $permit } "SELECT count(*) FROM …"</code>. Från Python, R eller DuckDB: ADBC-drivrutinen för Flight SQL med rubriken <code>x-hdab-permit: { $permit }</code>.
+permit-deliveries = Utlämnanden
+permit-no-deliveries = Inget har lämnats ut ännu.
+permit-delivery-heading = { $dataset } — version { $version }
+permit-delivery-where = Tabellen <code>{ $dataset }</code> i behandlingsmiljöns gateway (mappen <code>{ $folder }</code>, läses bara genom gatewayen) · nyckel { $key } · registret över nej vid { $registry }
+permit-rows-read = Lästa rader
+permit-rows-delivered = Utlämnade
+permit-outside-population = Utanför populationen
+permit-outside-filter = Utanför urvalet
+permit-opted-out = Har sagt nej
+permit-invalid = Ogiltig identitet
+permit-rows-only = Utlämnade rader
+permit-columns = Kolumner: { $columns }
+permit-queries = Frågor mot uppgifterna
+permit-no-queries = Ingen har ställt någon fråga mot uppgifterna ännu.
+
+## Begäranden om utlämnande av resultat
+
+outputs-title = Utlämnanden av resultat
+outputs-intro = Resultat lämnar den säkra behandlingsmiljön bara genom en begäran: filerna kontrolleras automatiskt, två utlämningsgranskare som inte ingår i tillståndet godkänner, och utlämnandet publiceras utan sitt innehåll.
+outputs-none = Inga begäranden om utlämnande.
+outputs-request = Begäran
+outputs-requested-by = Begärd av
+outputs-files = Filer
+outputs-approvals = Godkännanden
+output-heading = Begäran om utlämnande { $id }
+output-approved-by = Godkänd av
+output-description = Beskrivning
+output-file-line = { $bytes } byte
+output-download = ladda ner den utlämnade filen
+output-stripped = Tas bort vid utlämnandet: { $metadata }
+output-no-finding = Inga fynd.
+output-finding = Fynd
+output-rule = Regel
+output-where = Var
+output-why = Varför
+output-justification = Motivering
+output-never-leaves = får aldrig lämna miljön
+output-blocking = { $count ->
+    [one] { $count } fynd får aldrig lämna behandlingsmiljön: begäran kan bara återsändas eller avslås.
+   *[other] { $count } fynd får aldrig lämna behandlingsmiljön: begäran kan bara återsändas eller avslås.
+}
+output-unjustified = { $count ->
+    [one] { $count } fynd väntar på forskarens motivering innan det kan godkännas.
+   *[other] { $count } fynd väntar på forskarens motivering innan de kan godkännas.
+}
+output-why-safe = Varför det är säkert att lämna ut
+output-add-justification = Lägg till motiveringen
+output-review = Granskning
+output-release = Lämna ut till forskarens utkorg
+output-step = Steg
+
+## Risk för återidentifiering i ord
+
+risk-no-records = inga poster
+risk-summary = { $records } poster i { $classes } grupper som delar alla indirekt identifierande uppgifter; den minsta gruppen har { $k } (k = { $k }); { $below } poster ({ $below_share }) finns i grupper under { $threshold }; { $uniques } ({ $unique_share }) är unika; högsta risk för återidentifiering { $highest }, i genomsnitt { $average }
+
+## Hälsokategorier enligt EHDS artikel 51
+
+category-electronic-health-records = elektroniska patientjournaler
+category-factors-affecting-health = faktorer som påverkar hälsan
+category-aggregated-care-data = aggregerade uppgifter om vårdbehov, resurser och kostnader
+category-pathogen-data = uppgifter om patogener
+category-administrative-health-data = administrativa uppgifter om hälso- och sjukvård
+category-genetic-genomic-data = genetiska, epigenomiska och genomiska uppgifter
+category-other-omics-data = andra molekylära uppgifter om människor (-omik)
+category-medical-device-generated-data = uppgifter som genereras automatiskt av medicintekniska produkter
+category-wellness-app-data = uppgifter från friskvårdsappar
+category-health-professional-data = vårdpersonalens yrkesstatus och organisation
+category-population-health-registers = befolkningsbaserade hälsoregister
+category-medical-and-mortality-registers = medicinska register och dödsorsaksregister
+category-clinical-trials-and-studies = kliniska prövningar, studier och undersökningar
+category-other-medical-device-data = andra uppgifter från medicintekniska produkter
+category-medicinal-product-registers = register över läkemedel och medicintekniska produkter
+category-research-cohorts-and-surveys = forskningskohorter, frågeformulär och enkäter
+category-biobank-data = biobanksdata och tillhörande databaser

@@ -42,6 +42,36 @@ impl From<i64> for Arg<'_> {
     }
 }
 
+impl From<u64> for Arg<'_> {
+    fn from(v: u64) -> Self {
+        Arg::Number(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<u32> for Arg<'_> {
+    fn from(v: u32) -> Self {
+        Arg::Number(i64::from(v))
+    }
+}
+
+impl From<i32> for Arg<'_> {
+    fn from(v: i32) -> Self {
+        Arg::Number(i64::from(v))
+    }
+}
+
+/// Numbers by reference too (what templates hand over).
+macro_rules! number_by_reference {
+    ($($t:ty),*) => {$(
+        impl From<&$t> for Arg<'_> {
+            fn from(v: &$t) -> Self {
+                Arg::from(*v)
+            }
+        }
+    )*};
+}
+number_by_reference!(usize, i64, u64, u32, i32);
+
 struct Catalogue {
     bundles: Vec<(Lang, FluentBundle<FluentResource>)>,
 }
@@ -148,20 +178,23 @@ mod tests {
         let only_en: Vec<_> = en.difference(&sv).collect();
         assert!(only_sv.is_empty(), "missing in English: {only_sv:?}");
         assert!(only_en.is_empty(), "missing in Swedish: {only_en:?}");
-        let args = [
-            ("count", Arg::Number(2)),
-            ("user", Arg::Text("anna")),
-            ("dataset", Arg::Text("lakemedel")),
-            ("n", Arg::Number(1)),
-        ];
+        // Every value any message names (`{ $name }`), given as a number (which also
+        // stands in for text), so a message formats only if nothing it needs is missing.
+        let names: BTreeSet<String> = SOURCES
+            .iter()
+            .flat_map(|(_, source)| source.split('$').skip(1))
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect::<String>()
+            })
+            .filter(|name| !name.is_empty())
+            .collect();
         for id in &sv {
             for lang in Lang::ALL {
                 let mut fluent = FluentArgs::new();
-                for (name, value) in &args {
-                    match value {
-                        Arg::Text(t) => fluent.set(*name, FluentValue::from(*t)),
-                        Arg::Number(n) => fluent.set(*name, FluentValue::from(*n)),
-                    }
+                for name in &names {
+                    fluent.set(name.as_str(), FluentValue::from(2));
                 }
                 let text = format(lang, id, Some(&fluent));
                 assert!(
@@ -170,6 +203,43 @@ mod tests {
                     lang.code()
                 );
             }
+        }
+    }
+
+    /// Each message's values (`$name`) in one catalogue, by message id.
+    fn values_by_message(source: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+        let mut by_id = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+        let mut current = None::<String>;
+        for line in source.lines() {
+            if !line.starts_with([' ', '\t']) {
+                current = line
+                    .split_once('=')
+                    .map(|(id, _)| id.trim().to_string())
+                    .filter(|id| !id.is_empty() && !id.starts_with('#'));
+            }
+            let Some(id) = &current else { continue };
+            let names = by_id.entry(id.clone()).or_default();
+            for rest in line.split('$').skip(1) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect();
+                names.insert(name);
+            }
+        }
+        by_id
+    }
+
+    #[test]
+    fn a_message_takes_the_same_values_in_both_languages() {
+        let sv = values_by_message(SOURCES[0].1);
+        let en = values_by_message(SOURCES[1].1);
+        for (id, names) in &sv {
+            assert_eq!(
+                Some(names),
+                en.get(id),
+                "{id}: the values differ between sv and en"
+            );
         }
     }
 

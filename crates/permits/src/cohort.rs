@@ -270,11 +270,4 @@ impl Window {
         }
         p
     }
-
-    pub fn in_words(&self) -> String {
-        format!(
-            "only rows whose '{}' lies from {} to {} days from the person's index date",
-            self.column, self.from_days, self.to_days
-        )
-    }
 }

@@ -13,6 +13,7 @@ pub mod deadline;
 pub mod optout;
 pub mod output;
 pub mod population;
+pub mod words;
 pub mod workflow;
 pub mod workspace;
 

@@ -239,37 +239,6 @@ impl StudyPopulation {
         }
         Ok(())
     }
-
-    /// The population in words, for the case page and `apply show`.
-    pub fn in_words(&self) -> Vec<String> {
-        let mut w = vec![format!(
-            "Cases: people with a row of '{}' where {}; index date: the first such '{}' (delivered to the {}).",
-            self.index_dataset,
-            conditions_in_words(&self.criteria.conditions),
-            self.index_date,
-            match self.index_date_precision {
-                DatePrecision::Day => "day",
-                DatePrecision::Month => "month",
-                DatePrecision::Year => "year",
-            }
-        )];
-        for e in &self.exclusions {
-            w.push(format!(
-                "Excluded: cases with a row where {} within {} days before the index date.",
-                conditions_in_words(&e.conditions),
-                e.days_before
-            ));
-        }
-        if let Some(c) = &self.controls {
-            w.push(format!(
-                "Controls: {} per case from '{}', matched on sex and birth year{}, alive and resident at the case's index date, never a case; drawn reproducibly without replacement.",
-                c.per_case,
-                c.dataset,
-                if c.match_county { " and county" } else { "" }
-            ));
-        }
-        w
-    }
 }
 
 fn precision_rank(p: DatePrecision) -> u8 {
@@ -278,34 +247,4 @@ fn precision_rank(p: DatePrecision) -> u8 {
         DatePrecision::Month => 1,
         DatePrecision::Year => 2,
     }
-}
-
-/// Conditions in words (`HDIA, DIA1 starts with I21 or I22 and INDATUM from 2016-01-01`).
-pub fn conditions_in_words(conditions: &[Condition]) -> String {
-    if conditions.is_empty() {
-        return "every row".into();
-    }
-    conditions
-        .iter()
-        .map(|c| match c {
-            Condition::CodePrefix { columns, prefixes } => format!(
-                "{} starts with {}",
-                columns.join(" or "),
-                prefixes.join(" or ")
-            ),
-            Condition::DateRange { column, from, to } => match (from, to) {
-                (Some(f), Some(t)) => format!("{column} from {f} to {t}"),
-                (Some(f), None) => format!("{column} from {f}"),
-                (None, Some(t)) => format!("{column} until {t}"),
-                (None, None) => format!("{column} is any date"),
-            },
-            Condition::AgeRange { min, max, at } => match (min, max) {
-                (Some(lo), Some(hi)) => format!("aged {lo} to {hi} on {at}"),
-                (Some(lo), None) => format!("aged at least {lo} on {at}"),
-                (None, Some(hi)) => format!("aged at most {hi} on {at}"),
-                (None, None) => "any age".into(),
-            },
-        })
-        .collect::<Vec<_>>()
-        .join(" and ")
 }

@@ -217,7 +217,7 @@ pub const LANG_COOKIE: &str = "hdab_lang";
 
 /// The request's language: `?lang=` on the URL, else the saved choice, else the browser's
 /// `Accept-Language`, else Swedish.
-fn language(parts: &Parts) -> Lang {
+pub fn language(parts: &Parts) -> Lang {
     let asked = parts.uri.query().and_then(|q| {
         serde_urlencoded_pairs(q.as_bytes())
             .into_iter()

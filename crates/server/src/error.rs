@@ -143,10 +143,48 @@ impl WebError {
                 if self.status == StatusCode::UNAUTHORIZED {
                     return axum::response::Redirect::to("/login").into_response();
                 }
-                let page = crate::pages::frame::error_page(self.status, &self.message);
-                (self.status, page).into_response()
+                // The page is rendered on the way out, in the request's language
+                // (`render_error_pages`), which is not known here.
+                let mut response = self.status.into_response();
+                response.extensions_mut().insert(ErrorPage {
+                    status: self.status,
+                    message: self.message,
+                });
+                response
             }
         }
+    }
+}
+
+/// An error page to render in the reader's language (see [`render_error_pages`]).
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// Renders error pages in the language of the request that led to them (`?lang=`, the
+/// saved choice, `Accept-Language`, else Swedish): the outermost layer, so that errors from
+/// identifying the caller are rendered too.
+pub async fn render_error_pages(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = crate::auth::language(&parts);
+    let mut res = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    match res.extensions_mut().remove::<ErrorPage>() {
+        Some(e) => {
+            let page = crate::pages::frame::error_page(e.status, &e.message, lang);
+            let mut rendered = (e.status, page).into_response();
+            if let Some(unavailable) = res.extensions().get::<DatabaseUnavailable>() {
+                rendered.extensions_mut().insert(*unavailable);
+            }
+            rendered
+        }
+        None => res,
     }
 }
 

@@ -60,6 +60,7 @@ pub fn router(state: ServerState) -> Router {
         .merge(pages::routes())
         .layer(from_fn_with_state(state.clone(), auth::identify))
         .layer(from_fn(retry_reads))
+        .layer(from_fn(error::render_error_pages))
         .layer(from_fn(security_headers))
         .with_state(state)
 }

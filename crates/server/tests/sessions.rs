@@ -158,10 +158,13 @@ async fn what_a_holder_wrote_is_escaped_on_every_page() {
     let d: toml::Value = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     let mut d = d;
     if let Some(t) = d.get_mut("title").and_then(|t| t.as_table_mut()) {
-        t.insert(
-            "en".into(),
-            toml::Value::String(format!("Inpatients {evil}")),
-        );
+        // In both languages: pages show the reader's.
+        for lang in ["sv", "en"] {
+            t.insert(
+                lang.into(),
+                toml::Value::String(format!("Inpatients {evil}")),
+            );
+        }
     }
     app.register_dataset("sara", &toml::to_string(&d).unwrap_or_default())
         .await

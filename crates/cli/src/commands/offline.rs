@@ -281,7 +281,7 @@ async fn risk(
     for (name, n) in r.unreadable.iter().filter(|(_, n)| *n > 0) {
         say!("  {name}: {n} values did not read as its type; counted as missing");
     }
-    say!("  {}", r.risk.in_words());
+    say!("  {}", r.risk.in_words(crate::output::lang()));
     if let Some((outcome, after)) = &r.search {
         match (&outcome.chosen, after) {
             (Some(chosen), Some(after)) => say!(
@@ -296,7 +296,7 @@ async fn risk(
                 chosen.loss * 100.0,
                 outcome.evaluated,
                 outcome.lattice_size,
-                after.in_words()
+                after.in_words(crate::output::lang())
             ),
             _ => say!(
                 "  k = {k}: no combination of levels reaches it with at most {max_suppressed_percent}% suppressed{}",

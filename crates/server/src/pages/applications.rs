@@ -1,6 +1,6 @@
 //! Applicants' pages: their applications and the application form (new and edit).
 
-use super::frame::{Chrome, day, see_other};
+use super::frame::{Chrome, day, see_other, word};
 use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use hdab_app::CatalogQuery;
+use hdab_i18n::Lang;
 use hdab_permits::{ApplicationContent, Cohort, Condition, DatasetRequest, Purpose};
 
 /// This resource's routes.
@@ -39,22 +40,20 @@ pub(super) struct ApplicationsPage {
     rows: Vec<ApplicationListRow>,
 }
 
-pub(super) fn deadline_text(d: &hdab_permits::Deadline) -> String {
+pub(super) fn deadline_text(d: &hdab_permits::Deadline, lang: Lang) -> String {
+    let with = |id: &str, date: chrono::DateTime<chrono::Utc>, days: i64| {
+        lang.text_with(
+            id,
+            &[("date", day(date).as_str().into()), ("days", days.into())],
+        )
+    };
     match (d.due, d.days_left, d.paused, d.stopped) {
-        (_, _, _, Some(at)) => format!("decided {}", day(at)),
-        (Some(due), _, true, _) => format!(
-            "paused while with the applicant (due {} if completed now)",
-            day(due)
-        ),
-        (Some(due), Some(left), _, _) if left < 0 => {
-            format!("overdue since {} ({} days)", day(due), -left)
-        }
-        (Some(due), Some(left), _, _) => format!(
-            "decision due {} ({left} days left){}",
-            day(due),
-            if d.extended { ", extended" } else { "" }
-        ),
-        _ => "not submitted".into(),
+        (_, _, _, Some(at)) => with("deadline-decided", at, 0),
+        (Some(due), _, true, _) => with("deadline-paused", due, 0),
+        (Some(due), Some(left), _, _) if left < 0 => with("deadline-overdue", due, -left),
+        (Some(due), Some(left), _, _) if d.extended => with("deadline-due-extended", due, left),
+        (Some(due), Some(left), _, _) => with("deadline-due", due, left),
+        _ => lang.text("deadline-not-submitted"),
     }
 }
 
@@ -62,16 +61,17 @@ pub(super) async fn applications_page(
     State(s): State<ServerState>,
     caller: Caller,
 ) -> PageResult<Response> {
+    let lang = caller.lang;
     let rows = s
         .app
         .my_applications(caller.id()?)
         .await?
         .into_iter()
         .map(|r| ApplicationListRow {
-            due: deadline_text(&r.deadline),
+            due: deadline_text(&r.deadline, lang),
             id: r.id,
             title: r.title,
-            state: r.state.to_string(),
+            state: word(lang, "state", &r.state),
             permit: r.permit_id.unwrap_or_default(),
         })
         .collect();
@@ -126,19 +126,14 @@ pub(super) struct ApplicationFormPage {
     datasets: Vec<DatasetChoice>,
 }
 
-pub(super) const PURPOSES: [(Purpose, &str); 6] = [
-    (
-        Purpose::PublicHealth,
-        "(a) public interest in public and occupational health",
-    ),
-    (Purpose::PolicyMaking, "(b) policy making and regulation"),
-    (Purpose::OfficialStatistics, "(c) official statistics"),
-    (Purpose::Education, "(d) education and teaching"),
-    (Purpose::ScientificResearch, "(e) scientific research"),
-    (
-        Purpose::CareImprovement,
-        "(f) improvement of care and treatment",
-    ),
+/// The purposes of EHDS Art. 53(1), (a) to (f), in the form's order.
+pub(super) const PURPOSES: [Purpose; 6] = [
+    Purpose::PublicHealth,
+    Purpose::PolicyMaking,
+    Purpose::OfficialStatistics,
+    Purpose::Education,
+    Purpose::ScientificResearch,
+    Purpose::CareImprovement,
 ];
 
 pub(super) fn purpose_key(p: Purpose) -> String {
@@ -194,7 +189,7 @@ pub(super) async fn application_form(
                 content.and_then(|c| c.datasets.iter().find(|r| r.dataset_id == d.dataset_id));
             let mut choice = DatasetChoice {
                 id: d.dataset_id.clone(),
-                title: d.description.title.en.clone(),
+                title: super::public::in_language(&d.description.title, caller.lang).0,
                 holder: d.description.holder_name.clone(),
                 chosen: asked.is_some(),
                 variables: d
@@ -256,7 +251,7 @@ pub(super) async fn application_form(
         f,
         purposes: PURPOSES
             .iter()
-            .map(|(p, l)| (purpose_key(*p), l.to_string()))
+            .map(|p| (purpose_key(*p), word(caller.lang, "purpose", p)))
             .collect(),
         datasets,
     })
@@ -269,7 +264,7 @@ pub(super) async fn application_new(
     Ok(application_form(
         &s,
         &caller,
-        "New application for access to health data".into(),
+        caller.lang.text("application-new-heading"),
         "/applications".into(),
         None,
     )
@@ -288,7 +283,10 @@ pub(super) async fn application_edit(
     Ok(application_form(
         &s,
         &caller,
-        format!("Change application {application_id}"),
+        caller.lang.text_with(
+            "application-change-heading",
+            &[("id", application_id.as_str().into())],
+        ),
         format!("/applications/{application_id}"),
         Some(&a.content),
     )
@@ -348,8 +346,8 @@ pub(super) fn content_of_form(
 ) -> Result<ApplicationContent, WebError> {
     let purpose = PURPOSES
         .iter()
-        .find(|(p, _)| purpose_key(*p) == f.get("purpose"))
-        .map(|(p, _)| *p)
+        .find(|p| purpose_key(**p) == f.get("purpose"))
+        .copied()
         .ok_or_else(|| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "choose a purpose"))?;
     let mut datasets = Vec::new();
     for id in f.all("ds") {

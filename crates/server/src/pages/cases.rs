@@ -1,7 +1,7 @@
 //! A case and the case queue: the commands the permission matrix offers the viewer now.
 
 use super::applications::{Fields, deadline_text, optional};
-use super::frame::{Chrome, NoticeQuery, label, see_other};
+use super::frame::{Chrome, NoticeQuery, see_other, word};
 use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
@@ -11,27 +11,14 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use hdab_app::CaseOptions;
-use hdab_permits::{AppState, CaseCommand, Cohort, Condition};
+use hdab_i18n::Lang;
+use hdab_permits::{AppState, CaseCommand};
 
 /// This resource's routes.
 pub(super) fn routes() -> axum::Router<ServerState> {
     axum::Router::new()
         .route("/applications/{application_id}/command", post(case_command))
         .route("/cases", get(queue_page))
-}
-
-/// What the case page's button for a command says.
-fn command_label(command: CaseCommand) -> &'static str {
-    match command {
-        CaseCommand::Submit => "Submit the application",
-        CaseCommand::Take => "Take the case",
-        CaseCommand::Assign => "Give the case to an officer",
-        CaseCommand::Return => "Return to the applicant as incomplete",
-        CaseCommand::Extend => "Extend the deadline (once)",
-        CaseCommand::Approve => "Approve",
-        CaseCommand::Reject => "Reject",
-        CaseCommand::Withdraw => "Withdraw the application",
-    }
 }
 
 pub(super) struct Action {
@@ -76,35 +63,6 @@ pub(super) struct CasePage {
     risk: super::risk::RiskSection,
 }
 
-pub(super) fn cohort_text(c: &Cohort) -> String {
-    if c.conditions.is_empty() {
-        return "everyone in the dataset".into();
-    }
-    c.conditions
-        .iter()
-        .map(|c| match c {
-            Condition::CodePrefix { columns, prefixes } => {
-                format!(
-                    "{} starts with {}",
-                    columns.join("/"),
-                    prefixes.join(" or ")
-                )
-            }
-            Condition::DateRange { column, from, to } => format!(
-                "{column} from {} to {}",
-                from.map_or("any".into(), |d| d.to_string()),
-                to.map_or("any".into(), |d| d.to_string())
-            ),
-            Condition::AgeRange { min, max, at } => format!(
-                "age {}–{} on {at}",
-                min.map_or(String::new(), |v| v.to_string()),
-                max.map_or(String::new(), |v| v.to_string())
-            ),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 pub(super) async fn case_page(
     State(s): State<ServerState>,
     caller: Caller,
@@ -113,11 +71,12 @@ pub(super) async fn case_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let user = caller.require()?.clone();
+    let lang = caller.lang;
     let (a, d) = s.app.show_application(&user.id, &application_id).await?;
     let query = Fields(crate::auth::serde_urlencoded_pairs(
         raw.unwrap_or_default().as_bytes(),
     ));
-    let risk = super::risk::risk_section(&s, &user, &a.id, &a.content, &query).await?;
+    let risk = super::risk::risk_section(&s, &user, &a.id, &a.content, &query, lang).await?;
     let state = hdab_permits::state_of(&a.events);
     let view = hdab_permits::CaseView {
         applicant: &a.applicant,
@@ -128,7 +87,7 @@ pub(super) async fn case_page(
         .into_iter()
         .map(|o| Action {
             command: o.command.as_str().to_string(),
-            label: command_label(o.command).to_string(),
+            label: word(lang, "command", &o.command),
             needs_reason: o.needs_reason,
         })
         .collect::<Vec<_>>();
@@ -153,11 +112,11 @@ pub(super) async fn case_page(
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: a.id.clone(),
         title: c.title.clone(),
-        state: state.to_string(),
+        state: word(lang, "state", &state),
         assignee: hdab_permits::assignee_of(&a.events)
             .unwrap_or_default()
             .to_string(),
-        deadline: deadline_text(&d),
+        deadline: deadline_text(&d, lang),
         permit: s
             .app
             .permit_of_application(&a.id)
@@ -165,19 +124,22 @@ pub(super) async fn case_page(
             .unwrap_or_default(),
         applicant: a.applicant.clone(),
         organisation: c.organisation.clone(),
-        purpose: label(&c.purpose),
+        purpose: word(lang, "purpose", &c.purpose),
         intended_use: c.intended_use.clone(),
         expected_benefit: c.expected_benefit.clone(),
         spe_users: c.spe_users.join(", "),
         population: c
             .population
             .as_ref()
-            .map(|p| p.in_words())
+            .map(|p| p.in_words(lang))
             .unwrap_or_default(),
         form: if c.pseudonymised {
-            format!("pseudonymised — {}", c.why_not_anonymised)
+            lang.text_with(
+                "form-pseudonymised-because",
+                &[("reason", c.why_not_anonymised.as_str().into())],
+            )
         } else {
-            "anonymised".into()
+            lang.text("form-anonymised")
         },
         pseudonymised: c.pseudonymised,
         months: c.months_needed,
@@ -191,8 +153,8 @@ pub(super) async fn case_page(
                     r.dataset_id.clone(),
                     r.variables.join(", "),
                     match &r.window {
-                        Some(w) => format!("{}; {}", cohort_text(&r.cohort), w.in_words()),
-                        None => cohort_text(&r.cohort),
+                        Some(w) => format!("{}; {}", r.cohort.in_words(lang), w.in_words(lang)),
+                        None => r.cohort.in_words(lang),
                     },
                 )
             })
@@ -206,24 +168,29 @@ pub(super) async fn case_page(
             .iter()
             .map(|r| (r.dataset_id.clone(), r.variables.clone()))
             .collect(),
-        events: event_lines(&a.events),
+        events: event_lines(&a.events, lang),
         risk,
-        versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?),
+        versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?, lang),
     })?)
 }
 
 /// The case's history, a line per event: command, actor, time, what was said.
-fn event_lines(events: &[hdab_permits::CaseEvent]) -> Vec<(String, String, String, String)> {
+fn event_lines(
+    events: &[hdab_permits::CaseEvent],
+    lang: Lang,
+) -> Vec<(String, String, String, String)> {
     events
         .iter()
         .map(|e| {
+            let to =
+                |officer: &str| lang.text_with("case-event-to", &[("officer", officer.into())]);
             (
-                e.command.as_str().to_string(),
+                word(lang, "event", &e.command),
                 e.actor.clone(),
                 e.at.format("%Y-%m-%d %H:%M").to_string(),
                 match &e.assignee {
-                    Some(to) if e.comment.is_empty() => format!("to {to}"),
-                    Some(to) => format!("to {to}: {}", e.comment),
+                    Some(officer) if e.comment.is_empty() => to(officer),
+                    Some(officer) => format!("{}: {}", to(officer), e.comment),
                     None => e.comment.clone(),
                 },
             )
@@ -232,18 +199,26 @@ fn event_lines(events: &[hdab_permits::CaseEvent]) -> Vec<(String, String, Strin
 }
 
 /// Each submitted version of the application, and what changed from the one before.
-fn version_lines(versions: &[hdab_app::SubmittedVersion]) -> Vec<(String, Vec<String>)> {
+fn version_lines(
+    versions: &[hdab_app::SubmittedVersion],
+    lang: Lang,
+) -> Vec<(String, Vec<String>)> {
+    let none = format!("({})", lang.text("none"));
     versions
         .iter()
         .map(|v| {
+            let at = v
+                .submitted_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
             (
-                format!(
-                    "Version {} received {} from {}",
-                    v.version,
-                    v.submitted_at
-                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                        .unwrap_or_default(),
-                    v.submitted_by
+                lang.text_with(
+                    "case-version-line",
+                    &[
+                        ("version", v.version.into()),
+                        ("date", at.as_str().into()),
+                        ("user", v.submitted_by.as_str().into()),
+                    ],
                 ),
                 v.changes
                     .iter()
@@ -251,8 +226,8 @@ fn version_lines(versions: &[hdab_app::SubmittedVersion]) -> Vec<(String, Vec<St
                         format!(
                             "{}: {} → {}",
                             c.path,
-                            c.before.as_deref().unwrap_or("(none)"),
-                            c.after.as_deref().unwrap_or("(none)")
+                            c.before.as_deref().unwrap_or(&none),
+                            c.after.as_deref().unwrap_or(&none)
                         )
                     })
                     .collect(),
@@ -333,6 +308,7 @@ pub(super) async fn queue_page(
     State(s): State<ServerState>,
     caller: Caller,
 ) -> PageResult<Response> {
+    let lang = caller.lang;
     let rows = s
         .app
         .queue(caller.id()?)
@@ -343,7 +319,7 @@ pub(super) async fn queue_page(
             days: r.deadline.days_left.map_or_else(
                 || {
                     if r.deadline.paused {
-                        "paused".into()
+                        lang.text("deadline-paused-short")
                     } else {
                         String::new()
                     }
@@ -353,7 +329,7 @@ pub(super) async fn queue_page(
             id: r.id,
             title: r.title,
             organisation: r.organisation,
-            state: r.state.to_string(),
+            state: word(lang, "state", &r.state),
             assignee: r.assignee.unwrap_or_default(),
         })
         .collect();

@@ -34,6 +34,19 @@ impl Chrome {
         self.lang.text_with(id, &[(name, value.into())])
     }
 
+    /// A message with two values.
+    pub fn t2<'a, 'b>(
+        &self,
+        id: &str,
+        name1: &str,
+        value1: impl Into<Arg<'a>>,
+        name2: &str,
+        value2: impl Into<Arg<'b>>,
+    ) -> String {
+        self.lang
+            .text_with(id, &[(name1, value1.into()), (name2, value2.into())])
+    }
+
     /// The language switch's link: the other language, back to this page (without a
     /// `lang=` of its own, which would outrank the choice).
     pub fn switch_href(&self) -> String {
@@ -56,18 +69,23 @@ impl Chrome {
         format!("/language?{query}")
     }
 
+    /// The notice after a form (`?notice=saved`), in the reader's language; an unknown
+    /// one shows nothing.
     pub(super) fn with_notice(mut self, notice: Option<&str>) -> Chrome {
-        self.notice = match notice {
-            Some("registered") => "The description was saved.".into(),
-            Some("confirmed") => "Thank you: the description is confirmed for another year.".into(),
-            Some("uploaded") => "The upload passed its checks and was kept.".into(),
-            Some("saved") => "The application was saved.".into(),
-            Some("done") => "Done.".into(),
-            Some("extracted") => "The extraction was delivered into the SPE.".into(),
-            Some("submitted") => "The files were checked and wait for two output checkers.".into(),
-            Some("released") => "Released: the files are in the researcher's outbox.".into(),
-            _ => String::new(),
-        };
+        const NOTICES: [&str; 8] = [
+            "registered",
+            "confirmed",
+            "uploaded",
+            "saved",
+            "done",
+            "extracted",
+            "submitted",
+            "released",
+        ];
+        self.notice = notice
+            .filter(|n| NOTICES.contains(n))
+            .map(|n| self.t(&format!("notice-{n}")))
+            .unwrap_or_default();
         self
     }
 }
@@ -85,10 +103,13 @@ pub(super) struct MessagePage {
     message: String,
 }
 
-/// The page shown for an error (rendered without a caller: no personal navigation; in
-/// Swedish, the default, as the request's language is not known here).
-pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
-    let chrome = Chrome::default();
+/// The page shown for an error, in the reader's language (rendered without a caller: no
+/// personal navigation).
+pub fn error_page(status: StatusCode, message: &str, lang: Lang) -> Html<String> {
+    let chrome = Chrome {
+        lang,
+        ..Chrome::default()
+    };
     let heading = chrome.t(match status {
         StatusCode::FORBIDDEN => "error-forbidden",
         StatusCode::NOT_FOUND => "error-not-found",
@@ -132,15 +153,25 @@ pub(super) async fn choose_language(
     response
 }
 
+/// A value put into a message that carries markup, escaped for HTML.
+pub(super) fn escape(value: &str) -> String {
+    askama::filters::escape(value, askama::filters::Html)
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
 pub(super) fn day(t: chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
-pub(super) fn label<T: serde::Serialize>(t: &T) -> String {
-    serde_json::to_value(t)
+/// A value of the domain (a state, a purpose, a type) in the reader's language: the message
+/// `<kind>-<value as serialised>` (`state-under_review`, `purpose-scientific_research`).
+pub(super) fn word<T: serde::Serialize>(lang: Lang, kind: &str, value: &T) -> String {
+    let name = serde_json::to_value(value)
         .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    lang.text(&format!("{kind}-{name}"))
 }
 
 pub(super) fn see_other(to: String) -> Response {

@@ -56,8 +56,14 @@ pub(super) struct HolderPage {
     rows: Vec<HolderRow>,
 }
 
-pub(super) fn upload_summary(u: &hdab_store::Upload) -> String {
-    format!("{} rows, {}", u.n_rows, day(u.uploaded_at))
+pub(super) fn upload_summary(u: &hdab_store::Upload, lang: hdab_i18n::Lang) -> String {
+    lang.text_with(
+        "holder-upload-line",
+        &[
+            ("rows", u.n_rows.into()),
+            ("date", day(u.uploaded_at).as_str().into()),
+        ],
+    )
 }
 
 pub(super) async fn holder_home(
@@ -73,15 +79,15 @@ pub(super) async fn holder_home(
         .into_iter()
         .map(|d| HolderRow {
             id: d.current.dataset_id.clone(),
-            title: d.current.description.title.en.clone(),
+            title: super::public::in_language(&d.current.description.title, caller.lang).0,
             version: d.current.version,
             confirmed: day(d.last_confirmed),
             due: day(d.confirmation_due),
             overdue: d.overdue,
-            upload: d
-                .latest_upload
-                .as_ref()
-                .map_or_else(|| "none".into(), upload_summary),
+            upload: d.latest_upload.as_ref().map_or_else(
+                || caller.lang.text("holder-no-upload"),
+                |u| upload_summary(u, caller.lang),
+            ),
         })
         .collect();
     Ok(render(&HolderPage {
@@ -145,7 +151,7 @@ pub(super) async fn holder_new(caller: Caller) -> PageResult<Response> {
     let user = caller.require()?;
     Ok(render(&DatasetEditPage {
         chrome: Chrome::of(&caller),
-        heading: "Register a dataset".into(),
+        heading: caller.lang.text("holder-register-heading"),
         action: "/holder/datasets".into(),
         toml: description_skeleton(user),
     })?)
@@ -194,7 +200,10 @@ pub(super) async fn holder_edit(
     let toml = toml::to_string(&v.description).map_err(|e| WebError::internal(&e))?;
     Ok(render(&DatasetEditPage {
         chrome: Chrome::of(&caller),
-        heading: format!("Change the description of {dataset_id}"),
+        heading: caller.lang.text_with(
+            "holder-change-heading",
+            &[("dataset", dataset_id.as_str().into())],
+        ),
         action: format!("/holder/datasets/{dataset_id}"),
         toml,
     })?)
@@ -269,7 +278,7 @@ pub(super) async fn holder_dataset(
     Ok(render(&HolderDatasetPage {
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: dataset_id,
-        title: d.current.description.title.en.clone(),
+        title: super::public::in_language(&d.current.description.title, caller.lang).0,
         version: d.current.version,
         confirmed: day(d.last_confirmed),
         due: day(d.confirmation_due),

@@ -2,7 +2,7 @@
 //! findings and justifies them; output checkers review from their queue and release; the
 //! permit's people download what was released.
 
-use super::frame::{Chrome, NoticeQuery, day, see_other};
+use super::frame::{Chrome, NoticeQuery, day, see_other, word};
 use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
@@ -13,6 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use hdab_app::{OutputDetail, OutputFileIn};
+use hdab_i18n::Lang;
 use hdab_permits::output::OutputCommand;
 use serde::Deserialize;
 
@@ -57,7 +58,9 @@ async fn outputs_page(State(s): State<ServerState>, caller: Caller) -> PageResul
                 id: d.request.id.clone(),
                 permit: d.request.permit_id.clone(),
                 requester: d.request.requester.clone(),
-                state: d.state.as_str().replace('_', " "),
+                state: caller
+                    .lang
+                    .text(&format!("output-state-{}", d.state.as_str())),
                 files: d.files.len(),
                 approvals: d.approvals.len(),
             })
@@ -107,11 +110,11 @@ pub(super) struct OutputPage {
     history: Vec<(String, String, String, String)>,
 }
 
-fn file_view(f: &hdab_app::CheckedFile) -> FileView {
+fn file_view(f: &hdab_app::CheckedFile, lang: Lang) -> FileView {
     FileView {
         name: f.name.clone(),
         description: f.description.clone(),
-        verdict: super::frame::label(&f.check.verdict),
+        verdict: word(lang, "verdict", &f.check.verdict),
         bytes: f.bytes,
         sha256: f.sha256.clone(),
         findings: f
@@ -122,7 +125,7 @@ fn file_view(f: &hdab_app::CheckedFile) -> FileView {
             .enumerate()
             .map(|(i, (finding, why))| FindingLine {
                 key: format!("{}#{}", f.name, i + 1),
-                rule: finding.rule.as_str().replace('_', " "),
+                rule: lang.text(&format!("rule-{}", finding.rule.as_str())),
                 place: finding.place.to_string(),
                 why: finding.why.clone(),
                 justification: why.clone().unwrap_or_default(),
@@ -140,6 +143,7 @@ async fn output_page(
     Query(n): Query<NoticeQuery>,
 ) -> PageResult<Response> {
     let actor = caller.id()?;
+    let lang = caller.lang;
     let d: OutputDetail = s.app.show_output(actor, &output_id).await?;
     let offered = s.app.output_offered(actor, &d).await?;
     let r = &d.request;
@@ -154,15 +158,20 @@ async fn output_page(
         permit: r.permit_id.clone(),
         requester: r.requester.clone(),
         version: r.version(),
-        state: d.state.as_str().replace('_', " "),
+        state: lang.text(&format!("output-state-{}", d.state.as_str())),
         created: day(r.created_at),
         description: r.description.clone(),
         approvals: d.approvals.join(", "),
-        files: d.files.iter().map(file_view).collect(),
+        files: d.files.iter().map(|f| file_view(f, lang)).collect(),
         offered: review
             .into_iter()
             .filter(|c| offered.contains(c))
-            .map(|c| (c.as_str().to_string(), command_label(c).to_string()))
+            .map(|c| {
+                (
+                    c.as_str().to_string(),
+                    lang.text(&format!("output-command-{}", c.as_str())),
+                )
+            })
             .collect(),
         can_justify: offered.contains(&OutputCommand::Justify),
         can_release: offered.contains(&OutputCommand::Release),
@@ -176,21 +185,12 @@ async fn output_page(
                 (
                     e.at.format("%Y-%m-%d %H:%M").to_string(),
                     e.actor.clone(),
-                    e.command.as_str().to_string(),
+                    lang.text(&format!("output-step-{}", e.command.as_str())),
                     e.reason.clone(),
                 )
             })
             .collect(),
     })?)
-}
-
-fn command_label(c: OutputCommand) -> &'static str {
-    match c {
-        OutputCommand::Approve => "Approve",
-        OutputCommand::Return => "Return to the researcher",
-        OutputCommand::Reject => "Reject",
-        _ => "",
-    }
 }
 
 #[derive(Debug, Deserialize)]

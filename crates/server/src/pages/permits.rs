@@ -1,7 +1,7 @@
 //! Permits: the lists (own and every), one permit with its deliveries, and starting an
 //! extraction.
 
-use super::frame::{Chrome, NoticeQuery, day, see_other};
+use super::frame::{Chrome, NoticeQuery, day, escape, see_other};
 use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
@@ -38,13 +38,13 @@ pub(super) struct PermitsPage {
     rows: Vec<PermitLine>,
 }
 
-pub(super) fn permit_status(p: &hdab_permits::Permit) -> String {
+pub(super) fn permit_status(p: &hdab_permits::Permit, lang: hdab_i18n::Lang) -> String {
     if let Some(at) = p.revoked_at {
-        format!("revoked {}", day(at))
+        lang.text_with("permit-revoked", &[("date", day(at).as_str().into())])
     } else if p.valid_until < Utc::now().date_naive() {
-        "expired".into()
+        lang.text("permit-expired")
     } else {
-        "valid".into()
+        lang.text("permit-valid")
     }
 }
 
@@ -60,13 +60,13 @@ pub(super) async fn permits_page(
 ) -> PageResult<Response> {
     let actor = caller.id()?;
     let (heading, permits) = if q.all == Some(true) {
-        ("Every permit", s.app.all_permits(actor).await?)
+        ("permits-every", s.app.all_permits(actor).await?)
     } else {
-        ("My permits", s.app.my_permits(actor).await?)
+        ("permits-mine", s.app.my_permits(actor).await?)
     };
     Ok(render(&PermitsPage {
         chrome: Chrome::of(&caller),
-        heading: heading.into(),
+        heading: caller.lang.text(heading),
         rows: permits
             .iter()
             .map(|p| PermitLine {
@@ -80,7 +80,7 @@ pub(super) async fn permits_page(
                     .collect::<Vec<_>>()
                     .join(", "),
                 valid_until: p.valid_until.to_string(),
-                status: permit_status(p),
+                status: permit_status(p, caller.lang),
             })
             .collect(),
     })?)
@@ -89,9 +89,8 @@ pub(super) async fn permits_page(
 pub(super) struct DeliveryView {
     dataset: String,
     dataset_version: i64,
-    folder: String,
-    key: String,
-    registry: i64,
+    /// Where the delivery is read (HTML in the reader's language, values escaped).
+    location: String,
     /// Where every row went: for the HDAB's staff only (researchers see rows delivered).
     accounting: bool,
     rows_in: u64,
@@ -121,6 +120,8 @@ pub(super) struct PermitPage {
     can_submit_output: bool,
     /// The caller may query the data through the gateway today.
     can_query: bool,
+    /// How to connect to the gateway (HTML in the reader's language, values escaped).
+    gateway_howto: String,
     deliveries: Vec<DeliveryView>,
     /// Every query of the permit's data: when, who, status, rows, bytes, SQL.
     queries: Vec<(String, String, String, String, String, String)>,
@@ -133,6 +134,7 @@ pub(super) async fn permit_page(
     Query(n): Query<NoticeQuery>,
 ) -> PageResult<Response> {
     let user = caller.require()?.clone();
+    let lang = caller.lang;
     let st = s.app.permit_status(&user.id, &permit_id).await?;
     let p = &st.permit;
     let staff = hdab_permits::access::is_case_staff(&user);
@@ -141,11 +143,27 @@ pub(super) async fn permit_page(
         .iter()
         .filter_map(|m| serde_json::from_value::<hdab_pipeline::Manifest>(m.clone()).ok())
         .map(|m| DeliveryView {
-            folder: format!("spe/{}/{}/", m.permit_id, m.dataset_id),
+            location: lang.text_with(
+                "permit-delivery-where",
+                &[
+                    ("dataset", escape(&m.dataset_id).as_str().into()),
+                    (
+                        "folder",
+                        escape(&format!("spe/{}/{}/", m.permit_id, m.dataset_id))
+                            .as_str()
+                            .into(),
+                    ),
+                    (
+                        "key",
+                        escape(&format!("{} v{}", m.key_id, m.key_version))
+                            .as_str()
+                            .into(),
+                    ),
+                    ("registry", m.optout_registry_seq.into()),
+                ],
+            ),
             dataset: m.dataset_id,
             dataset_version: m.dataset_version,
-            key: format!("{} v{}", m.key_id, m.key_version),
-            registry: m.optout_registry_seq,
             accounting: staff,
             rows_in: m.rows.rows_in,
             rows_out: m.rows.delivered,
@@ -197,29 +215,29 @@ pub(super) async fn permit_page(
         application: p.application_id.clone(),
         granted: day(p.granted_at),
         valid_until: p.valid_until.to_string(),
-        status: permit_status(p),
+        status: permit_status(p, lang),
         spe_users: p.spe_users.join(", "),
         conditions: if p.conditions.is_empty() {
-            "none".into()
+            lang.text("none")
         } else {
             p.conditions.join("; ")
         },
-        form: if p.spec.pseudonymised {
-            "pseudonymised".into()
+        form: lang.text(if p.spec.pseudonymised {
+            "form-pseudonymised"
         } else {
-            "anonymised".into()
-        },
+            "form-anonymised"
+        }),
         datasets: p
             .spec
             .datasets
             .iter()
             .map(|d| {
                 let status = st.datasets.iter().find(|x| x.dataset_id == d.dataset_id);
-                let delivered = match status {
-                    Some(x) if x.redelivery_due => "delivered; re-delivery due".to_string(),
-                    Some(x) if x.delivered_key_version.is_some() => "delivered".to_string(),
-                    _ => "not yet".to_string(),
-                };
+                let delivered = lang.text(match status {
+                    Some(x) if x.redelivery_due => "permit-delivered-again",
+                    Some(x) if x.delivered_key_version.is_some() => "permit-delivered-yes",
+                    _ => "permit-delivered-not-yet",
+                });
                 (d.dataset_id.clone(), d.variables.join(", "), delivered)
             })
             .collect(),
@@ -232,6 +250,13 @@ pub(super) async fn permit_page(
         .is_ok(),
         can_query: hdab_permits::workspace::require_data_reader(&user, p, Utc::now().date_naive())
             .is_ok(),
+        gateway_howto: lang.text_with(
+            "permit-gateway-howto",
+            &[
+                ("user", escape(&user.id).as_str().into()),
+                ("permit", escape(&p.id).as_str().into()),
+            ],
+        ),
         deliveries,
         queries,
     })?)

@@ -1,7 +1,7 @@
 //! Pages for everyone: home, sign-in, the catalogue and a dataset's description, the public
 //! register, and what opting out means.
 
-use super::frame::{Chrome, day, label};
+use super::frame::{Chrome, day, escape, word};
 use super::render;
 use crate::ServerState;
 use crate::auth::{self, Caller};
@@ -12,7 +12,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hdab_app::CatalogQuery;
-use hdab_catalog::DatasetDescription;
+use hdab_catalog::{Bilingual, DatasetDescription};
+use hdab_i18n::Lang;
 use hdab_permits::access::Home;
 use serde::Deserialize;
 
@@ -122,6 +123,7 @@ pub(super) async fn logout(
 pub(super) struct CatalogRow {
     id: String,
     title: String,
+    title_lang: Lang,
     holder: String,
     coverage: String,
     coding: String,
@@ -153,15 +155,29 @@ pub(super) fn nonempty(s: &Option<String>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-pub(super) fn coverage(d: &DatasetDescription) -> String {
+pub(super) fn coverage(d: &DatasetDescription, lang: Lang) -> String {
     let t = &d.temporal_coverage;
     format!(
         "{} – {}",
         t.start,
         t.end
             .map(|e| e.to_string())
-            .unwrap_or_else(|| "ongoing".into())
+            .unwrap_or_else(|| lang.text("ongoing"))
     )
+}
+
+/// A text of the catalogue in the reader's language (the other one where a holder left
+/// it empty), and the language it is in (for the `lang` attribute).
+pub(super) fn in_language(text: &Bilingual, lang: Lang) -> (String, Lang) {
+    let (own, other) = match lang {
+        Lang::Sv => (&text.sv, &text.en),
+        Lang::En => (&text.en, &text.sv),
+    };
+    if own.trim().is_empty() {
+        (other.clone(), lang.other())
+    } else {
+        (own.clone(), lang)
+    }
 }
 
 pub(super) async fn catalog(
@@ -180,13 +196,17 @@ pub(super) async fn catalog(
         .catalog_search(&q)
         .await?
         .into_iter()
-        .map(|d| CatalogRow {
-            title: d.description.title.en.clone(),
-            holder: d.description.holder_name.clone(),
-            coverage: coverage(&d.description),
-            coding: d.description.coding_systems.join(", "),
-            version: d.version,
-            id: d.dataset_id,
+        .map(|d| {
+            let (title, title_lang) = in_language(&d.description.title, caller.lang);
+            CatalogRow {
+                title,
+                title_lang,
+                holder: d.description.holder_name.clone(),
+                coverage: coverage(&d.description, caller.lang),
+                coding: d.description.coding_systems.join(", "),
+                version: d.version,
+                id: d.dataset_id,
+            }
         })
         .collect();
     Ok(render(&CatalogPage {
@@ -213,8 +233,11 @@ pub(super) struct DatasetPage {
     chrome: Chrome,
     id: String,
     title: String,
-    title_sv: String,
+    title_lang: Lang,
+    /// The title in the other language, where the holder gave one.
+    other_title: String,
     description: String,
+    description_lang: Lang,
     holder: String,
     holder_name: String,
     version: i64,
@@ -227,11 +250,11 @@ pub(super) struct DatasetPage {
     legal_basis: String,
     contact: String,
     variables: Vec<VariableRow>,
-    versions: Vec<(i64, String, String)>,
+    versions: Vec<String>,
 }
 
-pub(super) fn count(n: Option<u64>) -> String {
-    n.map_or_else(|| "not stated".into(), |n| n.to_string())
+pub(super) fn count(n: Option<u64>, lang: Lang) -> String {
+    n.map_or_else(|| lang.text("not-stated"), |n| n.to_string())
 }
 
 pub(super) async fn dataset_page(
@@ -245,24 +268,48 @@ pub(super) async fn dataset_page(
         .catalog_versions(&dataset_id)
         .await?
         .into_iter()
-        .map(|v| (v.version, day(v.created_at), v.created_by))
+        .map(|v| {
+            caller.lang.text_with(
+                "dataset-version-line",
+                &[
+                    ("version", v.version.into()),
+                    ("date", day(v.created_at).as_str().into()),
+                    ("user", v.created_by.as_str().into()),
+                ],
+            )
+        })
         .collect();
     let d = &v.description;
+    let lang = caller.lang;
+    let (title, title_lang) = in_language(&d.title, lang);
+    let (other_title, _) = in_language(&d.title, lang.other());
+    let (description, description_lang) = in_language(&d.description, lang);
     Ok(render(&DatasetPage {
         chrome: Chrome::of(&caller),
         id: v.dataset_id.clone(),
-        title: d.title.en.clone(),
-        title_sv: d.title.sv.clone(),
-        description: d.description.en.clone(),
+        other_title: if other_title == title {
+            String::new()
+        } else {
+            other_title
+        },
+        title,
+        title_lang,
+        description,
+        description_lang,
         holder: d.holder.clone(),
         holder_name: d.holder_name.clone(),
         version: v.version,
         registered: day(v.created_at),
-        coverage: coverage(d),
-        records: count(d.number_of_records),
-        individuals: count(d.number_of_unique_individuals),
+        coverage: coverage(d, lang),
+        records: count(d.number_of_records, lang),
+        individuals: count(d.number_of_unique_individuals, lang),
         coding: d.coding_systems.join(", "),
-        categories: d.health_categories.join(", "),
+        categories: d
+            .health_categories
+            .iter()
+            .map(|c| lang.text(&format!("category-{c}")))
+            .collect::<Vec<_>>()
+            .join(", "),
         legal_basis: d.legal_basis.clone(),
         contact: format!("{} <{}>", d.contact_point.name, d.contact_point.email),
         variables: d
@@ -270,8 +317,8 @@ pub(super) async fn dataset_page(
             .iter()
             .map(|x| VariableRow {
                 name: x.name.clone(),
-                kind: label(&x.variable_type),
-                sensitivity: label(&x.sensitivity),
+                kind: word(lang, "type", &x.variable_type),
+                sensitivity: word(lang, "sensitivity", &x.sensitivity),
                 code_system: x.code_system.clone().unwrap_or_default(),
                 description: x.description.clone(),
             })
@@ -300,14 +347,15 @@ pub(super) struct RegisterPage {
     releases: Vec<(String, String, String, Vec<String>)>,
     /// (permit, ended, due) of permits overdue for a publication of their results.
     overdue: Vec<(String, String, String)>,
-    /// (entries, head hash, signed at, public key, signature) of the latest checkpoint.
-    checkpoint: Option<(i64, String, String, String, String)>,
+    /// The latest signed checkpoint in words (HTML, its values escaped), or empty.
+    checkpoint: String,
 }
 
 pub(super) async fn register_page(
     State(s): State<ServerState>,
     caller: Caller,
 ) -> PageResult<Response> {
+    let lang = caller.lang;
     let rows = s
         .app
         .public_register()
@@ -318,24 +366,44 @@ pub(super) async fn register_page(
             received: day(r.received),
             organisation: r.organisation,
             title: r.title,
-            purpose: label(&r.purpose),
+            purpose: word(lang, "purpose", &r.purpose),
             datasets: r.datasets.join(", "),
-            state: r.state.to_string(),
+            state: word(lang, "state", &r.state),
             decision: r
                 .decision
-                .map(|(d, at, why)| format!("{d} {}: {why}", day(at)))
+                .map(|(d, at, why)| {
+                    lang.text_with(
+                        "register-decision-line",
+                        &[
+                            ("decision", word(lang, "event", &d).as_str().into()),
+                            ("date", day(at).as_str().into()),
+                            ("reason", why.as_str().into()),
+                        ],
+                    )
+                })
                 .unwrap_or_default(),
         })
         .collect();
-    let checkpoint = s.app.latest_checkpoint().await?.map(|c| {
-        (
-            c.seq,
-            c.head_hash,
-            c.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            c.public_key,
-            c.signature,
-        )
-    });
+    // The message carries markup; every value put into it is escaped first.
+    let checkpoint = match s.app.latest_checkpoint().await? {
+        Some(c) => lang.text_with(
+            "register-checkpoint-text",
+            &[
+                ("count", c.seq.into()),
+                ("hash", escape(&c.head_hash).as_str().into()),
+                (
+                    "date",
+                    c.at.format("%Y-%m-%d %H:%M UTC")
+                        .to_string()
+                        .as_str()
+                        .into(),
+                ),
+                ("key", escape(&c.public_key).as_str().into()),
+                ("signature", escape(&c.signature).as_str().into()),
+            ],
+        ),
+        None => String::new(),
+    };
     let releases = s
         .app
         .published_releases()

@@ -5,6 +5,7 @@ use super::applications::Fields;
 use crate::ServerState;
 use crate::error::PageResult;
 use hdab_app::RiskQuery;
+use hdab_i18n::Lang;
 use hdab_permits::ApplicationContent;
 use hdab_permits::User;
 use hdab_permits::access::{self, Duty};
@@ -46,6 +47,7 @@ pub(super) async fn risk_section(
     application_id: &str,
     content: &ApplicationContent,
     query: &Fields,
+    lang: Lang,
 ) -> PageResult<RiskSection> {
     let mut section = RiskSection {
         can_preview: access::may(user, Duty::PreviewRisk),
@@ -86,26 +88,26 @@ pub(super) async fn risk_section(
     {
         Err(e) => section.error = e.to_string(),
         Ok(previews) => {
-            section.views = previews.iter().map(view_of).collect();
+            section.views = previews.iter().map(|p| view_of(p, lang)).collect();
         }
     }
     Ok(section)
 }
 
-fn view_of(p: &hdab_pipeline::RiskPreview) -> RiskView {
+fn view_of(p: &hdab_pipeline::RiskPreview, lang: Lang) -> RiskView {
     let (unique, unique_of) = match &p.persons {
         Some(persons) => (
             percent(persons.share_sample_unique),
-            format!(
-                "of {} persons are unique on their quasi-identifiers across all their records",
-                persons.records
+            lang.text_with(
+                "case-risk-persons-unique",
+                &[("count", persons.records.into())],
             ),
         ),
         None => (
             percent(p.records.share_sample_unique),
-            format!(
-                "of {} records are unique on their quasi-identifiers",
-                p.records.records
+            lang.text_with(
+                "case-risk-records-unique",
+                &[("count", p.records.records.into())],
             ),
         ),
     };
@@ -120,23 +122,31 @@ fn view_of(p: &hdab_pipeline::RiskPreview) -> RiskView {
     RiskView {
         dataset: p.dataset_id.clone(),
         quasi: if p.quasi_identifiers.is_empty() {
-            "none".into()
+            lang.text("none")
         } else {
             p.quasi_identifiers.join(", ")
         },
         unique,
         unique_of,
-        records: p.records.in_words(),
+        records: p.records.in_words(lang),
         anonymised: match &p.anonymised {
             None => String::new(),
-            Some(Ok(a)) => format!(
-                "Anonymised: {}; {} records suppressed; information loss {}; then {}",
-                hdab_anonymise::levels_in_words(&a.levels),
-                a.suppressed,
-                percent(a.information_loss),
-                a.after.in_words()
+            Some(Ok(a)) => lang.text_with(
+                "case-risk-anonymised",
+                &[
+                    (
+                        "levels",
+                        hdab_anonymise::levels_in_words(&a.levels).as_str().into(),
+                    ),
+                    ("suppressed", a.suppressed.into()),
+                    ("loss", percent(a.information_loss).as_str().into()),
+                    ("after", a.after.in_words(lang).as_str().into()),
+                ],
             ),
-            Some(Err(e)) => format!("Anonymised: {e}"),
+            Some(Err(e)) => lang.text_with(
+                "case-risk-anonymised-error",
+                &[("error", e.to_string().as_str().into())],
+            ),
         },
         bars: p
             .records
