@@ -8,6 +8,7 @@
 //! passes nothing off as tested. Screenshots go to HDAB_SCREENSHOTS (default
 //! target/screenshots).
 
+mod accessibility;
 mod harness;
 mod outputs;
 
@@ -156,7 +157,7 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     )
     .await;
     b.click("#do-return").await;
-    assert_eq!(b.text("#state").await, "incomplete");
+    assert_eq!(b.text("#state").await, "returned for completion");
     b.logout().await;
 
     // The applicant completes it and submits it again.
@@ -178,7 +179,7 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     b.login("olle").await;
     b.go(&case_path).await;
     b.click("#do-take").await;
-    assert_eq!(b.text("#state").await, "under_review");
+    assert_eq!(b.text("#state").await, "under review");
     // Both versions received are listed, in the page (not in its title).
     assert!(b.text("#versions").await.contains("Version 2"));
     // Before the decision the officer measures how identifying the request is: with the

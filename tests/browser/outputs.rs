@@ -94,7 +94,7 @@ async fn results_leave_only_after_two_independent_checkers_by_clicking() {
         .to_string();
     let page = b.text("main").await;
     assert!(
-        page.contains("threshold") && page.contains("row 1 (Stockholm), column men"),
+        page.contains("small count") && page.contains("row 1 (Stockholm), column men"),
         "{page}"
     );
     assert!(

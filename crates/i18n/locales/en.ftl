@@ -514,3 +514,14 @@ category-other-medical-device-data = other medical-device data
 category-medicinal-product-registers = registers of medicinal products and medical devices
 category-research-cohorts-and-surveys = research cohorts, questionnaires and surveys
 category-biobank-data = biobank data and associated databases
+
+## Errors of a form, tied to their fields
+
+form-errors-heading = The form could not be saved: correct what is marked
+form-error-purpose = Choose one of the purposes in the list.
+form-error-date = Write a date as YYYY-MM-DD, for example 2020-01-31.
+form-error-age = Write an age in whole years, for example 18.
+form-error-age-date = An age range needs the date on which the age is counted.
+form-error-months = Write the number of months as a whole number from 1 to 120.
+form-error-population = The study population could not be read: { $error }
+login-failed = Wrong user id or password. Check both and try again.

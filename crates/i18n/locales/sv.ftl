@@ -514,3 +514,14 @@ category-other-medical-device-data = andra uppgifter från medicintekniska produ
 category-medicinal-product-registers = register över läkemedel och medicintekniska produkter
 category-research-cohorts-and-surveys = forskningskohorter, frågeformulär och enkäter
 category-biobank-data = biobanksdata och tillhörande databaser
+
+## Fel i ett formulär, knutna till sina fält
+
+form-errors-heading = Formuläret kunde inte sparas: rätta det som är markerat
+form-error-purpose = Välj ett av ändamålen i listan.
+form-error-date = Skriv datum som ÅÅÅÅ-MM-DD, till exempel 2020-01-31.
+form-error-age = Skriv åldern i hela år, till exempel 18.
+form-error-age-date = Ett åldersintervall behöver datumet då åldern räknas.
+form-error-months = Skriv antalet månader som ett heltal från 1 till 120.
+form-error-population = Studiepopulationen kunde inte läsas: { $error }
+login-failed = Fel användar-id eller lösenord. Kontrollera båda och försök igen.

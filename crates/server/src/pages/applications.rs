@@ -81,7 +81,8 @@ pub(super) async fn applications_page(
     })?)
 }
 
-/// The application form's values (new: defaults; edit: the saved content).
+/// The application form's values, as text (new: defaults; edit: the saved content; after a
+/// refused save: what was typed, kept so nothing is lost).
 #[derive(Default)]
 pub(super) struct FormValues {
     title: String,
@@ -99,6 +100,7 @@ pub(super) struct FormValues {
     safeguards: String,
 }
 
+#[derive(Default)]
 pub(super) struct DatasetChoice {
     id: String,
     title: String,
@@ -113,6 +115,26 @@ pub(super) struct DatasetChoice {
     age_min: String,
     age_max: String,
     age_at: String,
+    /// The errors of this dataset's fields, by the field's id without the dataset
+    /// (`date-from`, `age-at`).
+    errors: Vec<(String, String)>,
+}
+
+impl DatasetChoice {
+    pub(super) fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// A field the form could not take, and why (shown above the form, linked to the field,
+/// and beside the field, which names it with `aria-describedby`).
+pub(super) struct FieldError {
+    /// The field's element id.
+    pub(super) field: String,
+    pub(super) message: String,
 }
 
 #[derive(Template)]
@@ -124,6 +146,17 @@ pub(super) struct ApplicationFormPage {
     f: FormValues,
     purposes: Vec<(String, String)>,
     datasets: Vec<DatasetChoice>,
+    errors: Vec<FieldError>,
+}
+
+impl ApplicationFormPage {
+    /// The error of a field, if the last save refused it.
+    pub(super) fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
 }
 
 /// The purposes of EHDS Art. 53(1), (a) to (f), in the form's order.
@@ -143,83 +176,119 @@ pub(super) fn purpose_key(p: Purpose) -> String {
         .unwrap_or_default()
 }
 
-pub(super) async fn application_form(
-    s: &ServerState,
-    caller: &Caller,
-    heading: String,
-    action: String,
-    content: Option<&ApplicationContent>,
-) -> Result<Response, WebError> {
-    let user = caller.require()?;
-    let f = match content {
-        Some(c) => FormValues {
-            title: c.title.clone(),
-            organisation: c.organisation.clone(),
-            purpose: purpose_key(c.purpose),
-            intended_use: c.intended_use.clone(),
-            expected_benefit: c.expected_benefit.clone(),
-            spe_users: c.spe_users.join(", "),
-            population: c
-                .population
-                .as_ref()
-                .and_then(|p| toml::to_string(p).ok())
-                .unwrap_or_default(),
-            pseudonymised: c.pseudonymised,
-            why_not_anonymised: c.why_not_anonymised.clone(),
-            months_needed: c.months_needed.to_string(),
-            ethics_reference: c.ethics_reference.clone().unwrap_or_default(),
-            safeguards: c.safeguards.clone(),
-        },
-        None => FormValues {
-            organisation: user.organisation.clone(),
-            purpose: purpose_key(Purpose::ScientificResearch),
-            spe_users: user.id.clone(),
-            pseudonymised: true,
-            months_needed: "36".into(),
-            ..FormValues::default()
-        },
+/// What the form starts from.
+pub(super) enum Prefill<'a> {
+    /// A new application: the applicant's organisation, research, pseudonymised, 36 months.
+    New,
+    /// The saved application.
+    Saved(&'a ApplicationContent),
+    /// What was typed into a form that could not be saved.
+    Typed(&'a Fields),
+}
+
+impl FormValues {
+    fn of(prefill: &Prefill<'_>, user: &hdab_permits::User) -> FormValues {
+        match prefill {
+            Prefill::New => FormValues {
+                organisation: user.organisation.clone(),
+                purpose: purpose_key(Purpose::ScientificResearch),
+                spe_users: user.id.clone(),
+                pseudonymised: true,
+                months_needed: "36".into(),
+                ..FormValues::default()
+            },
+            Prefill::Saved(c) => FormValues {
+                title: c.title.clone(),
+                organisation: c.organisation.clone(),
+                purpose: purpose_key(c.purpose),
+                intended_use: c.intended_use.clone(),
+                expected_benefit: c.expected_benefit.clone(),
+                spe_users: c.spe_users.join(", "),
+                population: c
+                    .population
+                    .as_ref()
+                    .and_then(|p| toml::to_string(p).ok())
+                    .unwrap_or_default(),
+                pseudonymised: c.pseudonymised,
+                why_not_anonymised: c.why_not_anonymised.clone(),
+                months_needed: c.months_needed.to_string(),
+                ethics_reference: c.ethics_reference.clone().unwrap_or_default(),
+                safeguards: c.safeguards.clone(),
+            },
+            Prefill::Typed(f) => FormValues {
+                title: f.get("title"),
+                organisation: f.get("organisation"),
+                purpose: f.get("purpose"),
+                intended_use: f.get("intended_use"),
+                expected_benefit: f.get("expected_benefit"),
+                spe_users: f.get("spe_users"),
+                population: f.get("population"),
+                pseudonymised: f.get("pseudonymised") != "false",
+                why_not_anonymised: f.get("why_not_anonymised"),
+                months_needed: f.get("months_needed"),
+                ethics_reference: f.get("ethics_reference"),
+                safeguards: f.get("safeguards"),
+            },
+        }
+    }
+}
+
+/// A dataset of the catalogue as the form offers it, with what was asked or typed.
+fn dataset_choice(
+    d: &hdab_store::DatasetVersion,
+    prefill: &Prefill<'_>,
+    lang: Lang,
+) -> DatasetChoice {
+    let id = &d.dataset_id;
+    let mut choice = DatasetChoice {
+        id: id.clone(),
+        title: super::public::in_language(&d.description.title, lang).0,
+        holder: d.description.holder_name.clone(),
+        code_columns: d
+            .description
+            .variables
+            .iter()
+            .filter(|v| v.code_system.is_some())
+            .map(|v| v.name.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        ..DatasetChoice::default()
     };
-    let datasets = s
-        .app
-        .catalog_search(&CatalogQuery::default())
-        .await?
-        .into_iter()
-        .map(|d| {
-            let asked =
-                content.and_then(|c| c.datasets.iter().find(|r| r.dataset_id == d.dataset_id));
-            let mut choice = DatasetChoice {
-                id: d.dataset_id.clone(),
-                title: super::public::in_language(&d.description.title, caller.lang).0,
-                holder: d.description.holder_name.clone(),
-                chosen: asked.is_some(),
-                variables: d
-                    .description
-                    .variables
-                    .iter()
-                    .filter(|v| !matches!(v.variable_type, hdab_catalog::VariableType::PersonId))
-                    .map(|v| {
-                        (
-                            v.name.clone(),
-                            asked.is_some_and(|a| a.variables.contains(&v.name)),
-                        )
-                    })
-                    .collect(),
-                code_columns: d
-                    .description
-                    .variables
-                    .iter()
-                    .filter(|v| v.code_system.is_some())
-                    .map(|v| v.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                codes: String::new(),
-                date_column: String::new(),
-                date_from: String::new(),
-                date_to: String::new(),
-                age_min: String::new(),
-                age_max: String::new(),
-                age_at: String::new(),
-            };
+    let offered = d
+        .description
+        .variables
+        .iter()
+        .filter(|v| !matches!(v.variable_type, hdab_catalog::VariableType::PersonId));
+    match prefill {
+        Prefill::New => {
+            choice.variables = offered.map(|v| (v.name.clone(), false)).collect();
+        }
+        Prefill::Typed(f) => {
+            let ticked = f.all(&format!("var_{id}"));
+            choice.chosen = f.all("ds").contains(id);
+            choice.variables = offered
+                .map(|v| (v.name.clone(), ticked.contains(&v.name)))
+                .collect();
+            choice.codes = f.get(&format!("codes_{id}"));
+            choice.code_columns = f.get(&format!("code_columns_{id}"));
+            choice.date_column = f.get(&format!("date_column_{id}"));
+            choice.date_from = f.get(&format!("date_from_{id}"));
+            choice.date_to = f.get(&format!("date_to_{id}"));
+            choice.age_min = f.get(&format!("age_min_{id}"));
+            choice.age_max = f.get(&format!("age_max_{id}"));
+            choice.age_at = f.get(&format!("age_at_{id}"));
+        }
+        Prefill::Saved(c) => {
+            let asked = c.datasets.iter().find(|r| &r.dataset_id == id);
+            choice.chosen = asked.is_some();
+            choice.variables = offered
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        asked.is_some_and(|a| a.variables.contains(&v.name)),
+                    )
+                })
+                .collect();
             for c in asked
                 .map(|a| a.cohort.conditions.as_slice())
                 .unwrap_or_default()
@@ -241,20 +310,66 @@ pub(super) async fn application_form(
                     }
                 }
             }
-            choice
-        })
+        }
+    }
+    choice
+}
+
+pub(super) async fn application_form(
+    s: &ServerState,
+    caller: &Caller,
+    heading: String,
+    action: String,
+    prefill: Prefill<'_>,
+    errors: Vec<FieldError>,
+) -> Result<Response, WebError> {
+    let user = caller.require()?;
+    let mut datasets: Vec<DatasetChoice> = s
+        .app
+        .catalog_search(&CatalogQuery::default())
+        .await?
+        .iter()
+        .map(|d| dataset_choice(d, &prefill, caller.lang))
         .collect();
-    render(&ApplicationFormPage {
+    // A dataset's field errors are shown beside its fields.
+    for d in &mut datasets {
+        let suffix = format!("-{}", d.id);
+        d.errors = errors
+            .iter()
+            .filter_map(|e| {
+                let field = e.field.strip_suffix(&suffix)?;
+                Some((field.to_string(), e.message.clone()))
+            })
+            .collect();
+    }
+    let refused = !errors.is_empty();
+    let mut response = render(&ApplicationFormPage {
         chrome: Chrome::of(caller),
         heading,
         action,
-        f,
+        f: FormValues::of(&prefill, user),
         purposes: PURPOSES
             .iter()
             .map(|p| (purpose_key(*p), word(caller.lang, "purpose", p)))
             .collect(),
         datasets,
-    })
+        errors,
+    })?;
+    if refused {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+fn new_heading(lang: Lang) -> String {
+    lang.text("application-new-heading")
+}
+
+fn change_heading(lang: Lang, application_id: &str) -> String {
+    lang.text_with(
+        "application-change-heading",
+        &[("id", application_id.into())],
+    )
 }
 
 pub(super) async fn application_new(
@@ -264,9 +379,10 @@ pub(super) async fn application_new(
     Ok(application_form(
         &s,
         &caller,
-        caller.lang.text("application-new-heading"),
+        new_heading(caller.lang),
         "/applications".into(),
-        None,
+        Prefill::New,
+        Vec::new(),
     )
     .await?)
 }
@@ -283,12 +399,10 @@ pub(super) async fn application_edit(
     Ok(application_form(
         &s,
         &caller,
-        caller.lang.text_with(
-            "application-change-heading",
-            &[("id", application_id.as_str().into())],
-        ),
+        change_heading(caller.lang, &application_id),
         format!("/applications/{application_id}"),
-        Some(&a.content),
+        Prefill::Saved(&a.content),
+        Vec::new(),
     )
     .await?)
 }
@@ -338,17 +452,64 @@ pub(super) fn optional<T: std::str::FromStr>(
     })
 }
 
-/// The application as the form describes it. Generalisations set through the API are kept
-/// for the datasets still asked for (the form does not show them).
+/// Reads the application form, collecting every field it cannot take (with its element id
+/// and what to write instead, in the reader's language) rather than stopping at the first.
+struct FormReader<'a> {
+    f: &'a Fields,
+    lang: Lang,
+    errors: Vec<FieldError>,
+}
+
+impl FormReader<'_> {
+    /// `field` is the element's id.
+    fn refuse(&mut self, field: &str, message_id: &str) {
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message: self.lang.text(message_id),
+        });
+    }
+
+    /// An optional value: the form's field `name`, whose element is `field`.
+    fn optional<T: std::str::FromStr>(
+        &mut self,
+        name: &str,
+        field: &str,
+        message_id: &str,
+    ) -> Option<T> {
+        let v = self.f.get(name);
+        if v.is_empty() {
+            return None;
+        }
+        match v.parse() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                self.refuse(field, message_id);
+                None
+            }
+        }
+    }
+}
+
+/// The application as the form describes it, or every field it could not take.
+/// Generalisations set through the API are kept for the datasets still asked for (the form
+/// does not show them).
 pub(super) fn content_of_form(
     f: &Fields,
     previous: Option<&ApplicationContent>,
-) -> Result<ApplicationContent, WebError> {
+    lang: Lang,
+) -> Result<ApplicationContent, Vec<FieldError>> {
+    let mut r = FormReader {
+        f,
+        lang,
+        errors: Vec::new(),
+    };
     let purpose = PURPOSES
         .iter()
         .find(|p| purpose_key(**p) == f.get("purpose"))
-        .copied()
-        .ok_or_else(|| WebError::new(StatusCode::UNPROCESSABLE_ENTITY, "choose a purpose"))?;
+        .copied();
+    if purpose.is_none() {
+        r.refuse("purpose", "form-error-purpose");
+    }
     let mut datasets = Vec::new();
     for id in f.all("ds") {
         let mut conditions = Vec::new();
@@ -360,8 +521,16 @@ pub(super) fn content_of_form(
             });
         }
         let date_column = f.get(&format!("date_column_{id}"));
-        let from = optional(f, &format!("date_from_{id}"), "the cohort's start date")?;
-        let to = optional(f, &format!("date_to_{id}"), "the cohort's end date")?;
+        let from = r.optional(
+            &format!("date_from_{id}"),
+            &format!("date-from-{id}"),
+            "form-error-date",
+        );
+        let to = r.optional(
+            &format!("date_to_{id}"),
+            &format!("date-to-{id}"),
+            "form-error-date",
+        );
         if !date_column.is_empty() || from.is_some() || to.is_some() {
             conditions.push(Condition::DateRange {
                 column: date_column,
@@ -369,17 +538,26 @@ pub(super) fn content_of_form(
                 to,
             });
         }
-        let min = optional(f, &format!("age_min_{id}"), "the lowest age")?;
-        let max = optional(f, &format!("age_max_{id}"), "the highest age")?;
+        let min = r.optional(
+            &format!("age_min_{id}"),
+            &format!("age-min-{id}"),
+            "form-error-age",
+        );
+        let max = r.optional(
+            &format!("age_max_{id}"),
+            &format!("age-max-{id}"),
+            "form-error-age",
+        );
+        let at = r.optional(
+            &format!("age_at_{id}"),
+            &format!("age-at-{id}"),
+            "form-error-date",
+        );
         if min.is_some() || max.is_some() {
-            let at =
-                optional(f, &format!("age_at_{id}"), "the date of the age")?.ok_or_else(|| {
-                    WebError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("{id}: an age range needs the date on which the age is counted"),
-                    )
-                })?;
-            conditions.push(Condition::AgeRange { min, max, at });
+            match at {
+                Some(at) => conditions.push(Condition::AgeRange { min, max, at }),
+                None => r.refuse(&format!("age-at-{id}"), "form-error-age-date"),
+            }
         }
         // What the form does not show is kept from the saved version.
         let before = previous.and_then(|p| p.datasets.iter().find(|d| d.dataset_id == id));
@@ -394,34 +572,45 @@ pub(super) fn content_of_form(
             dataset_id: id,
         });
     }
-    Ok(ApplicationContent {
-        title: f.get("title"),
-        organisation: f.get("organisation"),
-        purpose,
-        intended_use: f.get("intended_use"),
-        expected_benefit: f.get("expected_benefit"),
-        spe_users: list(&f.get("spe_users")),
-        population: population_of_form(&f.get("population"))?,
-        datasets,
-        pseudonymised: f.get("pseudonymised") != "false",
-        why_not_anonymised: f.get("why_not_anonymised"),
-        months_needed: optional(f, "months_needed", "months needed")?.unwrap_or(0),
-        ethics_reference: Some(f.get("ethics_reference")).filter(|s| !s.is_empty()),
-        safeguards: f.get("safeguards"),
-    })
+    let months_needed = r.optional("months_needed", "months_needed", "form-error-months");
+    let population = match population_of_form(&f.get("population")) {
+        Ok(p) => p,
+        Err(e) => {
+            r.errors.push(FieldError {
+                field: "population".into(),
+                message: lang.text_with("form-error-population", &[("error", e.as_str().into())]),
+            });
+            None
+        }
+    };
+    match purpose {
+        Some(purpose) if r.errors.is_empty() => Ok(ApplicationContent {
+            title: f.get("title"),
+            organisation: f.get("organisation"),
+            purpose,
+            intended_use: f.get("intended_use"),
+            expected_benefit: f.get("expected_benefit"),
+            spe_users: list(&f.get("spe_users")),
+            population,
+            datasets,
+            pseudonymised: f.get("pseudonymised") != "false",
+            why_not_anonymised: f.get("why_not_anonymised"),
+            months_needed: months_needed.unwrap_or(0),
+            ethics_reference: Some(f.get("ethics_reference")).filter(|s| !s.is_empty()),
+            safeguards: f.get("safeguards"),
+        }),
+        _ => Err(r.errors),
+    }
 }
 
 /// The study population as the form's text gives it (TOML, as in an application file).
-fn population_of_form(text: &str) -> Result<Option<hdab_permits::StudyPopulation>, WebError> {
+fn population_of_form(text: &str) -> Result<Option<hdab_permits::StudyPopulation>, String> {
     if text.trim().is_empty() {
         return Ok(None);
     }
-    toml::from_str(text).map(Some).map_err(|e| {
-        WebError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("population: {}", e.message()),
-        )
-    })
+    toml::from_str(text)
+        .map(Some)
+        .map_err(|e| e.message().to_string())
 }
 
 pub(super) async fn application_create(
@@ -430,7 +619,22 @@ pub(super) async fn application_create(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> PageResult<Response> {
     let actor = caller.id()?;
-    let content = content_of_form(&Fields(pairs), None)?;
+    let fields = Fields(pairs);
+    let content = match content_of_form(&fields, None, caller.lang) {
+        Ok(c) => c,
+        Err(errors) => {
+            let heading = new_heading(caller.lang);
+            let page = application_form(
+                &s,
+                &caller,
+                heading,
+                "/applications".into(),
+                Prefill::Typed(&fields),
+                errors,
+            );
+            return Ok(page.await?);
+        }
+    };
     let id = s.app.create_application_content(actor, content).await?;
     Ok(see_other(format!("/applications/{id}?notice=saved")))
 }
@@ -443,7 +647,21 @@ pub(super) async fn application_update(
 ) -> PageResult<Response> {
     let actor = caller.id()?;
     let (previous, _) = s.app.show_application(actor, &application_id).await?;
-    let content = content_of_form(&Fields(pairs), Some(&previous.content))?;
+    let fields = Fields(pairs);
+    let content = match content_of_form(&fields, Some(&previous.content), caller.lang) {
+        Ok(c) => c,
+        Err(errors) => {
+            let page = application_form(
+                &s,
+                &caller,
+                change_heading(caller.lang, &application_id),
+                format!("/applications/{application_id}"),
+                Prefill::Typed(&fields),
+                errors,
+            );
+            return Ok(page.await?);
+        }
+    };
     s.app
         .update_application_content(actor, &application_id, content)
         .await?;

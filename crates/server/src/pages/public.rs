@@ -94,10 +94,11 @@ pub(super) async fn login(
             }
             Ok(res)
         }
-        Err(hdab_app::AppError::Refused(m)) => {
+        Err(hdab_app::AppError::Refused(_)) => {
+            // The same words for a wrong user id and a wrong password.
             let mut res = render(&LoginPage {
                 chrome: Chrome::of(&caller),
-                problem: m,
+                problem: caller.lang.text("login-failed"),
             })?;
             *res.status_mut() = StatusCode::UNAUTHORIZED;
             Ok(res)
