@@ -22,6 +22,7 @@ mod faults;
 mod gateway;
 mod holder_files;
 mod hostile_uploads;
+mod identity;
 mod mutation_corpus;
 mod optout_race;
 mod outputs;

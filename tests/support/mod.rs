@@ -67,10 +67,15 @@ impl Hdab {
 
     /// The `hdab` binary on this installation, with nothing inherited that would change
     /// who acts or which keys are used; add arguments, environment and pipes.
+    /// The tests read hdab's English messages (`HDAB_LANG=en`); `cli.rs` checks the
+    /// Swedish default.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
         cmd.env_remove("HDAB_USER")
             .env_remove("HDAB_MASTER_KEY")
+            .env_remove("HDAB_TOKEN")
+            .env_remove("HDAB_CLI_IDENTITY")
+            .env("HDAB_LANG", "en")
             .env("HDAB_DATA_DIR", &self.dir);
         cmd
     }
@@ -99,10 +104,7 @@ impl Hdab {
     }
 
     pub fn run(&self, user: Option<&str>, args: &[&str]) -> (bool, String, String) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
-        cmd.env_remove("HDAB_USER")
-            .env_remove("HDAB_MASTER_KEY")
-            .env("HDAB_DATA_DIR", &self.dir);
+        let mut cmd = self.command();
         if let Some(u) = user {
             cmd.args(["--as", u]);
         }

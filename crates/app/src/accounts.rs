@@ -34,11 +34,15 @@ impl std::fmt::Debug for NewSession {
     }
 }
 
-/// The user behind a live session and the session's form token.
+/// The user behind a live session, the session's form token and how it was opened.
 #[derive(Debug, Clone)]
 pub struct SessionUser {
     pub user: User,
     pub csrf: String,
+    /// How the session's user proved who they are.
+    pub via: crate::identity::Via,
+    /// The identity provider's ID token, for ending the session there too.
+    pub id_token: Option<String>,
 }
 
 fn random_secret() -> Result<String, AppError> {
@@ -140,8 +144,19 @@ impl App {
     }
 
     /// Opens a session for a user whose identity has been proved (by a password here, by an
-    /// identity provider elsewhere).
+    /// identity provider in [`App::oidc_session`]).
     pub async fn open_session(&self, user_id: &str) -> Result<NewSession, AppError> {
+        self.open_session_as(user_id, &crate::identity::Via::Password, None)
+            .await
+    }
+
+    /// Opens a session, recording how its user was identified.
+    pub(crate) async fn open_session_as(
+        &self,
+        user_id: &str,
+        via: &crate::identity::Via,
+        id_token: Option<&str>,
+    ) -> Result<NewSession, AppError> {
         let secret = random_secret()?;
         let csrf = random_secret()?;
         let now = Utc::now();
@@ -152,6 +167,8 @@ impl App {
                 &csrf,
                 now,
                 now + Duration::hours(SESSION_HOURS),
+                &via.as_audit(),
+                id_token,
             )
             .await?;
         Ok(NewSession { secret, csrf })
@@ -159,13 +176,19 @@ impl App {
 
     /// The user of a live session, if the secret names one.
     pub async fn session_user(&self, secret: &str) -> Result<Option<SessionUser>, AppError> {
-        let Some((user_id, csrf)) = self.store.session(&secret_hash(secret), Utc::now()).await?
-        else {
+        let Some(s) = self.store.session(&secret_hash(secret), Utc::now()).await? else {
             return Ok(None);
         };
+        let via = match s.method.split_once(':') {
+            Some(("oidc", acr)) => crate::identity::Via::Oidc { acr: acr.into() },
+            _ if s.method == "oidc" => crate::identity::Via::Oidc { acr: String::new() },
+            _ => crate::identity::Via::Password,
+        };
         Ok(Some(SessionUser {
-            user: self.store.user(&user_id).await?,
-            csrf,
+            user: self.store.user(&s.user_id).await?,
+            csrf: s.csrf,
+            via,
+            id_token: s.id_token,
         }))
     }
 

@@ -15,6 +15,7 @@ mod entitlements;
 mod erasure;
 mod extraction;
 mod findings;
+pub mod identity;
 pub mod inflate;
 pub mod keyfile;
 mod keys;
@@ -41,6 +42,7 @@ pub use risk::RiskQuery;
 pub use spe_accounts::SpeAccounts;
 pub use spe_reads::{MAX_SQL_BYTES, QueryEnd, QueryRecord, Workspace};
 pub use uploads::readable_copy;
+pub use users::ProfileChange;
 
 use chrono::Utc;
 use hdab_permits::{Refusal, User};
@@ -195,7 +197,15 @@ impl App {
             Err(e) => (e.outcome(), audit_reason(e)),
         };
         self.store
-            .audit(Utc::now(), actor, action, object, outcome, &detail)
+            .audit(
+                Utc::now(),
+                actor,
+                &identity::current(),
+                action,
+                object,
+                outcome,
+                &detail,
+            )
             .await?;
         result.map(|(t, _)| t)
     }

@@ -84,14 +84,17 @@ impl App {
         Ok((self.user(user_id).await?, session.secret))
     }
 
-    /// The user behind a bearer token: a session from [`App::gateway_sign_in`] (or the web)
-    /// or an API token.
-    pub async fn gateway_caller(&self, bearer: &str) -> Result<User, AppError> {
+    /// The user behind a bearer token — a session from [`App::gateway_sign_in`] (or the
+    /// web) or an API token — and how they were identified.
+    pub async fn gateway_caller(
+        &self,
+        bearer: &str,
+    ) -> Result<(User, crate::identity::Via), AppError> {
         if let Some(s) = self.session_user(bearer).await? {
-            return Ok(s.user);
+            return Ok((s.user, s.via));
         }
         match self.token_user(bearer).await? {
-            Some(user) => Ok(user),
+            Some(user) => Ok((user, crate::identity::Via::ApiToken)),
             None => Err(AppError::Refused(
                 "the token is unknown or has expired: sign in again with your hdab user id and password"
                     .into(),
@@ -211,7 +214,15 @@ impl App {
         let text = serde_json::to_string(&detail).map_err(|e| AppError::Invalid(e.to_string()))?;
         let outcome = if refusal.is_some() { "refused" } else { "ok" };
         self.store
-            .audit(Utc::now(), &actor.id, STARTED, permit_id, outcome, &text)
+            .audit(
+                Utc::now(),
+                &actor.id,
+                &crate::identity::current(),
+                STARTED,
+                permit_id,
+                outcome,
+                &text,
+            )
             .await?;
         match refusal {
             Some(r) => Err(AppError::Refused(r)),
@@ -238,7 +249,15 @@ impl App {
         let text = serde_json::to_string(&detail).map_err(|e| AppError::Invalid(e.to_string()))?;
         let outcome = if end.error.is_some() { "failed" } else { "ok" };
         self.store
-            .audit(Utc::now(), actor, ENDED, permit_id, outcome, &text)
+            .audit(
+                Utc::now(),
+                actor,
+                &crate::identity::current(),
+                ENDED,
+                permit_id,
+                outcome,
+                &text,
+            )
             .await?;
         Ok(())
     }

@@ -225,6 +225,21 @@ pub enum UsersCmd {
         /// admin, data_holder, applicant, case_officer, decision_maker, optout_registrar
         #[arg(long = "role", required = true)]
         roles: Vec<String>,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+    /// Change a user's profile: the accounts that identify them (an administrator's), and
+    /// their e-mail, language and notices (their own or an administrator's).
+    Set {
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+    /// Show a user's profile (accounts that identify them, e-mail, language, notices).
+    Show {
+        #[arg(long)]
+        id: String,
     },
     /// Set a user's password for the web pages (an admin for anyone, a user for themselves).
     /// The password is read from standard input, never from the command line.
@@ -238,6 +253,44 @@ pub enum UsersCmd {
         #[arg(long)]
         label: String,
     },
+}
+
+/// How a user is identified and told things.
+#[derive(Debug, clap::Args, Default)]
+pub struct ProfileArgs {
+    /// The operating-system account that acts as this user on the command line outside the
+    /// embedded default (empty text: none).
+    #[arg(long)]
+    pub os_user: Option<String>,
+    /// The identity provider's subject (or the configured claim's value) that signs in as
+    /// this user.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Where notices go.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// sv (the default) or en: pages after sign-in, notices.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// email or none.
+    #[arg(long)]
+    pub notify: Option<String>,
+}
+
+impl ProfileArgs {
+    pub fn change(&self) -> Option<hdab_app::ProfileChange> {
+        let c = hdab_app::ProfileChange {
+            os_user: self.os_user.clone(),
+            idp_subject: self.subject.clone(),
+            email: self.email.clone(),
+            language: self.language.clone(),
+            notify: self.notify.clone(),
+        };
+        [&c.os_user, &c.idp_subject, &c.email, &c.language, &c.notify]
+            .iter()
+            .any(|v| v.is_some())
+            .then_some(c)
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,7 @@ use hdab_app::{App, CaseOptions, Settings};
 use hdab_permits::{CaseCommand, Role, User};
 use std::path::{Path, PathBuf};
 
-const MARKER: &str = ".hdab-demo";
+pub(crate) const MARKER: &str = ".hdab-demo";
 
 /// The repository folder with catalog/, sample-data/ and pipelines/: given, or found from the
 /// working directory upwards, or where this binary was built from.

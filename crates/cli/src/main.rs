@@ -9,6 +9,7 @@ mod output;
 mod args;
 mod commands;
 mod demo;
+mod identity;
 mod settings;
 
 use anyhow::{Context, Result};
@@ -56,10 +57,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// The user the command acts as (identified before any command runs, see `identity`).
 fn actor(cli: &Cli) -> Result<String> {
-    cli.acting_user
-        .clone()
-        .context("say who you are: --as USER or HDAB_USER=USER")
+    cli.acting_user.clone().context(
+        "say who you are: --as USER (or HDAB_USER) on the embedded default; elsewhere run the command as your operating-system account mapped to your hdab user, or set HDAB_TOKEN to one of your API tokens",
+    )
 }
 
 fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
@@ -77,7 +79,7 @@ fn read_input(path: &Option<std::path::PathBuf>) -> Result<String> {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(mut cli: Cli) -> Result<()> {
     if let Some(done) = commands::offline::run(&cli).await {
         return done;
     }
@@ -89,6 +91,20 @@ async fn run(cli: Cli) -> Result<()> {
     ) {
         settings::require_installation(&settings)?;
     }
+    let mode = identity::mode(
+        &settings,
+        std::env::var("HDAB_CLI_IDENTITY").ok().as_deref(),
+    )?;
     let app = App::open(settings).await?;
-    commands::run(&app, &cli).await
+    // Who runs the command is settled once, before it runs; everything it audits says how.
+    match identity::identify(&app, &cli, mode).await? {
+        Some((user, via)) => {
+            cli.acting_user = Some(user);
+            hdab_app::identity::identified(via, commands::run(&app, &cli)).await
+        }
+        None => {
+            cli.acting_user = None;
+            commands::run(&app, &cli).await
+        }
+    }
 }

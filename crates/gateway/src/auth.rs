@@ -3,6 +3,7 @@
 //! `authorization: Bearer …` is that token or an API token.
 
 use data_encoding::{BASE64, BASE64_NOPAD};
+use hdab_app::identity::{Via, identified};
 use hdab_app::{App, AppError};
 use hdab_permits::User;
 use tonic::Status;
@@ -53,19 +54,23 @@ pub fn credentials(metadata: &MetadataMap) -> Result<Credentials, Status> {
     ))
 }
 
-/// The user behind the credentials, and the bearer token to hand back after a password.
-pub async fn caller(app: &App, metadata: &MetadataMap) -> Result<(User, Option<String>), Status> {
+/// The user behind the credentials, how they were identified, and the bearer token to hand
+/// back after a password.
+pub async fn caller(
+    app: &App,
+    metadata: &MetadataMap,
+) -> Result<(User, Via, Option<String>), Status> {
     match credentials(metadata)? {
         Credentials::Bearer(token) => {
-            let user = app.gateway_caller(&token).await.map_err(unauthenticated)?;
-            Ok((user, None))
+            let (user, via) = app.gateway_caller(&token).await.map_err(unauthenticated)?;
+            Ok((user, via, None))
         }
         Credentials::Password { user, password } => {
-            let (user, token) = app
-                .gateway_sign_in(&user, &password)
+            let sign_in = app.gateway_sign_in(&user, &password);
+            let (user, token) = identified(Via::Password, sign_in)
                 .await
                 .map_err(unauthenticated)?;
-            Ok((user, Some(token)))
+            Ok((user, Via::Password, Some(token)))
         }
     }
 }

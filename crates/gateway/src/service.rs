@@ -19,6 +19,7 @@ use arrow_flight::{
 };
 use chrono::{NaiveDate, Utc};
 use futures::{Stream, StreamExt, TryStreamExt};
+use hdab_app::identity::{Via, identified};
 use hdab_app::{App, QueryEnd, Workspace};
 use hdab_permits::User;
 use prost::Message;
@@ -97,28 +98,32 @@ impl Gateway {
         &self,
         request: &Request<T>,
         permit: Option<&str>,
-    ) -> Result<(User, Workspace), Status> {
-        let (user, _) = auth::caller(&self.app, request.metadata()).await?;
+    ) -> Result<(User, Via, Workspace), Status> {
+        let (user, via, _) = auth::caller(&self.app, request.metadata()).await?;
         let header = request
             .metadata()
             .get(PERMIT_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
             .filter(|s| !s.is_empty());
-        let ws = self
+        let chosen = self
             .app
-            .gateway_workspace(&user, permit.or(header), self.today())
+            .gateway_workspace(&user, permit.or(header), self.today());
+        let ws = identified(via.clone(), chosen)
             .await
             .map_err(auth::status)?;
-        Ok((user, ws))
+        Ok((user, via, ws))
     }
 
-    async fn run(&self, user: User, ws: Workspace, sql: String) -> Result<DoGetStream, Status> {
-        let query = self
-            .app
-            .gateway_query_started(&user, &ws.permit_id, &sql)
-            .await
-            .map_err(auth::status)?;
+    async fn run(
+        &self,
+        user: User,
+        via: Via,
+        ws: Workspace,
+        sql: String,
+    ) -> Result<DoGetStream, Status> {
+        let started = self.app.gateway_query_started(&user, &ws.permit_id, &sql);
+        let query = identified(via, started).await.map_err(auth::status)?;
         let tally = Tally {
             app: self.app.clone(),
             user: user.id,
@@ -259,7 +264,7 @@ impl FlightSqlService for Gateway {
         Response<Pin<Box<dyn Stream<Item = Result<HandshakeResponse, Status>> + Send>>>,
         Status,
     > {
-        let (_, token) = auth::caller(&self.app, request.metadata()).await?;
+        let (_, _, token) = auth::caller(&self.app, request.metadata()).await?;
         let token = match token {
             Some(t) => t,
             // A bearer token that is still good is handed back as it is.
@@ -287,7 +292,7 @@ impl FlightSqlService for Gateway {
         query: CommandStatementQuery,
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
-        let (_, ws) = self.open(&request, None).await?;
+        let (_, _, ws) = self.open(&request, None).await?;
         let ctx = engine::session(&ws, self.options.limits)
             .await
             .map_err(|e| Status::internal(e.to_string()))?;
@@ -320,8 +325,8 @@ impl FlightSqlService for Gateway {
     ) -> Result<Response<<Self as FlightService>::DoGetStream>, Status> {
         let handle: Handle = serde_json::from_slice(&ticket.statement_handle)
             .map_err(|_| Status::invalid_argument("the ticket is not one this gateway issued"))?;
-        let (user, ws) = self.open(&request, Some(&handle.permit)).await?;
-        Ok(Response::new(self.run(user, ws, handle.sql).await?))
+        let (user, via, ws) = self.open(&request, Some(&handle.permit)).await?;
+        Ok(Response::new(self.run(user, via, ws, handle.sql).await?))
     }
 
     async fn get_flight_info_sql_info(

@@ -40,6 +40,8 @@ pub enum Duty {
     ReadEntitlements,
     /// Making the host's workspace accounts and groups match the permits.
     ManageSpe,
+    /// Tying a user to an operating-system account or an identity provider's subject.
+    LinkIdentities,
 }
 
 impl Duty {
@@ -54,7 +56,8 @@ impl Duty {
             | Duty::VerifyAudit
             | Duty::ReadAudit
             | Duty::EraseData
-            | Duty::ManageSpe => &[Admin],
+            | Duty::ManageSpe
+            | Duty::LinkIdentities => &[Admin],
             // An administrator may act for any holder (registering a holder's first
             // description, correcting one).
             Duty::RegisterDataset
@@ -100,6 +103,7 @@ impl Duty {
             Duty::EraseData => "erasing permits' data",
             Duty::ReadEntitlements => "the entitlements feed",
             Duty::ManageSpe => "spe.sync",
+            Duty::LinkIdentities => "linking users to accounts",
         }
     }
 }
@@ -235,6 +239,12 @@ pub fn may_set_password(acting: &User, user_id: &str) -> Result<(), Denied> {
 /// May `user` be an installation's first user? Only an administrator, who adds the others.
 pub fn may_be_first_user(user: &User) -> bool {
     user.has(Role::Admin)
+}
+
+/// May `actor` change how `user_id` is told things (e-mail, language, notices)? Themselves,
+/// or an administrator.
+pub fn may_edit_contact(actor: &User, user_id: &str) -> bool {
+    actor.id == user_id || actor.has(Role::Admin)
 }
 
 /// May `user` be given a case (`assign`)? Case officers.

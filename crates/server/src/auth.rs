@@ -114,12 +114,17 @@ const FORM_LIMIT: usize = 2 * 1024 * 1024;
 /// Identifies the caller and guards session forms against cross-site requests.
 pub async fn identify(State(state): State<ServerState>, req: Request, next: Next) -> Response {
     match identify_inner(&state, req).await {
-        Ok(req) => next.run(req).await,
+        // Everything the request audits says how its caller was identified.
+        Ok((req, Some(via))) => hdab_app::identity::identified(via, next.run(req)).await,
+        Ok((req, None)) => next.run(req).await,
         Err(e) => e.into_response(),
     }
 }
 
-async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, WebError> {
+async fn identify_inner(
+    state: &ServerState,
+    req: Request,
+) -> Result<(Request, Option<hdab_app::identity::Via>), WebError> {
     let is_api = req.uri().path().starts_with("/api/");
     let flavour = |e: WebError| if is_api { e } else { e.html() };
     let (mut parts, body) = req.into_parts();
@@ -141,7 +146,10 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, We
             lang: language(&parts),
             path: String::new(),
         });
-        return Ok(Request::from_parts(parts, body));
+        return Ok((
+            Request::from_parts(parts, body),
+            Some(hdab_app::identity::Via::ApiToken),
+        ));
     }
     let session = match cookie(&parts.headers, SESSION_COOKIE) {
         Some(secret) => state
@@ -194,6 +202,7 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, We
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
+    let via = session.as_ref().map(|s| s.via.clone());
     let caller = match session {
         Some(s) => Caller {
             user: Some(s.user),
@@ -209,7 +218,7 @@ async fn identify_inner(state: &ServerState, req: Request) -> Result<Request, We
         },
     };
     parts.extensions.insert(caller);
-    Ok(Request::from_parts(parts, body))
+    Ok((Request::from_parts(parts, body), via))
 }
 
 /// The cookie that keeps a reader's choice of language (not personal data: `sv` or `en`).

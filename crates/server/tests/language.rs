@@ -226,9 +226,10 @@ fn visible_text(html: &str) -> String {
 
 fn english_left(html: &str) -> Vec<String> {
     let text = visible_text(html);
+    // Words of letters only: checksums and ids (`be5b8f…`, `P-2026-0001`) are not words.
     let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphabetic())
-        .filter(|w| !w.is_empty())
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
         .collect();
     words
         .iter()

@@ -5,6 +5,17 @@ use sqlx::Row;
 
 use crate::{Result, Store, parse_ts, ts};
 
+/// A live session as stored.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    pub user_id: String,
+    pub csrf: String,
+    /// `password` or `oidc:<acr>`.
+    pub method: String,
+    /// The identity provider's ID token (to end the session there too at logout).
+    pub id_token: Option<String>,
+}
+
 impl Store {
     /// Sets (or replaces) a user's password hash.
     pub async fn set_password_hash(
@@ -46,6 +57,7 @@ impl Store {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn create_session(
         &self,
         id_hash: &str,
@@ -53,29 +65,34 @@ impl Store {
         csrf: &str,
         at: DateTime<Utc>,
         expires: DateTime<Utc>,
+        method: &str,
+        id_token: Option<&str>,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at, method, id_token) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id_hash)
             .bind(user_id)
             .bind(csrf)
             .bind(ts(at))
             .bind(ts(expires))
+            .bind(method)
+            .bind(id_token)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
-    /// The (user id, CSRF token) of a session still valid at `now`.
+    /// A session still valid at `now`.
     pub async fn session(
         &self,
         id_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<(String, String)>> {
-        let Some(row) =
-            sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
-                .bind(id_hash)
-                .fetch_optional(&self.pool)
-                .await?
+    ) -> Result<Option<StoredSession>> {
+        let Some(row) = sqlx::query(
+            "SELECT user_id, csrf, expires_at, method, id_token FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
@@ -83,7 +100,12 @@ impl Store {
         if parse_ts(&expires)? <= now {
             return Ok(None);
         }
-        Ok(Some((row.try_get("user_id")?, row.try_get("csrf")?)))
+        Ok(Some(StoredSession {
+            user_id: row.try_get("user_id")?,
+            csrf: row.try_get("csrf")?,
+            method: row.try_get("method")?,
+            id_token: row.try_get("id_token")?,
+        }))
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {

@@ -1,8 +1,10 @@
 //! The append-only, hash-chained audit log.
 //!
 //! Entry `n` stores `hash_n = SHA-256(lp(seq) ‖ lp(at) ‖ lp(actor) ‖ lp(action) ‖ lp(object)
-//! ‖ lp(outcome) ‖ lp(detail) ‖ lp(hash_{n-1}))`, with `lp` a 4-byte length prefix and
-//! `hash_0` 64 zeros. Editing any field breaks that entry's hash; deleting an entry breaks the
+//! ‖ lp(outcome) ‖ lp(detail) ‖ lp(hash_{n-1}) [‖ lp(via)])`, with `lp` a 4-byte length
+//! prefix and `hash_0` 64 zeros; `via` (how the actor was identified) is hashed when set, so
+//! entries written before it existed verify as they were, and setting or clearing it later
+//! breaks the entry's hash. Editing any field breaks that entry's hash; deleting an entry breaks the
 //! sequence and the next entry's link; reordering or duplicating breaks the sequence.
 //! Cutting off the tail leaves a valid shorter chain: that is caught by signed checkpoints
 //! ("the log had entry `seq` with hash `h`"), which are copied into every delivery manifest
@@ -24,6 +26,9 @@ pub struct AuditEntry {
     pub seq: i64,
     pub at: DateTime<Utc>,
     pub actor: String,
+    /// How the actor was identified (`password`, `oidc`, `api-token`, `os-account:NAME`,
+    /// `asserted`: named with `--as` on the embedded default); empty in older entries.
+    pub via: String,
     pub action: String,
     pub object: String,
     /// `ok` or `refused` or `failed`.
@@ -64,11 +69,11 @@ pub enum AuditError {
 }
 
 /// An audit entry exactly as stored: its text fields as bytes, in hashing order
-/// (at, actor, action, object, outcome, detail, prev_hash), and its stored hash.
+/// (at, actor, action, object, outcome, detail, prev_hash, via), and its stored hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub seq: i64,
-    pub fields: [Vec<u8>; 7],
+    pub fields: [Vec<u8>; 8],
     pub hash: Vec<u8>,
 }
 
@@ -98,10 +103,12 @@ pub fn checkpoint_message(seq: i64, head_hash: &str) -> Vec<u8> {
     m
 }
 
-fn entry_hash_bytes(seq: i64, fields: &[Vec<u8>; 7]) -> String {
+fn entry_hash_bytes(seq: i64, fields: &[Vec<u8>; 8]) -> String {
     let mut h = Sha256::new();
     let seq = seq.to_string();
-    for f in std::iter::once(seq.as_bytes()).chain(fields.iter().map(Vec::as_slice)) {
+    // `via` (the last field) takes part only when set.
+    let hashed = if fields[7].is_empty() { 7 } else { 8 };
+    for f in std::iter::once(seq.as_bytes()).chain(fields[..hashed].iter().map(Vec::as_slice)) {
         h.update((f.len() as u32).to_be_bytes());
         h.update(f);
     }
@@ -158,10 +165,12 @@ pub fn verify_chain_from(
     Ok(entries.len())
 }
 
-/// `fields` are seq, at, actor, action, object, outcome, detail, prev_hash, in that order.
-fn entry_hash(fields: [&str; 8]) -> String {
+/// `fields` are seq, at, actor, action, object, outcome, detail, prev_hash, via, in that
+/// order; `via` takes part only when set.
+fn entry_hash(fields: [&str; 9]) -> String {
     let mut h = Sha256::new();
-    for f in fields {
+    let hashed = if fields[8].is_empty() { 8 } else { 9 };
+    for f in &fields[..hashed] {
         h.update((f.len() as u32).to_be_bytes());
         h.update(f.as_bytes());
     }
@@ -169,11 +178,14 @@ fn entry_hash(fields: [&str; 8]) -> String {
 }
 
 impl Store {
-    /// Appends one entry to the chain and returns its sequence number.
+    /// Appends one entry to the chain and returns its sequence number. `via` says how the
+    /// actor was identified (empty: not known, as for the system's own work).
+    #[allow(clippy::too_many_arguments)]
     pub async fn audit(
         &self,
         at: DateTime<Utc>,
         actor: &str,
+        via: &str,
         action: &str,
         object: &str,
         outcome: &str,
@@ -207,8 +219,9 @@ impl Store {
                 outcome,
                 detail,
                 &prev_hash,
+                via,
             ]);
-            let r = sqlx::query("INSERT INTO audit_log (seq, at, actor, action, object, outcome, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+            let r = sqlx::query("INSERT INTO audit_log (seq, at, actor, action, object, outcome, detail, prev_hash, hash, via) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                 .bind(seq)
                 .bind(&at_text)
                 .bind(actor)
@@ -218,6 +231,7 @@ impl Store {
                 .bind(detail)
                 .bind(&prev_hash)
                 .bind(&hash)
+                .bind(via)
                 .execute(&mut *tx)
                 .await;
             match r {
@@ -234,7 +248,7 @@ impl Store {
 
     /// All entries in order (for `hdab audit show`).
     pub async fn audit_entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, at, actor, via, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
         entries_of(&rows)
@@ -247,7 +261,7 @@ impl Store {
         object: &str,
         action: &str,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log WHERE object = $1 AND (action = $2 OR action LIKE $3) ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, at, actor, via, action, object, outcome, detail, prev_hash, hash FROM audit_log WHERE object = $1 AND (action = $2 OR action LIKE $3) ORDER BY seq")
             .bind(object)
             .bind(action)
             .bind(format!("{action}.%"))
@@ -259,7 +273,7 @@ impl Store {
     /// Walks the chain. `Ok(n)`: `n` entries, all intact. `Err`: the first break.
     /// Every entry exactly as stored, for verification.
     pub async fn audit_stored_entries(&self) -> Result<Vec<StoredEntry>, StoreError> {
-        let rows = sqlx::query("SELECT seq, at, actor, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
+        let rows = sqlx::query("SELECT seq, at, actor, via, action, object, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
         rows.iter()
@@ -275,6 +289,7 @@ impl Store {
                         f("outcome")?,
                         f("detail")?,
                         f("prev_hash")?,
+                        f("via")?,
                     ],
                     hash: f("hash")?,
                 })
@@ -347,6 +362,7 @@ fn entries_of(rows: &[sqlx::any::AnyRow]) -> Result<Vec<AuditEntry>, StoreError>
                 seq: r.try_get("seq")?,
                 at: parse_ts(&r.try_get::<String, _>("at")?)?,
                 actor: r.try_get("actor")?,
+                via: r.try_get("via")?,
                 action: r.try_get("action")?,
                 object: r.try_get("object")?,
                 outcome: r.try_get("outcome")?,
@@ -368,7 +384,15 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         for i in 0..n {
             store
-                .audit(Utc::now(), "alice", "test", &format!("obj-{i}"), "ok", "")
+                .audit(
+                    Utc::now(),
+                    "alice",
+                    "",
+                    "test",
+                    &format!("obj-{i}"),
+                    "ok",
+                    "",
+                )
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
         }

@@ -28,6 +28,7 @@ pub use audit::{
     verify_chain_from,
 };
 
+pub use accounts::StoredSession;
 pub use applications::{PermitEvent, StoredApplication};
 pub use catalog::DatasetVersion;
 pub use extractions::DeliveryRecord;
@@ -35,6 +36,7 @@ pub use findings::{FindingEvent, StoredFinding};
 pub use optouts::RegistryState;
 pub use outputs::{Publication, StoredOutput, StoredOutputEvent, StoredOutputFile};
 pub use uploads::Upload;
+pub use users::UserProfile;
 
 use chrono::{DateTime, Utc};
 use sqlx::AnyPool;

@@ -69,3 +69,90 @@ impl Store {
         Ok(users)
     }
 }
+
+/// What hdab knows of a user beyond their roles: how they are identified outside a
+/// password (their operating-system account, their identity provider's subject) and how
+/// they are told things (e-mail, language, whether by e-mail at all).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct UserProfile {
+    pub os_user: Option<String>,
+    pub idp_subject: Option<String>,
+    pub email: Option<String>,
+    /// `sv` or `en`.
+    pub language: String,
+    /// `email` or `none`.
+    pub notify: String,
+}
+
+impl Store {
+    pub async fn user_profile(&self, id: &str) -> Result<UserProfile> {
+        let row = sqlx::query(
+            "SELECT os_user, idp_subject, email, language, notify FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "user",
+            id: id.to_string(),
+        })?;
+        Ok(UserProfile {
+            os_user: row.try_get("os_user")?,
+            idp_subject: row.try_get("idp_subject")?,
+            email: row.try_get("email")?,
+            language: row.try_get("language")?,
+            notify: row.try_get("notify")?,
+        })
+    }
+
+    /// Replaces a user's profile; an operating-system account or subject another user has
+    /// is refused.
+    pub async fn set_user_profile(&self, id: &str, p: &UserProfile) -> Result<()> {
+        let r = sqlx::query("UPDATE users SET os_user = $1, idp_subject = $2, email = $3, language = $4, notify = $5 WHERE id = $6")
+            .bind(&p.os_user)
+            .bind(&p.idp_subject)
+            .bind(&p.email)
+            .bind(&p.language)
+            .bind(&p.notify)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Exists(
+                        "that operating-system account or identity-provider subject (another user has it)"
+                            .into(),
+                    )
+                } else {
+                    e.into()
+                }
+            })?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "user",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The user an operating-system account is mapped to.
+    pub async fn user_of_os_account(&self, os_user: &str) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT id FROM users WHERE os_user = $1")
+            .bind(os_user)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?)
+    }
+
+    /// The user an identity provider's subject (or configured claim) is mapped to.
+    pub async fn user_of_subject(&self, subject: &str) -> Result<Option<String>> {
+        Ok(sqlx::query("SELECT id FROM users WHERE idp_subject = $1")
+            .bind(subject)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.try_get("id"))
+            .transpose()?)
+    }
+}

@@ -28,6 +28,8 @@ async fn log() -> (tempfile::TempDir, Vec<StoredEntry>) {
             .audit(
                 at,
                 ["sara", "anna", "olle", "dora"][i % 4],
+                // Entries from before `via` existed have none; later ones say how.
+                ["", "password", "api-token"][i % 3],
                 actions[i % 5],
                 &format!("A-2026-{i:04}"),
                 "ok",
@@ -81,21 +83,21 @@ async fn every_edit_deletion_reordering_duplication_and_truncation_is_detected()
     // 0: every byte of every stored field, hash and sequence number changed.
     for i in 0..ENTRIES {
         let mut variant = log[i..].to_vec();
-        for f in 0..8 {
-            let len = if f < 7 {
+        for f in 0..9 {
+            let len = if f < 8 {
                 variant[0].fields[f].len()
             } else {
                 variant[0].hash.len()
             };
             for b in 0..len {
-                let byte = if f < 7 {
+                let byte = if f < 8 {
                     &mut variant[0].fields[f][b]
                 } else {
                     &mut variant[0].hash[b]
                 };
                 *byte ^= 0x01;
                 count(0, detected(&log, i, &variant, &head));
-                let byte = if f < 7 {
+                let byte = if f < 8 {
                     &mut variant[0].fields[f][b]
                 } else {
                     &mut variant[0].hash[b]
@@ -103,6 +105,13 @@ async fn every_edit_deletion_reordering_duplication_and_truncation_is_detected()
                 *byte ^= 0x01;
             }
         }
+        // How the actor was identified, cleared where it was said or said where it was not.
+        let said = std::mem::take(&mut variant[0].fields[7]);
+        if said.is_empty() {
+            variant[0].fields[7] = b"asserted".to_vec();
+        }
+        count(0, detected(&log, i, &variant, &head));
+        variant[0].fields[7] = said;
         for b in 0..8 {
             variant[0].seq ^= 1 << (8 * b);
             count(0, detected(&log, i, &variant, &head));

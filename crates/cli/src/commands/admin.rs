@@ -124,10 +124,11 @@ pub(crate) async fn audit(app: &App, cli: &Cli, command: &AuditCmd) -> Result<()
         AuditCmd::Show => {
             for e in app.audit_entries(&actor(cli)?).await? {
                 say!(
-                    "{:>5} {} {:<10} {:<20} {:<16} {:<8} {}",
+                    "{:>5} {} {:<10} {:<18} {:<20} {:<16} {:<8} {}",
                     e.seq,
                     e.at.format("%Y-%m-%d %H:%M:%S"),
                     e.actor,
+                    if e.via.is_empty() { "-" } else { &e.via },
                     e.action,
                     e.object,
                     e.outcome,

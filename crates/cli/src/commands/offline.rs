@@ -32,7 +32,9 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             Ok(true)
         }
         Command::Demo { dir, source } => {
-            demo::run(dir, source.as_deref(), cli.database_url.as_deref()).await?;
+            // The demo acts as its named people on trust, as `--as` does.
+            let demo = demo::run(dir, source.as_deref(), cli.database_url.as_deref());
+            hdab_app::identity::identified(hdab_app::identity::Via::Asserted, demo).await?;
                 Ok(true)
         }
         Command::Synth {

@@ -13,6 +13,7 @@ pub(crate) async fn users(app: &App, cli: &Cli, command: &UsersCmd) -> Result<()
             name,
             organisation,
             roles,
+            profile,
         } => {
             let roles = roles
                 .iter()
@@ -33,6 +34,22 @@ pub(crate) async fn users(app: &App, cli: &Cli, command: &UsersCmd) -> Result<()
             };
             app.add_user(cli.acting_user.as_deref(), &user).await?;
             say!("added user {id}");
+            if let Some(change) = profile.change() {
+                // The bootstrap administrator links their own account.
+                let by = cli.acting_user.clone().unwrap_or_else(|| id.clone());
+                app.change_profile(&by, id, &change).await?;
+                say!("{id}: profile set");
+            }
+        }
+        UsersCmd::Set { id, profile } => {
+            let change = profile.change().context(
+                "say what to change: --os-user, --subject, --email, --language or --notify",
+            )?;
+            let p = app.change_profile(&actor(cli)?, id, &change).await?;
+            print_profile(id, &p);
+        }
+        UsersCmd::Show { id } => {
+            print_profile(id, &app.user_profile(&actor(cli)?, id).await?);
         }
         UsersCmd::Password { id } => {
             let mut line = String::new();
@@ -101,4 +118,14 @@ pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
         other => return Err(crate::commands::misrouted(other)),
     }
     Ok(())
+}
+
+fn print_profile(id: &str, p: &hdab_store::UserProfile) {
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    say!("user        {id}");
+    say!("os-user     {}", or_none(&p.os_user));
+    say!("subject     {}", or_none(&p.idp_subject));
+    say!("email       {}", or_none(&p.email));
+    say!("language    {}", p.language);
+    say!("notices     {}", p.notify);
 }

@@ -78,7 +78,8 @@ pub(super) async fn login(
     caller: Caller,
     axum::Form(f): axum::Form<LoginForm>,
 ) -> PageResult<Response> {
-    match s.app.login(f.user.trim(), &f.password).await {
+    let login = s.app.login(f.user.trim(), &f.password);
+    match hdab_app::identity::identified(hdab_app::identity::Via::Password, login).await {
         Ok(session) => {
             let user = s.app.user(f.user.trim()).await?;
             let to = match hdab_permits::access::home(&user) {
