@@ -10,6 +10,7 @@
 
 mod accessibility;
 mod harness;
+mod oidc;
 mod outputs;
 
 use harness::{Browser, PASSWORD, driver_or_skip, hdab, repo, serve};

@@ -14,6 +14,12 @@ pub(crate) fn repo() -> PathBuf {
 /// A child process killed when the test ends, however it ends.
 pub(crate) struct Killed(Child);
 
+impl Killed {
+    pub(crate) fn new(child: Child) -> Killed {
+        Killed(child)
+    }
+}
+
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -228,3 +228,88 @@ impl App {
         Ok(self.store.users().await?)
     }
 }
+
+/// Why a sign-in through the identity provider opened no session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignInRefusal {
+    #[error(
+        "no hdab user is linked to this identity: an administrator links it with `hdab users set --subject`"
+    )]
+    Unlinked,
+    #[error("the user's role needs a multi-factor sign-in and the identity provider reported none")]
+    TooWeak,
+}
+
+/// What the identity provider vouched for, once its ID token was verified.
+#[derive(Debug, Clone)]
+pub struct ProvenIdentity {
+    /// The subject, or the configured claim's value: what a user is linked to
+    /// (`hdab users set --subject`).
+    pub subject: String,
+    /// The authentication context class the provider reported (`acr`), empty if none.
+    pub acr: String,
+    /// The ID token, kept with the session to end the provider's session at logout.
+    pub id_token: String,
+}
+
+impl App {
+    /// Opens a session for the user the identity provider vouched for, or says why not: no
+    /// user is linked to the identity, or one of the user's roles needs a strong sign-in
+    /// and the provider's `acr` is not among those the settings count as strong. Either
+    /// way the attempt is audited.
+    pub async fn oidc_session(
+        &self,
+        proven: &ProvenIdentity,
+    ) -> Result<Result<(NewSession, User), SignInRefusal>, AppError> {
+        let via = crate::identity::Via::Oidc {
+            acr: proven.acr.clone(),
+        };
+        let linked = self.store.user_of_subject(&proven.subject).await?;
+        let actor = linked.clone().unwrap_or_else(|| "unknown".into());
+        let result = async {
+            let Some(user_id) = linked else {
+                return Ok(Err(SignInRefusal::Unlinked));
+            };
+            let user = self.user(&user_id).await?;
+            let strong = self.settings.sign_in.strong_acr.contains(&proven.acr);
+            if access::user_assurance(&user) == access::Assurance::Strong && !strong {
+                return Ok(Err(SignInRefusal::TooWeak));
+            }
+            let session = self
+                .open_session_as(&user_id, &via, Some(&proven.id_token))
+                .await?;
+            Ok(Ok((session, user)))
+        }
+        .await;
+        // A refusal is audited as one, with its reason.
+        let audited = match result {
+            Ok(Err(refusal)) => Err(AppError::Refused(refusal.to_string())),
+            Ok(Ok(done)) => Ok((Ok(done), format!("identity provider, acr {}", proven.acr))),
+            Err(e) => Err(e),
+        };
+        let outcome = crate::identity::identified(
+            via.clone(),
+            self.audited(&actor, "session.login", &actor, audited),
+        )
+        .await;
+        match outcome {
+            Err(AppError::Refused(reason)) if reason == SignInRefusal::Unlinked.to_string() => {
+                Ok(Err(SignInRefusal::Unlinked))
+            }
+            Err(AppError::Refused(reason)) if reason == SignInRefusal::TooWeak.to_string() => {
+                Ok(Err(SignInRefusal::TooWeak))
+            }
+            other => other,
+        }
+    }
+
+    /// The ID token of a session opened through the identity provider (to end its session
+    /// there too).
+    pub async fn session_id_token(&self, secret: &str) -> Result<Option<String>, AppError> {
+        Ok(self
+            .store
+            .session(&secret_hash(secret), Utc::now())
+            .await?
+            .and_then(|s| s.id_token))
+    }
+}

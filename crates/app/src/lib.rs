@@ -78,6 +78,17 @@ pub struct Settings {
     pub entitlements_command: Option<String>,
     /// hdab's own SPE on this host: the prefix of the accounts and groups it keeps.
     pub spe_accounts: Option<spe_accounts::SpeAccounts>,
+    /// What a sign-in through the identity provider must show.
+    pub sign_in: SignInPolicy,
+}
+
+/// What a sign-in through the identity provider must show for the roles that need a strong
+/// one (`permits::access::required_assurance`).
+#[derive(Debug, Clone, Default)]
+pub struct SignInPolicy {
+    /// The `acr` values that count as multi-factor (SITHS, Freja eID+, BankID: the broker's
+    /// names for them, e.g. `http://id.elegnamnden.se/loa/1.0/loa3`).
+    pub strong_acr: Vec<String>,
 }
 
 impl Settings {
@@ -97,6 +108,7 @@ impl Settings {
             outputs: outputs::OutputSettings::default(),
             entitlements_command: None,
             spe_accounts: None,
+            sign_in: SignInPolicy::default(),
         }
     }
 

@@ -64,6 +64,8 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     outputs.max_files = number("HDAB_OUTPUT_MAX_FILES", outputs.max_files as u32)?.max(1) as usize;
     outputs.rules.threshold =
         u64::from(number("HDAB_OUTPUT_THRESHOLD", outputs.rules.threshold as u32)?.max(1));
+    // Which sign-ins through the identity provider count as multi-factor.
+    s.sign_in.strong_acr = strong_acr();
     // The fault tests' crash points (see `hdab_pipeline::crash`).
     if let Ok(step) = std::env::var("HDAB_CRASH_AT") {
         hdab_pipeline::crash::arm(&step).map_err(anyhow::Error::msg)?;
@@ -120,4 +122,54 @@ pub(crate) fn partitions_from_env() -> Result<Option<usize>> {
                 range.end()
             )
         })
+}
+
+/// `HDAB_OIDC_MFA_ACR`: the `acr` values that count as multi-factor, comma-separated (the
+/// first is asked for when a user must sign in again more strongly).
+fn strong_acr() -> Vec<String> {
+    std::env::var("HDAB_OIDC_MFA_ACR")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The identity provider, when `HDAB_OIDC_ISSUER` names one: its client id and secret
+/// (`HDAB_OIDC_CLIENT_SECRET`, or a file named by `HDAB_OIDC_CLIENT_SECRET_FILE`), hdab's own
+/// address as browsers reach it (`HDAB_PUBLIC_URL`) and the claim users are linked by
+/// (`HDAB_OIDC_CLAIM`, default `sub`).
+pub(crate) fn oidc() -> Result<Option<hdab_server::oidc::OidcSettings>> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(issuer) = var("HDAB_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let client_id = var("HDAB_OIDC_CLIENT_ID").context(
+        "HDAB_OIDC_ISSUER is set: set HDAB_OIDC_CLIENT_ID to hdab's client id at the provider",
+    )?;
+    let public_url = var("HDAB_PUBLIC_URL").context(
+        "HDAB_OIDC_ISSUER is set: set HDAB_PUBLIC_URL to hdab's address as browsers reach it (the provider sends them back to <it>/login/oidc/callback)",
+    )?;
+    let client_secret = match (
+        var("HDAB_OIDC_CLIENT_SECRET"),
+        var("HDAB_OIDC_CLIENT_SECRET_FILE"),
+    ) {
+        (Some(s), _) => Some(s),
+        (None, Some(file)) => Some(
+            std::fs::read_to_string(&file)
+                .with_context(|| format!("reading HDAB_OIDC_CLIENT_SECRET_FILE {file}"))?
+                .trim()
+                .to_string(),
+        ),
+        (None, None) => None,
+    };
+    Ok(Some(hdab_server::oidc::OidcSettings {
+        issuer,
+        client_id,
+        client_secret,
+        public_url,
+        claim: var("HDAB_OIDC_CLAIM").unwrap_or_else(|| "sub".into()),
+        strong_acr: strong_acr().into_iter().next(),
+    }))
 }

@@ -525,3 +525,23 @@ form-error-age-date = An age range needs the date on which the age is counted.
 form-error-months = Write the number of months as a whole number from 1 to 120.
 form-error-population = The study population could not be read: { $error }
 login-failed = Wrong user id or password. Check both and try again.
+
+## Signing in through the identity provider
+
+login-oidc = Log in with e-identification (SITHS, Freja eID, BankID)
+login-password-heading = Or with an hdab password
+oidc-not-configured = No identity provider is configured here: log in with your hdab password.
+oidc-cancelled = The sign-in was cancelled or refused at the identity provider. Try again, or log in with your hdab password.
+oidc-incomplete = The identity provider's answer is incomplete. Start the sign-in again.
+oidc-other-browser = This sign-in was begun in another browser or has already been used. Start it again here.
+oidc-expired = The sign-in took too long or has already been used. Start it again.
+oidc-failed = The identity provider's answer could not be verified. Try again; if it happens again, tell the HDAB's support.
+oidc-signed-in = You are signed in
+oidc-continue = Continue
+oidc-refused-title = Sign-in not accepted
+oidc-refused-weak = Your role needs a multi-factor sign-in (for example SITHS card or Freja eID+), and this sign-in was not one.
+oidc-refused-unlinked = Your identity is not linked to a user in hdab. Ask the HDAB's administrator to link it.
+oidc-sign-in-stronger = Sign in again with multi-factor authentication
+oidc-back-to-login = Back to the login page
+oidc-signed-out = You are logged out of hdab
+oidc-provider-logout = Log out of the identity provider too

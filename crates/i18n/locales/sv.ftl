@@ -525,3 +525,23 @@ form-error-age-date = Ett åldersintervall behöver datumet då åldern räknas.
 form-error-months = Skriv antalet månader som ett heltal från 1 till 120.
 form-error-population = Studiepopulationen kunde inte läsas: { $error }
 login-failed = Fel användar-id eller lösenord. Kontrollera båda och försök igen.
+
+## Inloggning via identitetsleverantören
+
+login-oidc = Logga in med e-legitimation (SITHS, Freja eID, BankID)
+login-password-heading = Eller med ett lösenord i hdab
+oidc-not-configured = Ingen identitetsleverantör är inställd här: logga in med ditt lösenord i hdab.
+oidc-cancelled = Inloggningen avbröts eller nekades hos identitetsleverantören. Försök igen, eller logga in med ditt lösenord i hdab.
+oidc-incomplete = Svaret från identitetsleverantören är ofullständigt. Börja om inloggningen.
+oidc-other-browser = Inloggningen påbörjades i en annan webbläsare eller har redan använts. Börja om här.
+oidc-expired = Inloggningen tog för lång tid eller har redan använts. Börja om.
+oidc-failed = Svaret från identitetsleverantören kunde inte verifieras. Försök igen; händer det igen, kontakta hälsodataorganets support.
+oidc-signed-in = Du är inloggad
+oidc-continue = Fortsätt
+oidc-refused-title = Inloggningen godtogs inte
+oidc-refused-weak = Din roll kräver inloggning med flerfaktorsautentisering (till exempel SITHS-kort eller Freja eID+), och den här inloggningen var inte det.
+oidc-refused-unlinked = Din identitet är inte kopplad till någon användare i hdab. Be hälsodataorganets administratör att koppla den.
+oidc-sign-in-stronger = Logga in igen med flerfaktorsautentisering
+oidc-back-to-login = Tillbaka till inloggningen
+oidc-signed-out = Du är utloggad från hdab
+oidc-provider-logout = Logga ut från identitetsleverantören också

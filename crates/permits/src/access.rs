@@ -241,6 +241,35 @@ pub fn may_be_first_user(user: &User) -> bool {
     user.has(Role::Admin)
 }
 
+/// How strongly a user must prove who they are when signing in through an identity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Assurance {
+    /// One factor is enough (applicants, holders, citizens' registrars).
+    Basic,
+    /// Multi-factor (EHDS Art. 73: privileged access needs strong authentication).
+    Strong,
+}
+
+/// The assurance a role needs: strong for those who decide cases, check what leaves the SPE,
+/// run extractions or administer hdab.
+pub fn required_assurance(role: Role) -> Assurance {
+    match role {
+        Role::CaseOfficer | Role::DecisionMaker | Role::OutputChecker | Role::Admin => {
+            Assurance::Strong
+        }
+        _ => Assurance::Basic,
+    }
+}
+
+/// The strongest assurance any of the user's roles needs.
+pub fn user_assurance(user: &User) -> Assurance {
+    user.roles
+        .iter()
+        .map(|r| required_assurance(*r))
+        .max()
+        .unwrap_or(Assurance::Basic)
+}
+
 /// May `actor` change how `user_id` is told things (e-mail, language, notices)? Themselves,
 /// or an administrator.
 pub fn may_edit_contact(actor: &User, user_id: &str) -> bool {
@@ -323,4 +352,32 @@ pub fn offered_commands(user: &User, case: CaseView<'_>) -> Vec<Offered> {
                 })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod assurance_tests {
+    use super::*;
+
+    #[test]
+    fn deciders_checkers_and_administrators_need_a_strong_sign_in_the_others_do_not() {
+        for role in Role::ALL {
+            let strong = matches!(
+                role,
+                Role::CaseOfficer | Role::DecisionMaker | Role::OutputChecker | Role::Admin
+            );
+            assert_eq!(
+                required_assurance(role) == Assurance::Strong,
+                strong,
+                "{}",
+                role.as_str()
+            );
+        }
+        let both = User {
+            id: "x".into(),
+            name: "x".into(),
+            organisation: "o".into(),
+            roles: vec![Role::Applicant, Role::OutputChecker],
+        };
+        assert_eq!(user_assurance(&both), Assurance::Strong);
+    }
 }

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod oidc;
 pub mod pages;
 mod schemas;
 
@@ -30,6 +31,8 @@ pub struct ServerState {
     pub max_upload_bytes: u64,
     /// Extractions run one at a time: each uses every core already.
     extraction: Arc<tokio::sync::Mutex<()>>,
+    /// The identity provider, when one is configured (local passwords work besides).
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl ServerState {
@@ -38,6 +41,7 @@ impl ServerState {
             app,
             max_upload_bytes: 64 << 30,
             extraction: Arc::new(tokio::sync::Mutex::new(())),
+            oidc: None,
         }
     }
 

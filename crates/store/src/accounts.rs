@@ -145,3 +145,48 @@ impl Store {
         .transpose()?)
     }
 }
+
+impl Store {
+    /// Keeps a sign-in under way (see `oidc_sign_ins`); older ones than `stale` are dropped.
+    pub async fn begin_sign_in(
+        &self,
+        state_hash: &str,
+        pkce_verifier: &str,
+        nonce: &str,
+        now: DateTime<Utc>,
+        stale: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM oidc_sign_ins WHERE created_at < $1")
+            .bind(ts(stale))
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO oidc_sign_ins (state_hash, pkce_verifier, nonce, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(state_hash)
+            .bind(pkce_verifier)
+            .bind(nonce)
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a sign-in under way, once: its (PKCE verifier, nonce) if it began after `stale`.
+    pub async fn take_sign_in(
+        &self,
+        state_hash: &str,
+        stale: DateTime<Utc>,
+    ) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "DELETE FROM oidc_sign_ins WHERE state_hash = $1 RETURNING pkce_verifier, nonce, created_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let created: String = row.try_get("created_at")?;
+        if parse_ts(&created)? < stale {
+            return Ok(None);
+        }
+        Ok(Some((row.try_get("pkce_verifier")?, row.try_get("nonce")?)))
+    }
+}

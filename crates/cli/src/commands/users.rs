@@ -104,6 +104,13 @@ pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
             });
             let mut state = hdab_server::ServerState::new(app.clone());
             state.max_upload_bytes = max_upload_mib.saturating_mul(1 << 20);
+            if let Some(oidc) = crate::settings::oidc()? {
+                let issuer = oidc.issuer.clone();
+                let provider = hdab_server::oidc::Oidc::discover(oidc)
+                    .await
+                    .with_context(|| format!("the identity provider at {issuer}"))?;
+                state.oidc = Some(std::sync::Arc::new(provider));
+            }
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };

@@ -11,6 +11,7 @@ mod outputs;
 mod permits;
 mod public;
 mod risk;
+mod sign_in;
 
 use crate::ServerState;
 use crate::auth::Caller;
@@ -24,6 +25,7 @@ pub use frame::{Chrome, error_page};
 pub fn routes() -> axum::Router<ServerState> {
     axum::Router::new()
         .merge(public::routes())
+        .merge(sign_in::routes())
         .merge(holders::routes())
         .merge(applications::routes())
         .merge(cases::routes())

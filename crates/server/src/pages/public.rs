@@ -1,28 +1,24 @@
-//! Pages for everyone: home, sign-in, the catalogue and a dataset's description, the public
-//! register, and what opting out means.
+//! Pages for everyone: home, the catalogue and a dataset's description, the public register,
+//! and what opting out means.
 
 use super::frame::{Chrome, day, escape, word};
 use super::render;
 use crate::ServerState;
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::error::PageResult;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::get;
 use hdab_app::CatalogQuery;
 use hdab_catalog::{Bilingual, DatasetDescription};
 use hdab_i18n::Lang;
-use hdab_permits::access::Home;
 use serde::Deserialize;
 
 /// This resource's routes.
 pub(super) fn routes() -> axum::Router<ServerState> {
     axum::Router::new()
         .route("/", get(home))
-        .route("/login", get(login_page).post(login))
-        .route("/logout", post(logout))
         .route("/catalog", get(catalog))
         .route("/catalog/{dataset_id}", get(dataset_page))
         .route("/register", get(register_page))
@@ -51,75 +47,6 @@ pub(super) async fn home(State(s): State<ServerState>, caller: Caller) -> PageRe
         n_datasets,
         n_decisions,
     })?)
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-pub(super) struct LoginPage {
-    chrome: Chrome,
-    problem: String,
-}
-
-pub(super) async fn login_page(caller: Caller) -> PageResult<Response> {
-    Ok(render(&LoginPage {
-        chrome: Chrome::of(&caller),
-        problem: String::new(),
-    })?)
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct LoginForm {
-    user: String,
-    password: String,
-}
-
-pub(super) async fn login(
-    State(s): State<ServerState>,
-    caller: Caller,
-    axum::Form(f): axum::Form<LoginForm>,
-) -> PageResult<Response> {
-    let login = s.app.login(f.user.trim(), &f.password);
-    match hdab_app::identity::identified(hdab_app::identity::Via::Password, login).await {
-        Ok(session) => {
-            let user = s.app.user(f.user.trim()).await?;
-            let to = match hdab_permits::access::home(&user) {
-                Home::Cases => "/cases",
-                Home::Holder => "/holder",
-                Home::Applications => "/applications",
-                Home::Outputs => "/outputs",
-                Home::Start => "/",
-            };
-            let mut res = Redirect::to(to).into_response();
-            if let Ok(v) = auth::session_cookie(&session.secret).parse() {
-                res.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            Ok(res)
-        }
-        Err(hdab_app::AppError::Refused(_)) => {
-            // The same words for a wrong user id and a wrong password.
-            let mut res = render(&LoginPage {
-                chrome: Chrome::of(&caller),
-                problem: caller.lang.text("login-failed"),
-            })?;
-            *res.status_mut() = StatusCode::UNAUTHORIZED;
-            Ok(res)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub(super) async fn logout(
-    State(s): State<ServerState>,
-    headers: axum::http::HeaderMap,
-) -> PageResult<Response> {
-    if let Some(secret) = auth::session_secret(&headers) {
-        s.app.logout(secret).await?;
-    }
-    let mut res = Redirect::to("/").into_response();
-    if let Ok(v) = auth::clear_cookie().parse() {
-        res.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    Ok(res)
 }
 
 pub(super) struct CatalogRow {
