@@ -152,6 +152,10 @@ impl App {
             self.store
                 .append_case_event(&app.id, app.events.len(), &event, permit.as_ref())
                 .await?;
+            // Received: registered in the diarium (again after completion: the same number).
+            if command == CaseCommand::Submit {
+                self.register_case(&app.id, "application", now).await?;
+            }
             let permit_id = permit.map(|p| p.id);
             let detail = match (&permit_id, &event.assignee) {
                 (Some(p), _) => format!("{state} -> {next} permit {p}"),

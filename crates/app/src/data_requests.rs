@@ -67,6 +67,7 @@ impl App {
                 .store
                 .create_data_request(&user, &content, Utc::now())
                 .await?;
+            self.register_case(&id, "data_request", Utc::now()).await?;
             Ok((
                 id.clone(),
                 format!("data request {id} on {}", content.dataset_id),

@@ -22,6 +22,7 @@ mod keys;
 mod optouts;
 mod outputs;
 mod permits;
+pub mod registrations;
 mod risk;
 mod spe_accounts;
 mod spe_reads;
@@ -80,6 +81,8 @@ pub struct Settings {
     pub spe_accounts: Option<spe_accounts::SpeAccounts>,
     /// What a sign-in through the identity provider must show.
     pub sign_in: SignInPolicy,
+    /// How registration numbers (diarienummer) are written.
+    pub diarium: registrations::DiariumFormat,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -109,6 +112,7 @@ impl Settings {
             entitlements_command: None,
             spe_accounts: None,
             sign_in: SignInPolicy::default(),
+            diarium: registrations::DiariumFormat::default(),
         }
     }
 

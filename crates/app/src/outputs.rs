@@ -120,6 +120,7 @@ impl App {
                 .store
                 .create_output_request(&user, permit_id, description, &stored, Utc::now())
                 .await?;
+            self.register_case(&id, "output_request", Utc::now()).await?;
             let folder = self.output_folder(&id, 1);
             std::fs::create_dir_all(folder.parent().unwrap_or(&folder))
                 .and_then(|_| std::fs::rename(staging.keep(), &folder))

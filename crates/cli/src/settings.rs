@@ -64,6 +64,11 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     outputs.max_files = number("HDAB_OUTPUT_MAX_FILES", outputs.max_files as u32)?.max(1) as usize;
     outputs.rules.threshold =
         u64::from(number("HDAB_OUTPUT_THRESHOLD", outputs.rules.threshold as u32)?.max(1));
+    // How registration numbers (diarienummer) are written.
+    if let Ok(format) = std::env::var("HDAB_DIARIUM_FORMAT") {
+        s.diarium =
+            hdab_app::registrations::DiariumFormat::parse(&format).map_err(anyhow::Error::msg)?;
+    }
     // Which sign-ins through the identity provider count as multi-factor.
     s.sign_in.strong_acr = strong_acr();
     // The fault tests' crash points (see `hdab_pipeline::crash`).

@@ -545,3 +545,4 @@ oidc-sign-in-stronger = Sign in again with multi-factor authentication
 oidc-back-to-login = Back to the login page
 oidc-signed-out = You are logged out of hdab
 oidc-provider-logout = Log out of the identity provider too
+col-registration = Registration no.

@@ -545,3 +545,4 @@ oidc-sign-in-stronger = Logga in igen med flerfaktorsautentisering
 oidc-back-to-login = Tillbaka till inloggningen
 oidc-signed-out = Du är utloggad från hdab
 oidc-provider-logout = Logga ut från identitetsleverantören också
+col-registration = Diarienummer

@@ -20,6 +20,7 @@ mod extractions;
 mod findings;
 mod optouts;
 mod outputs;
+mod registrations;
 mod uploads;
 mod users;
 

@@ -25,7 +25,12 @@ pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()
                     CaseOptions::default(),
                 )
                 .await?;
-            say!("{id}: {state}");
+            match (state, app.registration_number(id).await?) {
+                (hdab_permits::AppState::Submitted, Some(number)) => {
+                    say!("{id}: {state} (registration number {number})")
+                }
+                _ => say!("{id}: {state}"),
+            }
         }
         ApplyCmd::Update { id, file } => {
             let text = read_input(&Some(file.clone()))?;
@@ -54,6 +59,9 @@ pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()
                 a.applicant
             );
             say!("  state: {}", hdab_permits::state_of(&a.events));
+            if let Some(number) = app.registration_number(&a.id).await? {
+                say!("  registration number: {number}");
+            }
             say!("  deadline: {}", describe_deadline(&d));
             for e in &a.events {
                 say!(

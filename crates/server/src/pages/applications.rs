@@ -27,6 +27,7 @@ pub(super) fn routes() -> axum::Router<ServerState> {
 
 pub(super) struct ApplicationListRow {
     id: String,
+    registration: String,
     title: String,
     state: String,
     due: String,
@@ -62,12 +63,14 @@ pub(super) async fn applications_page(
     caller: Caller,
 ) -> PageResult<Response> {
     let lang = caller.lang;
+    let numbers = s.app.registration_numbers().await?;
     let rows = s
         .app
         .my_applications(caller.id()?)
         .await?
         .into_iter()
         .map(|r| ApplicationListRow {
+            registration: numbers.get(&r.id).cloned().unwrap_or_default(),
             due: deadline_text(&r.deadline, lang),
             id: r.id,
             title: r.title,

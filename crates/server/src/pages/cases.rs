@@ -32,6 +32,8 @@ pub(super) struct Action {
 pub(super) struct CasePage {
     chrome: Chrome,
     id: String,
+    /// The registration number (diarienummer), once received.
+    registration: String,
     title: String,
     state: String,
     assignee: String,
@@ -111,6 +113,7 @@ pub(super) async fn case_page(
     Ok(render(&CasePage {
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: a.id.clone(),
+        registration: s.app.registration_number(&a.id).await?.unwrap_or_default(),
         title: c.title.clone(),
         state: word(lang, "state", &state),
         assignee: hdab_permits::assignee_of(&a.events)
@@ -289,6 +292,7 @@ pub(super) async fn case_command(
 
 pub(super) struct QueueLine {
     id: String,
+    registration: String,
     title: String,
     organisation: String,
     state: String,
@@ -309,6 +313,7 @@ pub(super) async fn queue_page(
     caller: Caller,
 ) -> PageResult<Response> {
     let lang = caller.lang;
+    let numbers = s.app.registration_numbers().await?;
     let rows = s
         .app
         .queue(caller.id()?)
@@ -326,6 +331,7 @@ pub(super) async fn queue_page(
                 },
                 |d| d.to_string(),
             ),
+            registration: numbers.get(&r.id).cloned().unwrap_or_default(),
             id: r.id,
             title: r.title,
             organisation: r.organisation,

@@ -93,6 +93,7 @@ pub(super) struct FileView {
 pub(super) struct OutputPage {
     chrome: Chrome,
     id: String,
+    registration: String,
     permit: String,
     requester: String,
     version: i64,
@@ -155,6 +156,7 @@ async fn output_page(
     Ok(render(&OutputPage {
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: r.id.clone(),
+        registration: s.app.registration_number(&r.id).await?.unwrap_or_default(),
         permit: r.permit_id.clone(),
         requester: r.requester.clone(),
         version: r.version(),

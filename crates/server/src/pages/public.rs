@@ -258,6 +258,7 @@ pub(super) async fn dataset_page(
 
 pub(super) struct RegisterRow {
     id: String,
+    registration: String,
     received: String,
     organisation: String,
     title: String,
@@ -285,12 +286,14 @@ pub(super) async fn register_page(
     caller: Caller,
 ) -> PageResult<Response> {
     let lang = caller.lang;
+    let numbers = s.app.registration_numbers().await?;
     let rows = s
         .app
         .public_register()
         .await?
         .into_iter()
         .map(|r| RegisterRow {
+            registration: numbers.get(&r.id).cloned().unwrap_or_default(),
             id: r.id,
             received: day(r.received),
             organisation: r.organisation,
