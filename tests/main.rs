@@ -24,6 +24,7 @@ mod holder_files;
 mod hostile_uploads;
 mod identity;
 mod mutation_corpus;
+mod notifications;
 mod optout_race;
 mod outputs;
 mod permit_workflow;

@@ -177,7 +177,36 @@ impl App {
             self.push_entitlements(actor, p, "case.approve").await?;
             self.sync_after(actor).await?;
         }
+        self.tell_applicant(application_id, command, comment).await;
         Ok((state, permit))
+    }
+
+    /// The applicant is told that their application was received, returned or decided.
+    async fn tell_applicant(&self, application_id: &str, command: CaseCommand, comment: &str) {
+        use hdab_notify::NoticeKind;
+        let (kind, detail) = match command {
+            CaseCommand::Submit => (NoticeKind::ApplicationReceived, ""),
+            CaseCommand::Return => (NoticeKind::ApplicationReturned, comment),
+            CaseCommand::Approve | CaseCommand::Reject => {
+                (NoticeKind::ApplicationDecided, command.as_str())
+            }
+            _ => return,
+        };
+        match self.find_application(application_id).await {
+            Ok(a) => {
+                self.raise(crate::notifications::Tell {
+                    kind,
+                    object: &a.id,
+                    title: &a.content.title,
+                    detail,
+                    recipients: std::slice::from_ref(&a.applicant),
+                    dedupe: None,
+                    at: Utc::now(),
+                })
+                .await
+            }
+            Err(e) => tracing::error!(error = %e, "telling the applicant failed"),
+        }
     }
 
     /// Refuses to submit an application that is not complete, listing every problem.

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod inflate;
 pub mod keyfile;
 mod keys;
+pub mod notifications;
 mod optouts;
 mod outputs;
 mod permits;
@@ -83,6 +84,8 @@ pub struct Settings {
     pub sign_in: SignInPolicy,
     /// How registration numbers (diarienummer) are written.
     pub diarium: registrations::DiariumFormat,
+    /// How people are told what happened.
+    pub notify: notifications::NotifySettings,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -113,6 +116,7 @@ impl Settings {
             spe_accounts: None,
             sign_in: SignInPolicy::default(),
             diarium: registrations::DiariumFormat::default(),
+            notify: notifications::NotifySettings::default(),
         }
     }
 

@@ -4,8 +4,10 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod notify;
 mod outputs;
 mod spe;
+pub use notify::{NotifyCmd, WebhookCmd};
 pub use outputs::{Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
 pub use spe::SpeCmd;
 
@@ -171,6 +173,12 @@ pub enum Command {
     /// The secure processing environment's workspaces.
     #[command(subcommand)]
     Spe(SpeCmd),
+    /// Notices by e-mail and webhook: send what is due, raise what time brings, the log.
+    #[command(subcommand)]
+    Notify(NotifyCmd),
+    /// Webhooks that receive every event, signed (administrators).
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).

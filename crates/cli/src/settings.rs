@@ -69,6 +69,32 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
         s.diarium =
             hdab_app::registrations::DiariumFormat::parse(&format).map_err(anyhow::Error::msg)?;
     }
+    // Notices: the mail server, the sender, hdab's address for links, and when the
+    // time-based notices fall due.
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    s.notify.smtp_url = var("HDAB_SMTP_URL");
+    if let Some(from) = var("HDAB_MAIL_FROM") {
+        s.notify.from = from;
+    }
+    s.notify.public_url = var("HDAB_PUBLIC_URL");
+    if let Some(share) = var("HDAB_DELAY_NOTICE_SHARE") {
+        s.notify.delay_notice_share = share
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| (0.0..=1.0).contains(v))
+            .with_context(|| {
+                format!("HDAB_DELAY_NOTICE_SHARE={share}: give a share from 0 to 1, such as 0.75")
+            })?;
+    }
+    s.notify.deadline_warning_days = i64::from(number(
+        "HDAB_DEADLINE_WARNING_DAYS",
+        s.notify.deadline_warning_days as u32,
+    )?);
+    s.notify.confirmation_warning_days = i64::from(number(
+        "HDAB_CONFIRMATION_WARNING_DAYS",
+        s.notify.confirmation_warning_days as u32,
+    )?);
     // Which sign-ins through the identity provider count as multi-factor.
     s.sign_in.strong_acr = strong_acr();
     // The fault tests' crash points (see `hdab_pipeline::crash`).

@@ -546,3 +546,26 @@ oidc-back-to-login = Back to the login page
 oidc-signed-out = You are logged out of hdab
 oidc-provider-logout = Log out of the identity provider too
 col-registration = Registration no.
+
+## Notices by e-mail
+
+notice-footer = This message was sent by the health data access body's case system, hdab. You can choose not to receive notices by e-mail in your profile.
+notice-link = Read more: { $link }
+notice-decision-approve = approved
+notice-decision-reject = rejected
+notice-application-received-subject = Application received: { $number }
+notice-application-received-body = The health data access body has received your application "{ $title }". Its registration number is { $number }: quote it when you contact us. The decision is due within the time the law sets (EHDS Art. 68), counted from when the application is complete.
+notice-application-returned-subject = Application returned for completion: { $number }
+notice-application-returned-body = Your application "{ $title }" ({ $number }) was returned to you for completion: { $detail }. The time for the decision stands still until you submit it again.
+notice-application-decided-subject = Decision on your application { $number }
+notice-application-decided-body = Your application "{ $title }" ({ $number }) has been { $detail }. The decision and its reasons are on the case page; it can be appealed to the administrative court (förvaltningsrätten) within three weeks of your receiving it.
+notice-case-delayed-subject = The decision on { $number } will be later than planned
+notice-case-delayed-body = The decision on your application "{ $title }" ({ $number }) is taking longer than planned: the case is still under review, and the decision is due by { $detail }. We tell you this under § 11 of the Administrative Procedure Act (förvaltningslagen 2017:900). You may ask us in writing to decide the case; we then answer within four weeks.
+notice-deadline-near-subject = Decision due soon: { $number }
+notice-deadline-near-body = The case "{ $title }" ({ $number }) must be decided by { $detail } (EHDS Art. 68).
+notice-confirmation-due-subject = Confirm the description of { $title }
+notice-confirmation-due-body = The description of the dataset "{ $title }" ({ $object }) must be confirmed by { $detail }: check that it is still correct and confirm it on your datasets page.
+notice-confirmation-overdue-subject = Overdue: confirm the description of { $title }
+notice-confirmation-overdue-body = The description of the dataset "{ $title }" ({ $object }) was due for its yearly confirmation on { $detail } and has not been confirmed. Check it and confirm it on your datasets page.
+notice-output-released-subject = Results released: { $number }
+notice-output-released-body = The results of your output request { $number } (permit { $detail }) passed output checking and were released to your outbox.

@@ -546,3 +546,26 @@ oidc-back-to-login = Tillbaka till inloggningen
 oidc-signed-out = Du är utloggad från hdab
 oidc-provider-logout = Logga ut från identitetsleverantören också
 col-registration = Diarienummer
+
+## Besked via e-post
+
+notice-footer = Meddelandet skickades av hälsodataorganets ärendesystem hdab. Du kan välja bort besked via e-post i din profil.
+notice-link = Läs mer: { $link }
+notice-decision-approve = beviljats
+notice-decision-reject = avslagits
+notice-application-received-subject = Ansökan mottagen: { $number }
+notice-application-received-body = Hälsodataorganet har tagit emot din ansökan "{ $title }". Den har diarienumret { $number }: ange det när du kontaktar oss. Beslutet ska fattas inom den tid lagen anger (EHDS artikel 68), räknat från när ansökan är komplett.
+notice-application-returned-subject = Ansökan återsänd för komplettering: { $number }
+notice-application-returned-body = Din ansökan "{ $title }" ({ $number }) har skickats tillbaka till dig för komplettering: { $detail }. Tiden för beslutet står still tills du skickar in den igen.
+notice-application-decided-subject = Beslut om din ansökan { $number }
+notice-application-decided-body = Din ansökan "{ $title }" ({ $number }) har { $detail }. Beslutet och skälen finns på ärendesidan; det kan överklagas till förvaltningsrätten inom tre veckor från den dag du fick del av det.
+notice-case-delayed-subject = Beslutet i { $number } dröjer
+notice-case-delayed-body = Beslutet om din ansökan "{ $title }" ({ $number }) dröjer: ärendet handläggs fortfarande, och beslut ska fattas senast { $detail }. Vi meddelar dig detta enligt 11 § förvaltningslagen (2017:900). Du kan skriftligen begära att vi avgör ärendet; vi svarar då inom fyra veckor.
+notice-deadline-near-subject = Beslut snart: { $number }
+notice-deadline-near-body = Ärendet "{ $title }" ({ $number }) ska avgöras senast { $detail } (EHDS artikel 68).
+notice-confirmation-due-subject = Bekräfta beskrivningen av { $title }
+notice-confirmation-due-body = Beskrivningen av datamängden "{ $title }" ({ $object }) ska bekräftas senast { $detail }: kontrollera att den fortfarande stämmer och bekräfta den på sidan med dina datamängder.
+notice-confirmation-overdue-subject = Försenad: bekräfta beskrivningen av { $title }
+notice-confirmation-overdue-body = Beskrivningen av datamängden "{ $title }" ({ $object }) skulle ha bekräftats den { $detail } och har inte bekräftats. Kontrollera den och bekräfta den på sidan med dina datamängder.
+notice-output-released-subject = Resultat utlämnade: { $number }
+notice-output-released-body = Resultaten i din begäran om utlämnande { $number } (tillstånd { $detail }) har klarat utlämningsgranskningen och lämnats ut till din utkorg.

@@ -42,6 +42,8 @@ pub enum Duty {
     ManageSpe,
     /// Tying a user to an operating-system account or an identity provider's subject.
     LinkIdentities,
+    /// Webhooks and the log of notices sent.
+    ManageNotifications,
 }
 
 impl Duty {
@@ -57,7 +59,8 @@ impl Duty {
             | Duty::ReadAudit
             | Duty::EraseData
             | Duty::ManageSpe
-            | Duty::LinkIdentities => &[Admin],
+            | Duty::LinkIdentities
+            | Duty::ManageNotifications => &[Admin],
             // An administrator may act for any holder (registering a holder's first
             // description, correcting one).
             Duty::RegisterDataset
@@ -104,6 +107,7 @@ impl Duty {
             Duty::ReadEntitlements => "the entitlements feed",
             Duty::ManageSpe => "spe.sync",
             Duty::LinkIdentities => "linking users to accounts",
+            Duty::ManageNotifications => "webhooks and the notices sent",
         }
     }
 }

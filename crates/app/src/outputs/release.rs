@@ -75,6 +75,19 @@ impl App {
         .await;
         let out = self.audited(actor, "output.release", id, result).await?;
         self.cover_head().await?;
+        if let Ok(detail) = self.output_detail(id).await {
+            let r = &detail.request;
+            self.raise(crate::notifications::Tell {
+                kind: hdab_notify::NoticeKind::OutputReleased,
+                object: id,
+                title: "",
+                detail: &r.permit_id,
+                recipients: std::slice::from_ref(&r.requester),
+                dedupe: None,
+                at: Utc::now(),
+            })
+            .await;
+        }
         Ok(out)
     }
 

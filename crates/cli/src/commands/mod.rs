@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod notify;
 pub(crate) mod offline;
 pub(crate) mod optouts;
 pub(crate) mod outputs;
@@ -19,6 +20,8 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Audit(c) => admin::audit(app, cli, c).await,
         Command::Spe(c) => admin::spe(app, cli, c).await,
+        Command::Notify(c) => notify::notify(app, cli, c).await,
+        Command::Webhook(c) => notify::webhook(app, cli, c).await,
         Command::Keys(c) => admin::keys(app, cli, c).await,
         Command::Apply(c) => cases::apply(app, cli, c).await,
         Command::Case(c) => cases::case(app, cli, c).await,

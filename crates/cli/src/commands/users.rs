@@ -91,6 +91,25 @@ pub(crate) async fn serve(app: &App, cli: &Cli) -> Result<()> {
                     }
                 }
             });
+            // Notices: what time brings, raised hourly; what is due, sent every half minute.
+            let notifier = app.clone();
+            tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(std::time::Duration::from_secs(30));
+                let mut last_sweep: Option<chrono::DateTime<chrono::Utc>> = None;
+                loop {
+                    ticks.tick().await;
+                    let now = chrono::Utc::now();
+                    if last_sweep.is_none_or(|t| now - t >= chrono::Duration::hours(1)) {
+                        if let Err(e) = notifier.raise_due_notices(now).await {
+                            tracing::error!(error = %e, "raising the time-based notices failed");
+                        }
+                        last_sweep = Some(now);
+                    }
+                    if let Err(e) = notifier.send_notifications(now).await {
+                        tracing::error!(error = %e, "sending notices failed");
+                    }
+                }
+            });
             // What is due for erasure goes, once a day (and at start).
             let sweeper = app.clone();
             tokio::spawn(async move {
