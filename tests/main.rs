@@ -10,6 +10,7 @@
 mod support;
 
 mod anonymised;
+mod attachments;
 mod audit;
 mod browser;
 mod catalogue;

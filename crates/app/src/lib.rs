@@ -6,6 +6,7 @@
 //! the HTTP server later mean the same thing. It prints nothing; callers render the results.
 
 pub mod accounts;
+pub mod attachments;
 pub mod audit;
 pub mod boundary;
 mod cases;
@@ -86,6 +87,8 @@ pub struct Settings {
     pub diarium: registrations::DiariumFormat,
     /// How people are told what happened.
     pub notify: notifications::NotifySettings,
+    /// The largest document an application may attach.
+    pub attachment_max_bytes: u64,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -117,6 +120,7 @@ impl Settings {
             sign_in: SignInPolicy::default(),
             diarium: registrations::DiariumFormat::default(),
             notify: notifications::NotifySettings::default(),
+            attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
         }
     }
 

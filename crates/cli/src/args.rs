@@ -465,6 +465,25 @@ pub enum ApplyCmd {
     },
     /// Show an application and its history.
     Show { id: String },
+    /// Attach a document (PDF: the ethics decision, the research plan) to a draft or a
+    /// returned application.
+    Attach {
+        id: String,
+        file: PathBuf,
+        /// ethics_decision, research_plan or other.
+        #[arg(long)]
+        kind: String,
+    },
+    /// The documents attached to an application.
+    Attachments { id: String },
+    /// Write an attached document to a file (whoever may read the case; audited).
+    OpenAttachment {
+        id: String,
+        attachment: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

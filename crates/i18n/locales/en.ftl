@@ -569,3 +569,20 @@ notice-confirmation-overdue-subject = Overdue: confirm the description of { $tit
 notice-confirmation-overdue-body = The description of the dataset "{ $title }" ({ $object }) was due for its yearly confirmation on { $detail } and has not been confirmed. Check it and confirm it on your datasets page.
 notice-output-released-subject = Results released: { $number }
 notice-output-released-body = The results of your output request { $number } (permit { $detail }) passed output checking and were released to your outbox.
+
+## Attachments
+
+notice-attached = The document was checked and attached.
+attachments = Attached documents
+attachments-none = No documents are attached.
+attachment-document = Document
+attachment-kind = Kind of document
+attachment-kind-ethics_decision = ethics approval decision
+attachment-kind-research_plan = research plan
+attachment-kind-other = other document
+attachment-size-heading = Size
+attachment-size = { $kib } KiB
+attachment-file = The document (PDF)
+attachment-help = PDF only, at most 20 MiB, without scripts, actions or embedded files (save as PDF/A if in doubt).
+attachment-submit = Attach the document
+attachment-unreadable = The form could not be read: { $error }

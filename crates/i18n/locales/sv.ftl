@@ -569,3 +569,20 @@ notice-confirmation-overdue-subject = Försenad: bekräfta beskrivningen av { $t
 notice-confirmation-overdue-body = Beskrivningen av datamängden "{ $title }" ({ $object }) skulle ha bekräftats den { $detail } och har inte bekräftats. Kontrollera den och bekräfta den på sidan med dina datamängder.
 notice-output-released-subject = Resultat utlämnade: { $number }
 notice-output-released-body = Resultaten i din begäran om utlämnande { $number } (tillstånd { $detail }) har klarat utlämningsgranskningen och lämnats ut till din utkorg.
+
+## Bilagor
+
+notice-attached = Dokumentet kontrollerades och har bifogats.
+attachments = Bifogade dokument
+attachments-none = Inga dokument är bifogade.
+attachment-document = Dokument
+attachment-kind = Slags dokument
+attachment-kind-ethics_decision = beslut om etikgodkännande
+attachment-kind-research_plan = forskningsplan
+attachment-kind-other = annat dokument
+attachment-size-heading = Storlek
+attachment-size = { $kib } KiB
+attachment-file = Dokumentet (PDF)
+attachment-help = Endast PDF, högst 20 MiB, utan skript, åtgärder eller inbäddade filer (spara som PDF/A om du är osäker).
+attachment-submit = Bifoga dokumentet
+attachment-unreadable = Formuläret kunde inte läsas: { $error }

@@ -129,10 +129,15 @@ fn png_text(bytes: &[u8], metadata: &mut Vec<String>) -> Result<Parts, String> {
 }
 
 fn inflate(data: &[u8]) -> String {
+    String::from_utf8_lossy(&inflate_bytes(data)).to_string()
+}
+
+/// A Flate stream inflated (at most 64 MiB; what does not inflate gives what did).
+pub(crate) fn inflate_bytes(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut d = flate2::read::ZlibDecoder::new(data).take(64 << 20);
     let _ = d.read_to_end(&mut out);
-    String::from_utf8_lossy(&out).to_string()
+    out
 }
 
 fn svg_text(bytes: &[u8], metadata: &mut Vec<String>) -> Result<Parts, String> {
@@ -170,7 +175,7 @@ fn svg_spans<'a>(
 }
 
 /// The PDF's streams: (offset of the data, data, the dictionary before it).
-fn pdf_streams(bytes: &[u8]) -> Vec<(usize, &[u8], &[u8])> {
+pub(crate) fn pdf_streams(bytes: &[u8]) -> Vec<(usize, &[u8], &[u8])> {
     let mut out = Vec::new();
     let mut from = 0;
     while let Some(s) = find(&bytes[from..], b"stream") {

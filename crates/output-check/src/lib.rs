@@ -7,13 +7,17 @@
 //! used by ACRO/SACRO, Findata and SCB (`table.rs`); every file, and the text and metadata
 //! inside figures and documents (`figures.rs`), is scanned for personnummer and for the
 //! permit's own pseudonyms (`text.rs`). [`released_form`] strips the metadata on release.
+//! The same PDF reading finds active content (scripts, actions, embedded files) in the PDFs
+//! applicants attach ([`pdf_active_content`], `active.rs`).
 //! Pure: bytes in, findings out; no I/O, no clock.
 
+mod active;
 mod figures;
 mod kind;
 mod table;
 mod text;
 
+pub use active::pdf_active_content;
 pub use figures::released_form;
 pub use kind::FileKind;
 pub use table::Table;

@@ -13,6 +13,7 @@
 
 mod accounts;
 mod applications;
+mod attachments;
 mod audit;
 mod catalog;
 mod data_requests;
@@ -32,6 +33,7 @@ pub use audit::{
 
 pub use accounts::StoredSession;
 pub use applications::{PermitEvent, StoredApplication};
+pub use attachments::Attachment;
 pub use catalog::DatasetVersion;
 pub use extractions::DeliveryRecord;
 pub use findings::{FindingEvent, StoredFinding};

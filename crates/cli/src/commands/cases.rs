@@ -49,6 +49,46 @@ pub(crate) async fn apply(app: &App, cli: &Cli, command: &ApplyCmd) -> Result<()
                 .await?;
             say!("{id}: {state}");
         }
+        ApplyCmd::Attach { id, file, kind } => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let a = app.attach(&actor(cli)?, id, kind, &name, &bytes).await?;
+            say!(
+                "{} {} {} ({} bytes, SHA-256 {})",
+                a.id,
+                a.kind,
+                a.name,
+                a.bytes,
+                a.sha256
+            );
+        }
+        ApplyCmd::Attachments { id } => {
+            for a in app.attachments(&actor(cli)?, id).await? {
+                say!(
+                    "{} {:<16} {} ({} bytes, SHA-256 {}, {} by {})",
+                    a.id,
+                    a.kind,
+                    a.name,
+                    a.bytes,
+                    a.sha256,
+                    a.uploaded_at.format("%Y-%m-%d %H:%M"),
+                    a.uploaded_by
+                );
+            }
+        }
+        ApplyCmd::OpenAttachment {
+            id,
+            attachment,
+            out,
+        } => {
+            let (a, bytes) = app.open_attachment(&actor(cli)?, id, attachment).await?;
+            std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            say!("{} written to {}", a.name, out.display());
+        }
         ApplyCmd::Show { id } => {
             let (a, d) = app.show_application(&actor(cli)?, id).await?;
             say!(

@@ -34,6 +34,10 @@ pub(super) struct CasePage {
     id: String,
     /// The registration number (diarienummer), once received.
     registration: String,
+    /// The documents attached: (id, kind, name, size, checksum, when).
+    attachments: Vec<(String, String, String, String, String, String)>,
+    /// The applicant may attach documents now.
+    can_attach: bool,
     title: String,
     state: String,
     assignee: String,
@@ -114,6 +118,27 @@ pub(super) async fn case_page(
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: a.id.clone(),
         registration: s.app.registration_number(&a.id).await?.unwrap_or_default(),
+        attachments: s
+            .app
+            .attachments(&user.id, &a.id)
+            .await?
+            .into_iter()
+            .map(|f| {
+                (
+                    f.id,
+                    lang.text(&format!("attachment-kind-{}", f.kind)),
+                    f.name,
+                    lang.text_with(
+                        "attachment-size",
+                        &[("kib", (f.bytes / 1024).max(1).into())],
+                    ),
+                    f.sha256.chars().take(16).collect(),
+                    f.uploaded_at.format("%Y-%m-%d %H:%M").to_string(),
+                )
+            })
+            .collect(),
+        can_attach: hdab_permits::access::may_change_application(&user.id, &a.applicant)
+            && matches!(state, AppState::Draft | AppState::Incomplete),
         title: c.title.clone(),
         state: word(lang, "state", &state),
         assignee: hdab_permits::assignee_of(&a.events)

@@ -72,7 +72,8 @@ impl Chrome {
     /// The notice after a form (`?notice=saved`), in the reader's language; an unknown
     /// one shows nothing.
     pub(super) fn with_notice(mut self, notice: Option<&str>) -> Chrome {
-        const NOTICES: [&str; 8] = [
+        const NOTICES: [&str; 9] = [
+            "attached",
             "registered",
             "confirmed",
             "uploaded",

@@ -4,6 +4,7 @@
 //! `hdab-app` use case as the API does.
 
 mod applications;
+mod attachments;
 mod cases;
 pub(crate) mod frame;
 mod holders;
@@ -28,6 +29,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(sign_in::routes())
         .merge(holders::routes())
         .merge(applications::routes())
+        .merge(attachments::routes())
         .merge(cases::routes())
         .merge(permits::routes())
         .merge(outputs::routes())
