@@ -48,12 +48,22 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            let lang = output::lang();
+            eprintln!("{}: {}", lang.text("cli-error"), in_words(&e, lang));
             for cause in e.chain().skip(1) {
-                eprintln!("  because: {cause}");
+                eprintln!("  {}: {cause}", lang.text("cli-because"));
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error in the reader's language where hdab has its words (a refused case command);
+/// otherwise as it was written.
+fn in_words(e: &anyhow::Error, lang: hdab_i18n::Lang) -> String {
+    match e.downcast_ref::<hdab_app::AppError>() {
+        Some(hdab_app::AppError::Case(refusal)) => refusal.in_words(lang),
+        _ => e.to_string(),
     }
 }
 

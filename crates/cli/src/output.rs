@@ -135,52 +135,55 @@ pub(crate) fn print_table(t: &hdab_disclosure::ReleasedTable) {
 }
 
 pub(crate) fn describe_deadline(d: &hdab_permits::Deadline) -> String {
+    let lang = lang();
     let Some(due) = d.due else {
-        return "not started (draft)".into();
+        return lang.text("cli-deadline-draft");
     };
-    let mut s = format!("decision due {}", due.format("%Y-%m-%d"));
+    let mut parts = vec![lang.text_with(
+        "cli-deadline-due",
+        &[("date", due.format("%Y-%m-%d").to_string().as_str().into())],
+    )];
     if d.extended {
-        s.push_str(" (extended)");
+        parts.push(lang.text("cli-deadline-extended"));
     }
     if d.paused {
-        s.push_str(", clock paused while the applicant completes the application");
+        parts.push(lang.text("cli-deadline-paused"));
     } else if let Some(days) = d.days_left {
-        s.push_str(&format!(", {days} day(s) left"));
+        parts.push(lang.text_with("cli-deadline-days-left", &[("days", days.into())]));
     }
     if d.overdue {
-        s.push_str(", OVERDUE");
+        parts.push(lang.text("cli-deadline-overdue"));
     }
-    s
+    parts.join(", ")
 }
 
 pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
+    let lang = lang();
     for s in deliveries.iter().filter_map(|d| d.population.as_ref()) {
         say!(
-            "study population: {} people: {} cases ({} met the criteria, {} excluded) and {} matched controls{}",
-            s.cases + s.controls,
-            s.cases,
-            s.qualifying,
-            s.excluded,
-            s.controls,
-            if s.cases_short_of_controls > 0 {
-                format!(
-                    " ({} cases have fewer controls than asked)",
-                    s.cases_short_of_controls
-                )
-            } else {
-                String::new()
-            }
+            "{}",
+            lang.text_with(
+                "cli-population",
+                &[
+                    ("people", (s.cases + s.controls).into()),
+                    ("cases", s.cases.into()),
+                    ("qualifying", s.qualifying.into()),
+                    ("excluded", s.excluded.into()),
+                    ("controls", s.controls.into()),
+                    ("short", s.cases_short_of_controls.into()),
+                ],
+            )
         );
     }
     say!(
         "{:<12} {:>8} {:>10} {:>18} {:>15} {:>10} {:>19}",
-        "dataset",
-        "rows in",
-        "delivered",
-        "outside population",
-        "outside filter",
-        "opted out",
-        "invalid identifier"
+        lang.text("cli-col-dataset"),
+        lang.text("cli-col-rows-in"),
+        lang.text("cli-col-delivered"),
+        lang.text("cli-col-outside-population"),
+        lang.text("cli-col-outside-filter"),
+        lang.text("cli-col-opted-out"),
+        lang.text("cli-col-invalid")
     );
     for d in deliveries {
         let r = &d.manifest.rows;
@@ -198,22 +201,40 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
     for d in deliveries {
         if let Some(a) = &d.manifest.anonymisation {
             say!(
-                "{}: anonymised: every group of quasi-identifiers holds at least {} records ({}); {} records suppressed (their groups stayed under k = {}); information loss {:.1}%",
-                d.dataset_id,
-                a.after.k,
-                hdab_anonymise::levels_in_words(&a.levels),
-                a.suppressed,
-                a.k,
-                a.information_loss * 100.0
+                "{}",
+                lang.text_with(
+                    "cli-anonymised",
+                    &[
+                        ("dataset", d.dataset_id.as_str().into()),
+                        ("k_after", a.after.k.into()),
+                        (
+                            "levels",
+                            hdab_anonymise::levels_in_words(&a.levels).as_str().into()
+                        ),
+                        ("suppressed", a.suppressed.into()),
+                        ("k", a.k.into()),
+                        (
+                            "loss",
+                            format!("{:.1}%", a.information_loss * 100.0)
+                                .as_str()
+                                .into()
+                        ),
+                    ],
+                )
             );
-            say!("  before: {}", a.before.in_words(lang()));
-            say!("  after:  {}", a.after.in_words(lang()));
+            say!("  {}: {}", lang.text("cli-before"), a.before.in_words(lang));
+            say!("  {}: {}", lang.text("cli-after"), a.after.in_words(lang));
         }
         say!(
-            "{}: {} file(s) and manifest.json in {}",
-            d.dataset_id,
-            d.manifest.files.len(),
-            d.folder.display()
+            "{}",
+            lang.text_with(
+                "cli-delivered-files",
+                &[
+                    ("dataset", d.dataset_id.as_str().into()),
+                    ("count", d.manifest.files.len().into()),
+                    ("folder", d.folder.display().to_string().as_str().into()),
+                ],
+            )
         );
     }
 }

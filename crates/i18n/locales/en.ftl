@@ -586,3 +586,47 @@ attachment-file = The document (PDF)
 attachment-help = PDF only, at most 20 MiB, without scripts, actions or embedded files (save as PDF/A if in doubt).
 attachment-submit = Attach the document
 attachment-unreadable = The form could not be read: { $error }
+
+## The command line
+
+cli-error = error
+cli-because = because
+cli-deadline-draft = not started (draft)
+cli-deadline-due = decision due { $date }
+cli-deadline-extended = extended
+cli-deadline-paused = clock paused while the applicant completes the application
+cli-deadline-days-left = { $days ->
+    [one] { $days } day left
+   *[other] { $days } days left
+}
+cli-deadline-overdue = OVERDUE
+cli-population = study population: { $people } people: { $cases } cases ({ $qualifying } met the criteria, { $excluded } excluded) and { $controls } matched controls{ $short ->
+    [0] {""}
+   *[other] { " " }({ $short } cases have fewer controls than asked)
+}
+cli-col-dataset = dataset
+cli-col-rows-in = rows in
+cli-col-delivered = delivered
+cli-col-outside-population = outside population
+cli-col-outside-filter = outside filter
+cli-col-opted-out = opted out
+cli-col-invalid = invalid identifier
+cli-anonymised = { $dataset }: anonymised: every group of quasi-identifiers holds at least { $k_after } records ({ $levels }); { $suppressed } records suppressed (their groups stayed under k = { $k }); information loss { $loss }
+cli-before = before
+cli-after = after
+cli-delivered-files = { $dataset }: { $count ->
+    [one] { $count } file
+   *[other] { $count } files
+} and manifest.json in { $folder }
+
+## Refusals of case commands
+
+refusal-wrong-state = '{ $command }' is not possible on a case that is { $state }
+refusal-missing-role = '{ $command }' needs the role { $role }; user '{ $user }' does not have it
+refusal-not-the-applicant = only the applicant may { $command } this application
+refusal-not-the-assignee = the case is with officer '{ $assignee }'; only they (or an admin, for 'assign') may { $command } it
+refusal-applicant-decides = the applicant cannot decide their own application; another decision maker must
+refusal-preparer-decides = the officer who prepared the case cannot also decide it; another decision maker must
+refusal-no-reason = '{ $command }' needs a reason
+refusal-no-assignee = 'assign' needs the officer to give the case to
+refusal-already-extended = the deadline has already been extended once; the regulation allows one extension

@@ -586,3 +586,47 @@ attachment-file = Dokumentet (PDF)
 attachment-help = Endast PDF, högst 20 MiB, utan skript, åtgärder eller inbäddade filer (spara som PDF/A om du är osäker).
 attachment-submit = Bifoga dokumentet
 attachment-unreadable = Formuläret kunde inte läsas: { $error }
+
+## Kommandoraden
+
+cli-error = fel
+cli-because = eftersom
+cli-deadline-draft = inte påbörjad (utkast)
+cli-deadline-due = beslut senast { $date }
+cli-deadline-extended = förlängd
+cli-deadline-paused = tiden står still medan sökanden kompletterar ansökan
+cli-deadline-days-left = { $days ->
+    [one] { $days } dag kvar
+   *[other] { $days } dagar kvar
+}
+cli-deadline-overdue = FÖRSENAT
+cli-population = studiepopulation: { $people } personer: { $cases } fall ({ $qualifying } uppfyllde kriterierna, { $excluded } undantogs) och { $controls } matchade kontroller{ $short ->
+    [0] {""}
+   *[other] { " " }({ $short } fall har färre kontroller än begärt)
+}
+cli-col-dataset = datamängd
+cli-col-rows-in = rader in
+cli-col-delivered = utlämnade
+cli-col-outside-population = utanför populationen
+cli-col-outside-filter = utanför urvalet
+cli-col-opted-out = sagt nej
+cli-col-invalid = ogiltig identitet
+cli-anonymised = { $dataset }: anonymiserad: varje grupp av indirekt identifierande uppgifter har minst { $k_after } poster ({ $levels }); { $suppressed } poster undertryckta (deras grupper stannade under k = { $k }); informationsförlust { $loss }
+cli-before = före
+cli-after = efter
+cli-delivered-files = { $dataset }: { $count ->
+    [one] { $count } fil
+   *[other] { $count } filer
+} och manifest.json i { $folder }
+
+## Avslag på kommandon i ärenden
+
+refusal-wrong-state = '{ $command }' går inte i ett ärende som är { $state }
+refusal-missing-role = '{ $command }' kräver rollen { $role }; användaren '{ $user }' har den inte
+refusal-not-the-applicant = bara sökanden får { $command } den här ansökan
+refusal-not-the-assignee = ärendet ligger hos handläggaren '{ $assignee }'; bara hen (eller en administratör, för 'assign') får { $command } det
+refusal-applicant-decides = sökanden kan inte besluta om sin egen ansökan; en annan beslutsfattare måste göra det
+refusal-preparer-decides = handläggaren som berett ärendet kan inte också besluta i det; en annan beslutsfattare måste göra det
+refusal-no-reason = '{ $command }' kräver ett skäl
+refusal-no-assignee = 'assign' kräver den handläggare som ska få ärendet
+refusal-already-extended = tidsfristen har redan förlängts en gång; förordningen tillåter en förlängning

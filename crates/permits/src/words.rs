@@ -1,6 +1,7 @@
 //! A request in the reader's words: the study population, a cohort's conditions and a
 //! window, for the case page and `apply show`, in Swedish or English (`hdab-i18n`).
 
+use crate::Refusal;
 use crate::cohort::{Cohort, Condition, Window};
 use crate::population::{DatePrecision, StudyPopulation};
 use hdab_i18n::{Arg, Lang};
@@ -80,6 +81,52 @@ impl Cohort {
             lang.text("cohort-everyone")
         } else {
             conditions_in_words(&self.conditions, lang)
+        }
+    }
+}
+
+impl Refusal {
+    /// The refusal in `lang` (its `Display` is English, for logs and the audit trail).
+    pub fn in_words(&self, lang: Lang) -> String {
+        let state = |s: &crate::AppState| lang.text(&format!("state-{}", s.as_str()));
+        match self {
+            Refusal::WrongState { command, state: s } => lang.text_with(
+                "refusal-wrong-state",
+                &[
+                    ("command", (*command).into()),
+                    ("state", state(s).as_str().into()),
+                ],
+            ),
+            Refusal::MissingRole {
+                command,
+                role,
+                user,
+            } => lang.text_with(
+                "refusal-missing-role",
+                &[
+                    ("command", (*command).into()),
+                    ("role", (*role).into()),
+                    ("user", user.as_str().into()),
+                ],
+            ),
+            Refusal::NotTheApplicant { command } => lang.text_with(
+                "refusal-not-the-applicant",
+                &[("command", (*command).into())],
+            ),
+            Refusal::NotTheAssignee { command, assignee } => lang.text_with(
+                "refusal-not-the-assignee",
+                &[
+                    ("command", (*command).into()),
+                    ("assignee", assignee.as_str().into()),
+                ],
+            ),
+            Refusal::ApplicantDecides => lang.text("refusal-applicant-decides"),
+            Refusal::PreparerDecides => lang.text("refusal-preparer-decides"),
+            Refusal::NoReason(command) => {
+                lang.text_with("refusal-no-reason", &[("command", (*command).into())])
+            }
+            Refusal::NoAssignee => lang.text("refusal-no-assignee"),
+            Refusal::AlreadyExtended => lang.text("refusal-already-extended"),
         }
     }
 }
@@ -169,5 +216,20 @@ mod tests {
             "HDIA eller DIA1 börjar med I21 eller I22 och INDATUM från 2016-01-01"
         );
         assert_eq!(conditions_in_words(&[], Lang::Sv), "varje rad");
+    }
+
+    #[test]
+    fn a_refusal_reads_in_either_language_and_as_its_english_display() {
+        let r = Refusal::PreparerDecides;
+        assert_eq!(r.in_words(Lang::En), r.to_string());
+        assert!(r.in_words(Lang::Sv).contains("beslutsfattare"));
+        let wrong = Refusal::WrongState {
+            command: "approve",
+            state: crate::AppState::Draft,
+        };
+        assert_eq!(
+            wrong.in_words(Lang::Sv),
+            "'approve' går inte i ett ärende som är utkast"
+        );
     }
 }

@@ -21,6 +21,8 @@ pub struct WebError {
     /// What the caller may read: what is wrong and what to do.
     pub message: String,
     pub flavour: Flavour,
+    /// A refused case command, worded in the reader's language when the page is rendered.
+    pub refusal: Option<hdab_permits::Refusal>,
 }
 
 impl WebError {
@@ -29,6 +31,7 @@ impl WebError {
             status,
             message: message.into(),
             flavour: Flavour::Json,
+            refusal: None,
         }
     }
 
@@ -96,7 +99,14 @@ impl From<AppError> for WebError {
             }
             _ => return WebError::internal(&e),
         };
-        WebError::new(status, e.to_string())
+        let refusal = match &e {
+            AppError::Case(r) => Some(r.clone()),
+            _ => None,
+        };
+        WebError {
+            refusal,
+            ..WebError::new(status, e.to_string())
+        }
     }
 }
 
@@ -149,6 +159,7 @@ impl WebError {
                 response.extensions_mut().insert(ErrorPage {
                     status: self.status,
                     message: self.message,
+                    refusal: self.refusal,
                 });
                 response
             }
@@ -161,6 +172,7 @@ impl WebError {
 pub struct ErrorPage {
     pub status: StatusCode,
     pub message: String,
+    pub refusal: Option<hdab_permits::Refusal>,
 }
 
 /// Renders error pages in the language of the request that led to them (`?lang=`, the
@@ -177,7 +189,8 @@ pub async fn render_error_pages(
         .await;
     match res.extensions_mut().remove::<ErrorPage>() {
         Some(e) => {
-            let page = crate::pages::frame::error_page(e.status, &e.message, lang);
+            let message = e.refusal.map_or(e.message, |r| r.in_words(lang));
+            let page = crate::pages::frame::error_page(e.status, &message, lang);
             let mut rendered = (e.status, page).into_response();
             if let Some(unavailable) = res.extensions().get::<DatabaseUnavailable>() {
                 rendered.extensions_mut().insert(*unavailable);
