@@ -76,6 +76,7 @@ conditions = [
         ],
     );
     let permit = support::permit_in(&out);
+    hdab.fulfil_orders(&permit, &[]);
     let (ok, _, err) = hdab.run(Some("olle"), &["extract", &permit]);
     if ok { Ok(permit) } else { Err(err) }
 }

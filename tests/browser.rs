@@ -233,6 +233,39 @@ async fn a_permit_goes_from_registration_to_delivery_by_clicking_and_typing() {
     );
     b.logout().await;
 
+    // The grant ordered the data from its holder, due in three months: before the holder
+    // fulfils the order the extraction is refused, naming it.
+    b.login("olle").await;
+    b.go(&permit_path).await;
+    b.click("#run-extraction").await;
+    let refused = b.page().await;
+    assert!(refused.contains("DO-2026-0001"), "{refused}");
+    b.go("/orders").await;
+    assert!(b.text("#orders").await.contains("DO-2026-0001"));
+    b.shot("07b-orders-officer").await;
+    b.logout().await;
+    b.login("sara").await;
+    b.click("#nav-orders").await;
+    b.click("a[href='/orders/DO-2026-0001']").await;
+    assert!(b.text("#order-state").await.contains("open"));
+    b.type_into("#reference_date", "2024-03-31").await;
+    let csv = repo().join("sample-data/slutenvard.csv");
+    b.el("#file")
+        .await
+        .send_keys(&csv.canonicalize().unwrap_or(csv).display().to_string())
+        .await
+        .unwrap_or_else(|e| panic!("choosing the file: {e}"));
+    b.click("#order-upload").await;
+    assert!(b.text("#notice").await.contains("fulfils the order"));
+    assert!(b.text("#order-state").await.contains("fulfilled"));
+    assert!(
+        b.text("#order-history")
+            .await
+            .contains("fulfilled by upload")
+    );
+    b.shot("07c-order-fulfilled").await;
+    b.logout().await;
+
     // The officer runs the extraction.
     b.login("olle").await;
     b.go(&permit_path).await;

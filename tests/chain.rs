@@ -115,6 +115,7 @@ fn a_second_permit_gives_the_same_people_unrelated_pseudonyms() {
             &["case", "approve", id.as_str(), "--reason", "Another study."],
         );
         assert!(out.contains(permit), "{out}");
+        hdab.fulfil_orders(permit, &[]);
         hdab.ok_as("olle", &["extract", permit]);
     }
 

@@ -20,7 +20,7 @@ fn repeated_two_partition_runs_deliver_byte_identical_files_under_the_same_names
     let dir = tempfile::tempdir().unwrap();
     let upload = dir.path().join("lakemedel.parquet");
     crate::support::big_lakemedel_parquet(&upload);
-    hdab.upload("lakemedel", &upload, Some("2024-03-31"))
+    hdab.upload_for_permit(PERMIT, "lakemedel", &upload, "2024-03-31")
         .unwrap();
     let folder = hdab.spe().join(PERMIT).join("lakemedel");
     let mut runs = Vec::new();

@@ -41,6 +41,7 @@ fn revoked_and_expired_permits_data_is_erased_on_time_and_recorded() {
         ],
     );
     let second = support::permit_in(&out);
+    hdab.fulfil_orders(&second, &[]);
     hdab.ok_as("olle", &["extract", &second]);
     let end = hdab.valid_until(&second);
 

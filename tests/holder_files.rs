@@ -118,6 +118,7 @@ fn a_region_export_is_profiled_described_uploaded_and_delivered_as_it_comes() {
     let id = hdab.apply_and_take("anna", &file);
     let out = hdab.ok_as("dora", &["case", "approve", &id, "--reason", "ok"]);
     let permit = support::permit_in(&out);
+    hdab.fulfil_orders(&permit, &[("regionvard", &export, "2024-03-31")]);
     hdab.ok_as("olle", &["extract", &permit]);
     let delivery = support::read_delivery(&hdab.spe().join(&permit).join("regionvard"));
     let columns = delivery.manifest["columns"].to_string();

@@ -12,6 +12,7 @@ use std::process::Command;
 fn upload(hdab: &Hdab, file: &Path, memory_mib: &str) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_hdab"))
         .env_remove("HDAB_USER")
+        .env("HDAB_LANG", "en")
         .env("HDAB_DATA_DIR", hdab.dir())
         .env("HDAB_UPLOAD_MEMORY_MIB", memory_mib)
         .env("HDAB_UPLOAD_SECONDS", "60")

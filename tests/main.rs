@@ -27,6 +27,7 @@ mod identity;
 mod mutation_corpus;
 mod notifications;
 mod optout_race;
+mod orders;
 mod outputs;
 mod permit_workflow;
 mod pg_outage;

@@ -77,7 +77,7 @@ fn opt_outs_arriving_throughout_an_extraction_are_never_delivered() {
     let dir = tempfile::tempdir().unwrap();
     let upload = dir.path().join("lakemedel.parquet");
     support::big_lakemedel_parquet(&upload);
-    hdab.upload("lakemedel", &upload, Some("2024-03-31"))
+    hdab.upload_for_permit("P-2026-0001", "lakemedel", &upload, "2024-03-31")
         .unwrap();
     // First the people of the register (they are in the delivery), then many others, one
     // registry event a millisecond or so, for longer than several runs take.

@@ -145,6 +145,7 @@ fn a_full_case_ends_in_an_extract_of_exactly_the_narrowed_variables_and_cohort()
         ],
     );
     let permit = support::permit_in(&out);
+    hdab.fulfil_orders(&permit, &[]);
     hdab.ok_as("stina", &["extract", &permit]);
 
     // Exactly the narrowed variables …

@@ -238,7 +238,7 @@ fn every_dialect_encoding_and_parquet_delivers_the_same_data() {
             std::fs::write(&file, bytes).unwrap_or_else(|e| panic!("{e}"));
         }
         let out = hdab
-            .upload("kommunvard", &file, Some("2024-03-31"))
+            .upload_for_permit(&permit, "kommunvard", &file, "2024-03-31")
             .unwrap();
         assert!(
             out.contains(&format!("{} rows", rows.len())),
@@ -401,6 +401,12 @@ fn a_file_larger_than_the_memory_cap_streams_through_upload_and_extraction() {
     let cap: u64 = 160 << 20;
     assert!(size > cap, "the file ({size} bytes) is larger than the cap");
     let path = file.to_str().unwrap_or_default();
+    // The holder sends it for the demo permit's order of the register.
+    let (order, _, _) = hdab
+        .orders("P-2026-0001")
+        .into_iter()
+        .find(|(_, d, _)| d == "lakemedel")
+        .unwrap();
     run_capped(
         &hdab,
         cap,
@@ -408,8 +414,8 @@ fn a_file_larger_than_the_memory_cap_streams_through_upload_and_extraction() {
             "--as",
             "sara",
             "upload",
-            "--dataset",
-            "lakemedel",
+            "--order",
+            &order,
             path,
             "--extract-date",
             "2024-03-31",

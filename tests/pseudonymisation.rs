@@ -105,6 +105,7 @@ fn a_new_master_key_serves_new_permits_while_old_permits_keep_theirs() {
     let id = hdab.apply_and_take("anna", &application);
     let id = id.as_str();
     hdab.ok_as("dora", &["case", "approve", id, "--reason", "ok"]);
+    hdab.fulfil_orders("P-2026-0003", &[]);
     hdab.ok_as("olle", &["extract", "P-2026-0003"]);
     let new_key_id = read_delivery(&hdab.spe().join("P-2026-0003/slutenvard")).manifest["key_id"]
         .as_str()

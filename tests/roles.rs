@@ -123,6 +123,7 @@ fn a_mother_links_to_her_own_rows_and_an_opted_out_mother_is_withheld_from_her_c
     let id = hdab.apply_and_take("anna", &application);
     let out = hdab.ok_as("dora", &["case", "approve", &id, "--reason", "Research."]);
     let permit = support::permit_in(&out);
+    hdab.fulfil_orders(&permit, &[("fodelse", &births, "2024-03-31")]);
     hdab.ok_as("olle", &["extract", &permit]);
 
     let key = hdab.master_key().derive(&permit_context(&permit, 1));

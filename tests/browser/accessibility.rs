@@ -231,6 +231,8 @@ async fn every_swept_page_passes_axe_core_in_swedish_and_in_english() {
         format!("/applications/{open_case}"),
         "/applications/A-2026-0001".into(),
         "/permits/P-2026-0001".into(),
+        "/orders".into(),
+        "/orders/DO-2026-0001".into(),
     ];
     for lang in ["sv", "en"] {
         for path in public {

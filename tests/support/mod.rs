@@ -214,6 +214,82 @@ impl Hdab {
         if ok { Ok(out) } else { Err(err) }
     }
 
+    /// The permit's data orders (as an officer sees them): (order, dataset, state).
+    pub fn orders(&self, permit: &str) -> Vec<(String, String, String)> {
+        let out = self.ok_as("olle", &["order", "list", "--permit", permit, "--json"]);
+        let orders: Vec<serde_json::Value> =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        orders
+            .iter()
+            .map(|o| {
+                let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+                (
+                    text(&o["id"]),
+                    text(&o["dataset_id"]),
+                    text(&o["state"]["state"]),
+                )
+            })
+            .collect()
+    }
+
+    /// The permit's open data orders: (order, dataset).
+    pub fn open_orders(&self, permit: &str) -> Vec<(String, String)> {
+        self.orders(permit)
+            .into_iter()
+            .filter(|(_, _, state)| state == "open")
+            .map(|(o, d, _)| (o, d))
+            .collect()
+    }
+
+    /// The holder of `dataset` uploads `file` for the permit's order of it (fulfilling it,
+    /// or replacing the upload that did): standard output if accepted, standard error if not.
+    pub fn upload_for_permit(
+        &self,
+        permit: &str,
+        dataset: &str,
+        file: &Path,
+        extract_date: &str,
+    ) -> Result<String, String> {
+        let (order, _, _) = self
+            .orders(permit)
+            .into_iter()
+            .find(|(_, d, _)| d == dataset)
+            .unwrap_or_else(|| panic!("permit {permit} has no order of {dataset}"));
+        let holder = if dataset == "befolkning" {
+            "stig"
+        } else {
+            "sara"
+        };
+        let args = [
+            "upload",
+            "--order",
+            &order,
+            file.to_str().unwrap_or_default(),
+            "--extract-date",
+            extract_date,
+        ];
+        let (ok, out, err) = self.run(Some(holder), &args);
+        if ok { Ok(out) } else { Err(err) }
+    }
+
+    /// Each holder fulfils the permit's open data orders, as a holder would, by an upload
+    /// made for each: `files` names the file (and extract date) of a dataset; any other
+    /// dataset gets its sample register (`sample-data/<dataset>.csv`, the demo's date).
+    pub fn fulfil_orders(&self, permit: &str, files: &[(&str, &Path, &str)]) {
+        let sample_date = reference().to_string();
+        for (order, dataset) in self.open_orders(permit) {
+            let sample = repo().join("sample-data").join(format!("{dataset}.csv"));
+            let (file, date) = files
+                .iter()
+                .find(|(d, _, _)| *d == dataset)
+                .map(|(_, f, d)| (f.to_path_buf(), d.to_string()))
+                .unwrap_or((sample, sample_date.clone()));
+            if let Err(e) = self.upload_for_permit(permit, &dataset, &file, &date) {
+                panic!("fulfilling order {order} of {permit}: {e}");
+            }
+        }
+    }
+
     /// Runs with extra environment variables and expects success; returns standard output.
     pub fn ok_with(&self, env: &[(&str, &str)], args: &[&str]) -> String {
         let out = self

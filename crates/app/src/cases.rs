@@ -133,6 +133,7 @@ impl App {
                 assignee: None,
             };
             let mut permit = None;
+            let mut orders = Vec::new();
             match command {
                 CaseCommand::Submit => self.check_complete(&app.content).await?,
                 CaseCommand::Take => event.assignee = Some(actor.to_string()),
@@ -146,11 +147,20 @@ impl App {
                     }
                     event.assignee = Some(target);
                 }
-                CaseCommand::Approve => permit = Some(self.make_permit(&app, options, now).await?),
+                CaseCommand::Approve => {
+                    let p = self.make_permit(&app, options, now).await?;
+                    orders = self.orders_for_grant(&p).await?;
+                    permit = Some(p);
+                }
                 _ => {}
             }
             self.store
-                .append_case_event(&app.id, app.events.len(), &event, permit.as_ref())
+                .append_case_event(
+                    &app.id,
+                    app.events.len(),
+                    &event,
+                    permit.as_ref().map(|p| (p, orders.as_slice())),
+                )
                 .await?;
             // Received: registered in the diarium (again after completion: the same number).
             if command == CaseCommand::Submit {
@@ -176,6 +186,7 @@ impl App {
         if let Some(p) = &permit {
             self.push_entitlements(actor, p, "case.approve").await?;
             self.sync_after(actor).await?;
+            self.tell_holders_of_orders(p).await;
         }
         self.tell_applicant(application_id, command, comment).await;
         Ok((state, permit))

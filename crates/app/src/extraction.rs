@@ -11,6 +11,7 @@ use hdab_store::{StoreError, Upload};
 use std::path::PathBuf;
 
 use crate::optouts::registry_key;
+use crate::orders::Sources;
 use crate::{App, AppError};
 use hdab_permits::access::{self, Duty};
 
@@ -47,6 +48,10 @@ pub struct Delivery {
     /// Where this run's time went (`None`: unchanged inputs, nothing ran).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<hdab_pipeline::StageTimes>,
+    /// The data order whose upload this delivery read (absent: a permit granted before
+    /// data orders, read from the latest upload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 impl App {
@@ -86,8 +91,13 @@ impl App {
             // One run per permit at a time, across processes: a second run waits, then
             // finds the first one's delivery (a no-op) or makes the next one whole.
             let _turn = self.permit_lock(&permit.id).await?;
+            // The data its holders made available for it (refused while an order is open).
+            let sources = self.sources_of(&permit).await?;
             let population = match &permit.spec.population {
-                Some(spec) => Some(self.build_population(&permit, spec, &keys).await?),
+                Some(spec) => Some(
+                    self.build_population(&permit, spec, &keys, &sources)
+                        .await?,
+                ),
                 None => None,
             };
             let run = PermitRun {
@@ -96,6 +106,7 @@ impl App {
                 compression,
                 progress,
                 population,
+                sources: &sources,
             };
             let mut deliveries = Vec::new();
             // An anonymised permit's population restricts its datasets; its table (pseudonyms
@@ -111,8 +122,13 @@ impl App {
             let detail = deliveries
                 .iter()
                 .map(|d| {
+                    let order = d
+                        .order_id
+                        .as_ref()
+                        .map(|o| format!("order {o} "))
+                        .unwrap_or_default();
                     format!(
-                        "{}: in {} delivered {} run {}",
+                        "{}: {order}in {} delivered {} run {}",
                         d.dataset_id,
                         d.manifest.rows.rows_in,
                         d.manifest.rows.delivered,
@@ -178,7 +194,8 @@ impl App {
         loop {
             attempts += 1;
             let (optouts, registry) = self.optouts_for(permit.granted_at).await?;
-            let (description, upload, upload_path) = self.source_of(&request.dataset_id).await?;
+            let (description, upload, upload_path) =
+                self.source_for(run.sources, &request.dataset_id).await?;
             if let Some(p) = run.progress {
                 p.start(table_name, upload.n_rows as u64, upload.bytes as u64);
             }
@@ -228,6 +245,7 @@ impl App {
                     manifest: existing,
                     population: summary_of(table, run),
                     timings: None,
+                    order_id: run.sources.order_of(&request.dataset_id),
                 });
             }
             tracing::info!(permit = %permit.id, dataset = %table_name, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
@@ -259,6 +277,7 @@ impl App {
                 manifest,
                 population: summary_of(table, run),
                 timings: Some(timings),
+                order_id: run.sources.order_of(&request.dataset_id),
             });
         }
     }
@@ -313,19 +332,51 @@ impl App {
         Ok((version.description, upload, path))
     }
 
-    /// The permit's study population from the latest uploads of its index dataset and
-    /// population register, leaving out everyone opted out now (by the permit's rule).
+    /// A dataset of a permit's run: the upload that fulfilled its order, or (a permit granted
+    /// before data orders) the latest upload.
+    async fn source_for(
+        &self,
+        sources: &Sources,
+        dataset_id: &str,
+    ) -> Result<(DatasetDescription, Upload, PathBuf), AppError> {
+        match sources {
+            Sources::Latest => self.source_of(dataset_id).await,
+            Sources::Orders(by_dataset) => {
+                let (order, upload) = by_dataset.get(dataset_id).ok_or_else(|| {
+                    AppError::Refused(format!(
+                        "the permit placed no data order for dataset '{dataset_id}'"
+                    ))
+                })?;
+                let version = self
+                    .store
+                    .current_dataset(dataset_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("dataset '{dataset_id}'")))?;
+                tracing::info!(dataset = dataset_id, order = %order, upload = %upload.id, "reading the upload made for the order");
+                let path = self
+                    .settings
+                    .data_dir
+                    .join("uploads")
+                    .join(&upload.file_name);
+                Ok((version.description, upload.clone(), path))
+            }
+        }
+    }
+
+    /// The permit's study population from its index dataset and population register (the
+    /// uploads of its orders), leaving out everyone opted out now (by the permit's rule).
     async fn build_population(
         &self,
         permit: &Permit,
         spec: &StudyPopulation,
         keys: &RunKeys,
+        sources: &Sources,
     ) -> Result<hdab_pipeline::Population, AppError> {
         tracing::info!(permit = %permit.id, "building the study population");
         let (optouts, _) = self.optouts_for(permit.granted_at).await?;
-        let index = self.source_of(&spec.index_dataset).await?;
+        let index = self.source_for(sources, &spec.index_dataset).await?;
         let register = match &spec.controls {
-            Some(c) => Some(self.source_of(&c.dataset).await?),
+            Some(c) => Some(self.source_for(sources, &c.dataset).await?),
             None => None,
         };
         let input = hdab_pipeline::PopulationInput {
@@ -465,6 +516,8 @@ struct PermitRun<'a> {
     progress: Option<&'a Progress>,
     /// The study population, built once per run (absent: datasets on their own).
     population: Option<hdab_pipeline::Population>,
+    /// Where each dataset is read from.
+    sources: &'a Sources,
 }
 
 /// The population's figures, for the population table's delivery.
@@ -497,7 +550,7 @@ enum Table<'a> {
 }
 
 /// The (dataset, run id prefix) pairs an `extract` entry's detail names
-/// (`slutenvard: in 4010 delivered 685 run 1a2b…; lakemedel: …`).
+/// (`slutenvard: order O-2026-0001 in 4010 delivered 685 run 1a2b…; lakemedel: …`).
 pub(crate) fn runs_in_detail(detail: &str) -> impl Iterator<Item = (&str, &str)> {
     detail.split("; ").filter_map(|part| {
         let (dataset, rest) = part.split_once(": ")?;

@@ -22,6 +22,7 @@ pub mod keyfile;
 mod keys;
 pub mod notifications;
 mod optouts;
+pub mod orders;
 mod outputs;
 mod permits;
 pub mod registrations;

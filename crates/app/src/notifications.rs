@@ -111,6 +111,7 @@ impl App {
                 format!("/holder/datasets/{object}")
             }
             NoticeKind::OutputReleased => format!("/outputs/{object}"),
+            NoticeKind::OrderPlaced | NoticeKind::OrderOverdue => format!("/orders/{object}"),
             _ => format!("/applications/{object}"),
         };
         let notice = Notice {
@@ -417,6 +418,38 @@ impl App {
                     title: &title,
                     detail: &due_day,
                     recipients: &holders,
+                    dedupe: Some(key),
+                    at: now,
+                })
+                .await?,
+            );
+        }
+        // Data orders past their due date: the holder is told once per due date (an
+        // extension makes a new one); officers see them listed on the queue.
+        let today = now.date_naive();
+        let datasets = self.store.datasets().await?;
+        for o in self.store.orders(None, None).await? {
+            if !o.order.is_overdue(&o.events, today) {
+                continue;
+            }
+            let due = match o.order.state(&o.events) {
+                hdab_permits::orders::OrderState::Open { due, .. } => due,
+                _ => continue,
+            };
+            let title = datasets
+                .iter()
+                .find(|d| d.dataset_id == o.order.dataset_id)
+                .map(|d| d.description.title.sv.clone())
+                .unwrap_or_else(|| o.order.dataset_id.clone());
+            let to = crate::orders::holders_users(&users, &o.order.holder);
+            let key = format!("order.overdue|{}|{due}", o.order.id);
+            raised += usize::from(
+                self.raise_event(&Tell {
+                    kind: NoticeKind::OrderOverdue,
+                    object: &o.order.id,
+                    title: &title,
+                    detail: &due.to_string(),
+                    recipients: &to,
                     dedupe: Some(key),
                     at: now,
                 })

@@ -21,11 +21,30 @@ impl App {
         file: &Path,
         reference_date: Option<NaiveDate>,
     ) -> Result<(Upload, UploadReport), AppError> {
+        self.receive_upload(actor, dataset_id, file, reference_date, None)
+            .await
+    }
+
+    /// An upload of the register as a whole, or (`order`) one made for a data order, which
+    /// it fulfils in the same transaction.
+    pub(crate) async fn receive_upload(
+        &self,
+        actor: &str,
+        dataset_id: &str,
+        file: &Path,
+        reference_date: Option<NaiveDate>,
+        order: Option<hdab_store::StoredOrder>,
+    ) -> Result<(Upload, UploadReport), AppError> {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::UploadData)?;
             let current = self.holders_dataset(&user, dataset_id).await?;
             let id = upload_id(dataset_id);
+            // An order is fulfilled once, by an upload of its dataset (checked before the
+            // file is read, and again when the event is stored: a racing upload collides).
+            if let Some(o) = &order {
+                o.order.fulfil(&o.events, dataset_id, &id)?;
+            }
             let dir = self.settings.data_dir.join("uploads");
             let Received {
                 incoming,
@@ -78,12 +97,29 @@ impl App {
                 uploaded_by: actor.to_string(),
                 uploaded_at: Utc::now(),
             };
-            if let Err(e) = self.store.add_upload(&upload).await {
+            let added = match &order {
+                None => self.store.add_upload(&upload).await,
+                Some(o) => {
+                    let event = hdab_permits::orders::OrderEvent {
+                        change: o.order.fulfil(&o.events, dataset_id, &id)?,
+                        actor: actor.to_string(),
+                        at: upload.uploaded_at,
+                    };
+                    self.store
+                        .add_order_upload(&upload, &o.order.id, o.events.len(), &event)
+                        .await
+                }
+            };
+            if let Err(e) = added {
                 let _ = std::fs::remove_file(&stored);
                 return Err(e.into());
             }
+            let for_order = order
+                .as_ref()
+                .map(|o| format!(" for order {}", o.order.id))
+                .unwrap_or_default();
             let detail = format!(
-                "upload {id} rows {} sha256 {}",
+                "upload {id}{for_order} rows {} sha256 {}",
                 report.n_rows,
                 &upload.sha256[..16]
             );

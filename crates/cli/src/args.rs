@@ -5,9 +5,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 mod notify;
+mod orders;
 mod outputs;
 mod spe;
 pub use notify::{NotifyCmd, WebhookCmd};
+pub use orders::OrderCmd;
 pub use outputs::{Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
 pub use spe::SpeCmd;
 
@@ -90,9 +92,12 @@ pub enum Command {
     Catalog(CatalogCmd),
     /// Upload a data file for a dataset; it is checked against the data dictionary and checksummed.
     Upload {
-        /// Dataset id in the catalogue.
+        /// Dataset id in the catalogue (with --order: the order's dataset).
+        #[arg(long, required_unless_present = "order")]
+        dataset: Option<String>,
+        /// The data order this upload fulfils (it then serves that permit only).
         #[arg(long)]
-        dataset: String,
+        order: Option<String>,
         /// The CSV (`;` or `,`) or Parquet file.
         file: PathBuf,
         /// The date the file was extracted (YYYY-MM-DD); decides the century of 10-digit
@@ -179,6 +184,9 @@ pub enum Command {
     /// Webhooks that receive every event, signed (administrators).
     #[command(subcommand)]
     Webhook(WebhookCmd),
+    /// Data orders: what each permit needs of each holder, due in three months.
+    #[command(subcommand)]
+    Order(OrderCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).

@@ -66,6 +66,7 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
         "Scientific research (Art. 53(1)(e)); data minimised to the variables needed.",
     )
     .await?;
+    fulfil_orders(&app, &source, &permit).await?;
     let deliveries = app
         .extract("olle", &permit, hdab_pipeline::Compression::Zstd)
         .await?;
@@ -79,6 +80,7 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
         "Improvement of care (Art. 53(1)(f)); anonymised data suffices (Art. 66(2)).",
     )
     .await?;
+    fulfil_orders(&app, &source, &anonymised).await?;
     let deliveries = app
         .extract("olle", &anonymised, hdab_pipeline::Compression::Zstd)
         .await?;
@@ -200,6 +202,35 @@ async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
         step(&format!(
             "{name}: description v{} registered; upload {} checked ({} rows)",
             v.version, upload.id, report.n_rows
+        ));
+    }
+    Ok(())
+}
+
+/// The grant ordered each dataset from its holder (due in three months); each holder
+/// fulfils its order with an upload made for it (here: the same sample register).
+async fn fulfil_orders(app: &App, source: &Path, permit: &str) -> Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    for o in app.orders("olle", Some(permit), today).await? {
+        let dataset = &o.order.dataset_id;
+        let holder = if dataset == "befolkning" {
+            "stig"
+        } else {
+            "sara"
+        };
+        let file = source.join("sample-data").join(format!("{dataset}.csv"));
+        let (upload, _) = app
+            .upload_for_order(
+                holder,
+                &o.order.id,
+                None,
+                &file,
+                Some(hdab_synth::extract_date()),
+            )
+            .await?;
+        step(&format!(
+            "data order {} ({dataset}, {}, due {}): fulfilled by upload {}",
+            o.order.id, o.order.holder, o.order.due_on, upload.id
         ));
     }
     Ok(())

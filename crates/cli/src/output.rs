@@ -199,6 +199,21 @@ pub(crate) fn print_deliveries(deliveries: &[hdab_app::Delivery]) {
         );
     }
     for d in deliveries {
+        if let Some(order) = &d.order_id {
+            say!(
+                "{}",
+                lang.text_with(
+                    "cli-read-from-order",
+                    &[
+                        ("dataset", d.dataset_id.as_str().into()),
+                        ("order", order.as_str().into()),
+                        ("upload", d.manifest.upload_id.as_str().into()),
+                    ],
+                )
+            );
+        }
+    }
+    for d in deliveries {
         if let Some(a) = &d.manifest.anonymisation {
             say!(
                 "{}",

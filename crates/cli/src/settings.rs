@@ -64,6 +64,12 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     outputs.max_files = number("HDAB_OUTPUT_MAX_FILES", outputs.max_files as u32)?.max(1) as usize;
     outputs.rules.threshold =
         u64::from(number("HDAB_OUTPUT_THRESHOLD", outputs.rules.threshold as u32)?.max(1));
+    // The largest document an application may carry.
+    let mib = number(
+        "HDAB_ATTACHMENT_MAX_MIB",
+        (s.attachment_max_bytes >> 20) as u32,
+    )?;
+    s.attachment_max_bytes = u64::from(mib.max(1)) << 20;
     // How registration numbers (diarienummer) are written.
     if let Ok(format) = std::env::var("HDAB_DIARIUM_FORMAT") {
         s.diarium =

@@ -569,6 +569,10 @@ notice-confirmation-overdue-subject = Overdue: confirm the description of { $tit
 notice-confirmation-overdue-body = The description of the dataset "{ $title }" ({ $object }) was due for its yearly confirmation on { $detail } and has not been confirmed. Check it and confirm it on your datasets page.
 notice-output-released-subject = Results released: { $number }
 notice-output-released-body = The results of your output request { $number } (permit { $detail }) passed output checking and were released to your outbox.
+notice-order-placed-subject = Data order { $number }: { $title }
+notice-order-placed-body = The health data access body orders data from your dataset "{ $title }" for a data permit (EHDS Art. 60): order { $number }, due { $detail }. The order states the variables and the population it covers. Fulfil it with an upload made for it, on your data orders page or with: hdab upload --order { $number } DATASET FILE
+notice-order-overdue-subject = Overdue: data order { $number }
+notice-order-overdue-body = The data order { $number } for your dataset "{ $title }" was due on { $detail } and has not been fulfilled. Upload the data for the order, or ask the health data access body for an extension, with the reason.
 
 ## Attachments
 
@@ -611,6 +615,7 @@ cli-col-outside-population = outside population
 cli-col-outside-filter = outside filter
 cli-col-opted-out = opted out
 cli-col-invalid = invalid identifier
+cli-read-from-order = { $dataset }: data from order { $order } (upload { $upload })
 cli-anonymised = { $dataset }: anonymised: every group of quasi-identifiers holds at least { $k_after } records ({ $levels }); { $suppressed } records suppressed (their groups stayed under k = { $k }); information loss { $loss }
 cli-before = before
 cli-after = after
@@ -630,3 +635,48 @@ refusal-preparer-decides = the officer who prepared the case cannot also decide 
 refusal-no-reason = '{ $command }' needs a reason
 refusal-no-assignee = 'assign' needs the officer to give the case to
 refusal-already-extended = the deadline has already been extended once; the regulation allows one extension
+
+## Data orders
+nav-orders = Data orders
+col-order = Order
+col-holder = Holder
+col-due = Due
+orders-title = Data orders
+orders-intro = When a permit is granted, the health data access body orders the data it needs from each data holder (EHDS Art. 60). The holder has three months to make it available, extendable once by up to three months. A permit's data is extracted only when every order is fulfilled.
+orders-overdue-count = { $count ->
+    [one] One order is overdue.
+   *[other] { $count } orders are overdue.
+}
+orders-none = There are no data orders.
+orders-late = { $date }: overdue by { $days ->
+    [one] one day
+   *[other] { $days } days
+}
+order-heading = Data order { $id }
+order-covers = Covers
+order-variables = Variables
+order-ordered = Ordered
+order-ordered-due = { $date }, when the permit was granted; due { $due }
+order-law = The holder makes the data available within three months of the order; the health data access body may extend this once by up to three months (EHDS Art. 68(7)). Upload only what the order covers: the variables listed, for the permit's study population where it has one.
+order-history = History
+order-history-none = Nothing has happened to the order since it was placed.
+order-history-extended = extended to { $date }: { $reason }
+order-history-fulfilled = fulfilled by upload { $upload }
+order-history-cancelled = cancelled: { $reason }
+order-upload = Fulfil the order
+order-upload-intro = The file is checked against the dataset's data dictionary like any upload. It is used for this permit only.
+order-extend = Extend the due date
+order-extend-months = Months (at most three, once)
+order-extend-submit = Extend
+order-state-open = open
+order-state-extended = open (extended)
+order-state-fulfilled = fulfilled
+order-state-cancelled = cancelled
+order-scope-variables = the permit's variables of this dataset
+order-scope-index_rows = the rows that make people cases of the study population (the index dataset)
+order-scope-control_register = the population register, to draw matched controls from
+notice-fulfilled = The upload passed its checks and fulfils the order.
+notice-extended = The order's due date was extended.
+order-event-placed = Data order { $order } placed
+order-event-placed-detail = { $dataset } from { $holder }, due { $due }
+order-event = Data order { $order }

@@ -569,6 +569,10 @@ notice-confirmation-overdue-subject = Försenad: bekräfta beskrivningen av { $t
 notice-confirmation-overdue-body = Beskrivningen av datamängden "{ $title }" ({ $object }) skulle ha bekräftats den { $detail } och har inte bekräftats. Kontrollera den och bekräfta den på sidan med dina datamängder.
 notice-output-released-subject = Resultat utlämnade: { $number }
 notice-output-released-body = Resultaten i din begäran om utlämnande { $number } (tillstånd { $detail }) har klarat utlämningsgranskningen och lämnats ut till din utkorg.
+notice-order-placed-subject = Databeställning { $number }: { $title }
+notice-order-placed-body = Hälsodataorganet beställer data ur er datamängd ”{ $title }” för ett datatillstånd (EHDS art. 60): beställning { $number }, senast { $detail }. Beställningen anger de variabler och den population den avser. Fullgör den med en uppladdning gjord för den, på sidan med era databeställningar eller med: hdab upload --order { $number } DATAMÄNGD FIL
+notice-order-overdue-subject = Försenad: databeställning { $number }
+notice-order-overdue-body = Databeställningen { $number } för er datamängd ”{ $title }” skulle vara fullgjord { $detail } och är det inte. Ladda upp data för beställningen, eller begär förlängning hos hälsodataorganet och ange skälet.
 
 ## Bilagor
 
@@ -611,6 +615,7 @@ cli-col-outside-population = utanför populationen
 cli-col-outside-filter = utanför urvalet
 cli-col-opted-out = sagt nej
 cli-col-invalid = ogiltig identitet
+cli-read-from-order = { $dataset }: data ur beställning { $order } (uppladdning { $upload })
 cli-anonymised = { $dataset }: anonymiserad: varje grupp av indirekt identifierande uppgifter har minst { $k_after } poster ({ $levels }); { $suppressed } poster undertryckta (deras grupper stannade under k = { $k }); informationsförlust { $loss }
 cli-before = före
 cli-after = efter
@@ -630,3 +635,48 @@ refusal-preparer-decides = handläggaren som berett ärendet kan inte också bes
 refusal-no-reason = '{ $command }' kräver ett skäl
 refusal-no-assignee = 'assign' kräver den handläggare som ska få ärendet
 refusal-already-extended = tidsfristen har redan förlängts en gång; förordningen tillåter en förlängning
+
+## Databeställningar
+nav-orders = Databeställningar
+col-order = Beställning
+col-holder = Datahållare
+col-due = Senast
+orders-title = Databeställningar
+orders-intro = När ett tillstånd beviljas beställer hälsodataorganet de data som behövs från varje datahållare (EHDS art. 60). Datahållaren har tre månader på sig att tillgängliggöra dem, och tiden kan förlängas en gång med högst tre månader. Ett tillstånds data tas ut först när alla beställningar är fullgjorda.
+orders-overdue-count = { $count ->
+    [one] En beställning är försenad.
+   *[other] { $count } beställningar är försenade.
+}
+orders-none = Det finns inga databeställningar.
+orders-late = { $date }: försenad med { $days ->
+    [one] en dag
+   *[other] { $days } dagar
+}
+order-heading = Databeställning { $id }
+order-covers = Avser
+order-variables = Variabler
+order-ordered = Beställd
+order-ordered-due = { $date }, när tillståndet beviljades; senast { $due }
+order-law = Datahållaren tillgängliggör data inom tre månader från beställningen; hälsodataorganet kan förlänga tiden en gång med högst tre månader (EHDS art. 68.7). Ladda bara upp det som beställningen avser: de angivna variablerna, för tillståndets studiepopulation när det finns en.
+order-history = Historik
+order-history-none = Ingenting har hänt med beställningen sedan den lades.
+order-history-extended = förlängd till { $date }: { $reason }
+order-history-fulfilled = fullgjord genom uppladdning { $upload }
+order-history-cancelled = avbruten: { $reason }
+order-upload = Fullgör beställningen
+order-upload-intro = Filen kontrolleras mot datamängdens dataordbok som varje uppladdning. Den används bara för detta tillstånd.
+order-extend = Förläng tiden
+order-extend-months = Månader (högst tre, en gång)
+order-extend-submit = Förläng
+order-state-open = öppen
+order-state-extended = öppen (förlängd)
+order-state-fulfilled = fullgjord
+order-state-cancelled = avbruten
+order-scope-variables = tillståndets variabler ur denna datamängd
+order-scope-index_rows = de rader som gör personer till fall i studiepopulationen (indexdatamängden)
+order-scope-control_register = befolkningsregistret, att dra matchade kontroller ur
+notice-fulfilled = Uppladdningen klarade kontrollerna och fullgör beställningen.
+notice-extended = Beställningens sista dag förlängdes.
+order-event-placed = Databeställning { $order } lagd
+order-event-placed-detail = { $dataset } från { $holder }, senast { $due }
+order-event = Databeställning { $order }

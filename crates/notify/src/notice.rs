@@ -32,10 +32,16 @@ pub enum NoticeKind {
     /// Results were released from the SPE (to the requester).
     #[serde(rename = "output.released")]
     OutputReleased,
+    /// A permit needs a holder's data: the order, with its due date (to the holder).
+    #[serde(rename = "order.placed")]
+    OrderPlaced,
+    /// A data order passed its due date unfulfilled (to the holder).
+    #[serde(rename = "order.overdue")]
+    OrderOverdue,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::ApplicationReceived,
         NoticeKind::ApplicationReturned,
         NoticeKind::ApplicationDecided,
@@ -44,6 +50,8 @@ impl NoticeKind {
         NoticeKind::ConfirmationDue,
         NoticeKind::ConfirmationOverdue,
         NoticeKind::OutputReleased,
+        NoticeKind::OrderPlaced,
+        NoticeKind::OrderOverdue,
     ];
 
     /// The name in events and webhooks (`application.received`).
@@ -57,6 +65,8 @@ impl NoticeKind {
             NoticeKind::ConfirmationDue => "description.confirmation_due",
             NoticeKind::ConfirmationOverdue => "description.confirmation_overdue",
             NoticeKind::OutputReleased => "output.released",
+            NoticeKind::OrderPlaced => "order.placed",
+            NoticeKind::OrderOverdue => "order.overdue",
         }
     }
 
@@ -74,6 +84,8 @@ impl NoticeKind {
             NoticeKind::ConfirmationDue => "notice-confirmation-due",
             NoticeKind::ConfirmationOverdue => "notice-confirmation-overdue",
             NoticeKind::OutputReleased => "notice-output-released",
+            NoticeKind::OrderPlaced => "notice-order-placed",
+            NoticeKind::OrderOverdue => "notice-order-overdue",
         }
     }
 }

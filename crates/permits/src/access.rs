@@ -44,6 +44,10 @@ pub enum Duty {
     LinkIdentities,
     /// Webhooks and the log of notices sent.
     ManageNotifications,
+    /// Seeing data orders: a holder its own, the HDAB's staff every one.
+    ViewOrders,
+    /// Giving a holder more time (once, with a reason).
+    ExtendOrders,
 }
 
 impl Duty {
@@ -75,6 +79,8 @@ impl Duty {
             Duty::PreviewRisk => &[CaseOfficer, DecisionMaker],
             Duty::ViewOverdue => &[DataHolder, CaseOfficer, Admin],
             Duty::ReadEntitlements => &[SpeOperator, Admin],
+            Duty::ViewOrders => &[DataHolder, CaseOfficer, DecisionMaker, Admin],
+            Duty::ExtendOrders => &[CaseOfficer],
         }
     }
 
@@ -108,6 +114,8 @@ impl Duty {
             Duty::ManageSpe => "spe.sync",
             Duty::LinkIdentities => "linking users to accounts",
             Duty::ManageNotifications => "webhooks and the notices sent",
+            Duty::ViewOrders => "seeing data orders",
+            Duty::ExtendOrders => "extending a data order",
         }
     }
 }
@@ -176,6 +184,16 @@ pub fn require_holder(user: &User, dataset_id: &str, holder: &str) -> Result<(),
 /// Does `user` see every holder's datasets (overdue lists), rather than their own?
 pub fn sees_every_holder(user: &User) -> bool {
     user.has(Role::CaseOfficer) || user.has(Role::Admin)
+}
+
+/// Whose data orders `user` sees: `None` every holder's (the HDAB's staff), otherwise its
+/// own organisation's.
+pub fn orders_holder(user: &User) -> Option<&str> {
+    if user.has(Role::CaseOfficer) || user.has(Role::DecisionMaker) || user.has(Role::Admin) {
+        None
+    } else {
+        Some(user.organisation.as_str())
+    }
 }
 
 /// May `user` read a dataset's uploads and their check reports? Its holder, case officers

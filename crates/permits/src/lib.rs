@@ -11,6 +11,7 @@ pub mod access;
 pub mod cohort;
 pub mod deadline;
 pub mod optout;
+pub mod orders;
 pub mod output;
 pub mod population;
 pub mod words;

@@ -321,6 +321,23 @@ async fn installation() -> (tempfile::TempDir, axum::Router, String, String, Str
         .await
         .unwrap_or_else(|e| ok(e))
         .unwrap_or_else(|| panic!("no permit"));
+    // The holder fulfils the grant's data orders.
+    let today = chrono::Utc::now().date_naive();
+    for o in app
+        .orders("olle", Some(&permit), today)
+        .await
+        .unwrap_or_else(|e| ok(e))
+    {
+        app.upload_for_order(
+            "sara",
+            &o.order.id,
+            None,
+            &repo().join(format!("sample-data/{}.csv", o.order.dataset_id)),
+            chrono::NaiveDate::from_ymd_opt(2024, 3, 31),
+        )
+        .await
+        .unwrap_or_else(|e| ok(e));
+    }
     app.extract("olle", &permit, hdab_pipeline::Compression::Zstd)
         .await
         .unwrap_or_else(|e| ok(e));
@@ -346,6 +363,8 @@ async fn every_swept_page_is_swedish_by_default_with_no_english_left_and_english
         "/cases".into(),
         format!("/applications/{case}"),
         format!("/permits/{permit}"),
+        format!("/orders?permit={permit}"),
+        "/orders/DO-2026-0001".into(),
     ];
     for path in &pages {
         let swedish = send(&r, get(path, &[(header::AUTHORIZATION, &bearer)])).await;

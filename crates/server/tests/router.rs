@@ -54,6 +54,8 @@ struct Fixture {
     taken: String,
     to_decide: String,
     permit: String,
+    /// The permit's data order of slutenvard, open until the table's upload for it.
+    order: String,
     data_request: String,
 }
 
@@ -152,6 +154,31 @@ async fn fixture(app: &App) -> Fixture {
         run("olle", id.clone(), CaseCommand::Take, "").await;
     }
     let (_, permit) = run("dora", ids[3].clone(), CaseCommand::Approve, "as asked").await;
+    let permit = permit.unwrap_or_else(|| panic!("approval made no permit"));
+    // The grant ordered its datasets from the holder; one is fulfilled here, the other by
+    // the table's upload for the order, so that the permit can be extracted.
+    let today = chrono::Utc::now().date_naive();
+    let orders = app
+        .orders("olle", Some(&permit), today)
+        .await
+        .unwrap_or_else(|e| ok(e));
+    let order_of = |dataset: &str| {
+        orders
+            .iter()
+            .find(|o| o.order.dataset_id == dataset)
+            .map(|o| o.order.id.clone())
+            .unwrap_or_else(|| panic!("no order of {dataset}"))
+    };
+    app.upload_for_order(
+        "sara",
+        &order_of("lakemedel"),
+        None,
+        &repo().join("sample-data/lakemedel.csv"),
+        chrono::NaiveDate::from_ymd_opt(2024, 3, 31),
+    )
+    .await
+    .unwrap_or_else(|e| ok(e));
+    let order = order_of("slutenvard");
     let (taken_for_form, to_decide_by_form) = (ids[4].clone(), ids[5].clone());
     let data_request = app
         .submit_data_request("anna", &read("pipelines/demo-data-request.toml"))
@@ -162,7 +189,8 @@ async fn fixture(app: &App) -> Fixture {
         draft: ids[0].clone(),
         taken: ids[1].clone(),
         to_decide: ids[2].clone(),
-        permit: permit.unwrap_or_else(|| panic!("approval made no permit")),
+        permit,
+        order,
         data_request,
         taken_for_form,
         to_decide_by_form,
@@ -247,8 +275,14 @@ fn table(f: &Fixture) -> Vec<Row> {
         toml::from_str(&read("pipelines/demo-data-request.toml")).unwrap_or_else(|e| panic!("{e}"));
     let new_dataset = read("catalog/dodsorsak.toml");
     let csv = std::fs::read(repo().join("sample-data/slutenvard.csv")).unwrap_or_default();
-    let (draft, taken, to_decide, permit, dr) =
-        (&f.draft, &f.taken, &f.to_decide, &f.permit, &f.data_request);
+    let (draft, taken, to_decide, permit, dr, order) = (
+        &f.draft,
+        &f.taken,
+        &f.to_decide,
+        &f.permit,
+        &f.data_request,
+        &f.order,
+    );
     let officers = [Admin, Officer, DecisionMaker];
     vec![
         row("GET", "/api/openapi.json", EVERYONE, 200),
@@ -272,7 +306,7 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("POST", "/api/v1/catalog/slutenvard/confirm", &[Holder, Admin], 200),
         row("GET", "/api/v1/catalog/slutenvard/uploads", &[Holder, Admin, Officer], 200),
         row("PUT", "/api/v1/catalog/slutenvard/uploads?reference_date=2024-03-31", &[Holder], 201)
-            .body(Payload::Bytes("text/csv", csv))
+            .body(Payload::Bytes("text/csv", csv.clone()))
             .except(Admin, 201),
         row("GET", "/api/v1/applications", &logged_in(), 200),
         row("POST", "/api/v1/applications", &[Applicant, OtherApplicant], 201)
@@ -293,6 +327,13 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/api/v1/permits", &logged_in(), 200),
         row("GET", "/api/v1/permits?all=true", &officers, 200),
         row("GET", format!("/api/v1/permits/{permit}"), &[Applicant, Admin, Officer, DecisionMaker], 200),
+        row("GET", "/api/v1/orders", &[Admin, Holder, OtherHolder, Officer, DecisionMaker], 200),
+        row("GET", format!("/api/v1/orders/{order}"), &[Admin, Holder, Officer, DecisionMaker], 200)
+            .except(OtherHolder, 404),
+        row("POST", format!("/api/v1/orders/{order}/extend"), &[Officer], 200)
+            .body(Payload::Json(serde_json::json!({"months": 2, "reason": "the region asked"}))),
+        row("PUT", format!("/api/v1/orders/{order}/uploads?reference_date=2024-03-31"), &[Holder, Admin], 201)
+            .body(Payload::Bytes("text/csv", csv)),
         row("POST", format!("/api/v1/permits/{permit}/extractions"), &[Officer], 201),
         row("GET", "/api/v1/audit/checkpoint", EVERYONE, 200),
         row("POST", format!("/api/v1/permits/{permit}/amend"), &[DecisionMaker], 200)
@@ -342,6 +383,9 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/cases", &officers, 200),
         row("GET", "/permits", &logged_in(), 200),
         row("GET", format!("/permits/{permit}"), &[Applicant, OtherApplicant, Admin, Officer, DecisionMaker], 200),
+        row("GET", "/orders", &[Admin, Holder, OtherHolder, Officer, DecisionMaker], 200),
+        row("GET", format!("/orders/{order}"), &[Admin, Holder, Officer, DecisionMaker], 200)
+            .except(OtherHolder, 404),
         // Forms, posted with each caller's browser session and its CSRF token.
         row("POST", "/holder/datasets", &[Holder, Admin], 303)
             .body(Payload::Form(form(&[("description", &read("catalog/dodsorsak.toml"))]))),

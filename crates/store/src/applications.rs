@@ -2,6 +2,7 @@
 //! permits and permit events.
 
 use chrono::{DateTime, Utc};
+use hdab_permits::orders::DataOrder;
 use hdab_permits::{ApplicationContent, CaseCommand, CaseEvent, Permit, User};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -214,7 +215,7 @@ impl Store {
         application_id: &str,
         seen_events: usize,
         event: &CaseEvent,
-        permit: Option<&Permit>,
+        permit: Option<(&Permit, &[DataOrder])>,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO application_events (application_id, seq, command, actor, at, comment, assignee) VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -236,7 +237,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if let Some(p) = permit {
+        if let Some((p, orders)) = permit {
             sqlx::query(
                 "INSERT INTO permits (id, application_id, body, granted_at) VALUES ($1, $2, $3, $4)",
             )
@@ -247,6 +248,8 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { StoreError::Conflict } else { e.into() })?;
+            // The grant orders the data from the holders in the same transaction.
+            crate::orders::insert_orders(&mut tx, orders).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -45,28 +45,39 @@ pub(crate) fn upload_of_row(r: &sqlx::any::AnyRow) -> Result<Upload> {
     })
 }
 
+pub(crate) async fn insert_upload(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    u: &Upload,
+) -> Result<()> {
+    sqlx::query("INSERT INTO uploads (id, dataset_id, dataset_version, file_name, sha256, bytes, n_rows, reference_date, report, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        .bind(&u.id)
+        .bind(&u.dataset_id)
+        .bind(u.dataset_version)
+        .bind(&u.file_name)
+        .bind(&u.sha256)
+        .bind(u.bytes)
+        .bind(u.n_rows)
+        .bind(u.reference_date.to_string())
+        .bind(u.report.to_string())
+        .bind(&u.uploaded_by)
+        .bind(ts(u.uploaded_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     pub async fn add_upload(&self, u: &Upload) -> Result<()> {
-        sqlx::query("INSERT INTO uploads (id, dataset_id, dataset_version, file_name, sha256, bytes, n_rows, reference_date, report, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
-            .bind(&u.id)
-            .bind(&u.dataset_id)
-            .bind(u.dataset_version)
-            .bind(&u.file_name)
-            .bind(&u.sha256)
-            .bind(u.bytes)
-            .bind(u.n_rows)
-            .bind(u.reference_date.to_string())
-            .bind(u.report.to_string())
-            .bind(&u.uploaded_by)
-            .bind(ts(u.uploaded_at))
-            .execute(&self.pool)
-            .await?;
+        let mut tx = self.begin_write().await?;
+        insert_upload(&mut tx, u).await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    /// The newest accepted upload of a dataset.
+    /// The newest accepted upload of a dataset, of those made for the register as a whole
+    /// (an upload made for a data order serves that order's permit only).
     pub async fn latest_upload(&self, dataset_id: &str) -> Result<Option<Upload>> {
-        sqlx::query("SELECT * FROM uploads WHERE dataset_id = $1 ORDER BY uploaded_at DESC, id DESC LIMIT 1")
+        sqlx::query("SELECT * FROM uploads WHERE dataset_id = $1 AND id NOT IN (SELECT upload_id FROM data_order_events WHERE upload_id IS NOT NULL) ORDER BY uploaded_at DESC, id DESC LIMIT 1")
             .bind(dataset_id)
             .fetch_optional(&self.pool)
             .await?

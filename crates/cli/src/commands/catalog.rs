@@ -125,18 +125,37 @@ pub(crate) async fn upload(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Upload {
             dataset,
+            order,
             file,
             extract_date,
         } => {
-            let (upload, report) = app
-                .upload(&actor(cli)?, dataset, file, *extract_date)
-                .await?;
+            let (upload, report) = match (order, dataset) {
+                (Some(order), _) => {
+                    app.upload_for_order(
+                        &actor(cli)?,
+                        order,
+                        dataset.as_deref(),
+                        file,
+                        *extract_date,
+                    )
+                    .await?
+                }
+                (None, Some(dataset)) => {
+                    app.upload(&actor(cli)?, dataset, file, *extract_date)
+                        .await?
+                }
+                (None, None) => anyhow::bail!("give --dataset, or --order for a data order"),
+            };
             say!(
-                "accepted upload {} of {dataset}: {} rows, sha256 {}",
+                "accepted upload {} of {}: {} rows, sha256 {}",
                 upload.id,
+                upload.dataset_id,
                 report.n_rows,
                 upload.sha256
             );
+            if let Some(order) = order {
+                say!("data order {order} fulfilled");
+            }
             let invalid: u64 = report.invalid_identifiers.values().sum();
             say!(
                 "identifiers: {} valid, {invalid} invalid (set aside at extraction)",

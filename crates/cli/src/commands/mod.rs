@@ -6,6 +6,7 @@ pub(crate) mod catalog;
 pub(crate) mod notify;
 pub(crate) mod offline;
 pub(crate) mod optouts;
+pub(crate) mod orders;
 pub(crate) mod outputs;
 pub(crate) mod permits;
 pub(crate) mod requests;
@@ -22,6 +23,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
         Command::Spe(c) => admin::spe(app, cli, c).await,
         Command::Notify(c) => notify::notify(app, cli, c).await,
         Command::Webhook(c) => notify::webhook(app, cli, c).await,
+        Command::Order(c) => orders::order(app, cli, c).await,
         Command::Keys(c) => admin::keys(app, cli, c).await,
         Command::Apply(c) => cases::apply(app, cli, c).await,
         Command::Case(c) => cases::case(app, cli, c).await,

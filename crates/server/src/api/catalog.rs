@@ -314,7 +314,7 @@ pub struct UploadParams {
     /// The date the extract was made (decides the century of 10-digit personnummer);
     /// today if not given.
     #[param(value_type = Option<String>, format = Date, pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
-    reference_date: Option<NaiveDate>,
+    pub(super) reference_date: Option<NaiveDate>,
 }
 
 /// Uploads the data of a dataset (CSV or Parquet as the body), checked against its

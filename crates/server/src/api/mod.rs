@@ -7,6 +7,7 @@ mod applications;
 mod catalog;
 mod data_requests;
 mod optouts;
+mod orders;
 mod outputs;
 mod permits;
 mod users;
@@ -32,6 +33,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(optouts::routes())
         .merge(data_requests::routes())
         .merge(outputs::routes())
+        .merge(orders::routes())
         .merge(admin::routes())
         .route("/api/openapi.json", get(openapi_json))
 }
@@ -50,7 +52,8 @@ pub fn routes() -> axum::Router<ServerState> {
         applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
         permits::extract, optouts::record_optouts, optouts::optout_status, data_requests::submit_data_request, data_requests::show_data_request,
         data_requests::answer_data_request, outputs::submit_output, outputs::list_outputs, outputs::show_output,
-        outputs::output_step, outputs::release_output, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint, admin::entitlements
+        outputs::output_step, outputs::release_output, orders::list_orders, orders::show_order, orders::extend_order,
+        orders::upload_for_order, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint, admin::entitlements
     ),
     modifiers(&BearerAuth),
     tags(
@@ -60,6 +63,7 @@ pub fn routes() -> axum::Router<ServerState> {
         (name = "optouts", description = "The opt-out registry"),
         (name = "data-requests", description = "Requests for anonymised statistics (Art. 69)"),
         (name = "outputs", description = "Results out of the SPE: checks, two output checkers, release"),
+        (name = "orders", description = "Data orders to holders: what each permit needs, due in three months"),
         (name = "admin", description = "Users, tokens, keys and the audit log"),
     )
 )]

@@ -196,7 +196,22 @@ pub(super) async fn case_page(
             .iter()
             .map(|r| (r.dataset_id.clone(), r.variables.clone()))
             .collect(),
-        events: event_lines(&a.events, lang),
+        events: {
+            // The data orders of its permit belong to the case's history (its holders', its
+            // staff's view; an applicant follows the permit's page).
+            let mut lines = event_lines(&a.events, lang);
+            let permit = s.app.permit_of_application(&a.id).await?;
+            if let Some(p) = permit.filter(|_| {
+                hdab_permits::access::may(&user, hdab_permits::access::Duty::ViewOrders)
+            }) {
+                let today = chrono::Utc::now().date_naive();
+                for o in s.app.orders(&user.id, Some(&p), today).await? {
+                    lines.extend(super::orders::history_lines(&o, lang));
+                }
+                lines.sort_by(|a, b| a.2.cmp(&b.2));
+            }
+            lines
+        },
         risk,
         versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?, lang),
     })?)
@@ -331,6 +346,8 @@ pub(super) struct QueueLine {
 pub(super) struct QueuePage {
     chrome: Chrome,
     rows: Vec<QueueLine>,
+    /// Data orders past their due date (the holders are late).
+    overdue_orders: usize,
 }
 
 pub(super) async fn queue_page(
@@ -364,8 +381,17 @@ pub(super) async fn queue_page(
             assignee: r.assignee.unwrap_or_default(),
         })
         .collect();
+    let today = chrono::Utc::now().date_naive();
+    let overdue_orders = s
+        .app
+        .orders(caller.id()?, None, today)
+        .await?
+        .iter()
+        .filter(|o| o.overdue)
+        .count();
     Ok(render(&QueuePage {
         chrome: Chrome::of(&caller),
         rows,
+        overdue_orders,
     })?)
 }

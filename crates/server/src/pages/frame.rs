@@ -72,8 +72,10 @@ impl Chrome {
     /// The notice after a form (`?notice=saved`), in the reader's language; an unknown
     /// one shows nothing.
     pub(super) fn with_notice(mut self, notice: Option<&str>) -> Chrome {
-        const NOTICES: [&str; 9] = [
+        const NOTICES: [&str; 11] = [
             "attached",
+            "fulfilled",
+            "extended",
             "registered",
             "confirmed",
             "uploaded",

@@ -8,6 +8,7 @@ mod attachments;
 mod cases;
 pub(crate) mod frame;
 mod holders;
+mod orders;
 mod outputs;
 mod permits;
 mod public;
@@ -33,6 +34,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(cases::routes())
         .merge(permits::routes())
         .merge(outputs::routes())
+        .merge(orders::routes())
         .route("/static/hdab.css", get(stylesheet))
         .route("/language", get(frame::choose_language))
         .route(
