@@ -20,6 +20,7 @@ mod determinism;
 mod entitlements;
 mod erasure;
 mod faults;
+mod fees;
 mod gateway;
 mod holder_files;
 mod hostile_uploads;

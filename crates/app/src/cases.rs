@@ -47,6 +47,8 @@ pub struct RegisterEntry {
     pub state: AppState,
     /// (decision, when, reasons)
     pub decision: Option<(String, chrono::DateTime<Utc>, String)>,
+    /// The fee charged (the invoice's total, or the accepted estimate's before delivery).
+    pub fee_sek: Option<u64>,
 }
 
 impl App {
@@ -148,6 +150,9 @@ impl App {
                     event.assignee = Some(target);
                 }
                 CaseCommand::Approve => {
+                    // Where fees are charged, the decision waits for the applicant's
+                    // acceptance of the estimate (EHDS Art. 62(5)).
+                    self.require_fee_accepted(&app.id).await?;
                     let p = self.make_permit(&app, options, now).await?;
                     orders = self.orders_for_grant(&p).await?;
                     permit = Some(p);
@@ -472,6 +477,19 @@ impl App {
 
     /// The public register (no login): applications received and decisions with reasons.
     pub async fn public_register(&self) -> Result<Vec<RegisterEntry>, AppError> {
+        let mut entries = self.register_entries().await?;
+        for e in entries.iter_mut().filter(|e| e.state == AppState::Approved) {
+            let fees = hdab_permits::fees::fee_state(&self.store.fee_events(&e.id).await?);
+            e.fee_sek = match (fees.invoice, fees.estimate, fees.accepted) {
+                (Some(i), _, _) => Some(i.total_sek),
+                (None, Some(est), Some(_)) => Some(est.total_sek),
+                _ => None,
+            };
+        }
+        Ok(entries)
+    }
+
+    async fn register_entries(&self) -> Result<Vec<RegisterEntry>, AppError> {
         Ok(self
             .store
             .applications()
@@ -503,6 +521,7 @@ impl App {
                         .collect(),
                     state: state_of(&a.events),
                     decision,
+                    fee_sek: None,
                 })
             })
             .collect())

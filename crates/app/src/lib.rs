@@ -15,6 +15,7 @@ mod data_requests;
 mod entitlements;
 mod erasure;
 mod extraction;
+pub mod fees;
 mod findings;
 pub mod identity;
 pub mod inflate;
@@ -90,6 +91,8 @@ pub struct Settings {
     pub notify: notifications::NotifySettings,
     /// The largest document an application may attach.
     pub attachment_max_bytes: u64,
+    /// The fee schedule (EHDS Art. 62); none: no fees are charged.
+    pub fees: Option<hdab_permits::fees::FeeSchedule>,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -122,6 +125,7 @@ impl Settings {
             diarium: registrations::DiariumFormat::default(),
             notify: notifications::NotifySettings::default(),
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
+            fees: None,
         }
     }
 

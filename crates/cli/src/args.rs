@@ -4,10 +4,12 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod fees;
 mod notify;
 mod orders;
 mod outputs;
 mod spe;
+pub use fees::FeeCmd;
 pub use notify::{NotifyCmd, WebhookCmd};
 pub use orders::OrderCmd;
 pub use outputs::{Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
@@ -187,6 +189,9 @@ pub enum Command {
     /// Data orders: what each permit needs of each holder, due in three months.
     #[command(subcommand)]
     Order(OrderCmd),
+    /// Fees: the schedule, a case's estimate and its acceptance, the invoice.
+    #[command(subcommand)]
+    Fee(FeeCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).

@@ -44,6 +44,9 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
     if let Some(url) = database_url {
         settings.database_url = url.to_string();
     }
+    // The demo charges fees (EHDS Art. 62) under an example schedule; an installation sets
+    // its own (HDAB_FEE_*), or charges none.
+    settings.fees = Some(DEMO_FEES);
     let app = App::open(settings).await?;
     let key_id = app.keys_add(None, true).await?;
     step(&format!("master key {key_id} created (mode 600)"));
@@ -72,6 +75,7 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
         .await?;
     say!();
     crate::output::print_deliveries(&deliveries);
+    invoice(&app, &permit).await?;
     // The form the regulation prefers: anonymised, k = 10 reached by the lattice search.
     let anonymised = approve_the_application(
         &app,
@@ -86,6 +90,7 @@ pub async fn run(dir: &Path, source: Option<&Path>, database_url: Option<&str>) 
         .await?;
     say!();
     crate::output::print_deliveries(&deliveries);
+    invoice(&app, &anonymised).await?;
     match app.audit_verify().await? {
         Ok(n) => say!("audit log: {n} entries, hash chain intact"),
         Err(e) => bail!("audit log broken: {e}"),
@@ -207,6 +212,31 @@ async fn register_and_upload(app: &App, source: &Path) -> Result<()> {
     Ok(())
 }
 
+/// After delivery, the consolidated invoice with each party's share.
+async fn invoice(app: &App, permit: &str) -> Result<()> {
+    let status = app.permit_status("olle", permit).await?;
+    let application = status.permit.application_id.clone();
+    let invoice = app.invoice_fee("olle", &application, None).await?;
+    let shares: Vec<String> = invoice
+        .shares()
+        .iter()
+        .map(|(party, sek)| format!("{party} {sek}"))
+        .collect();
+    step(&format!(
+        "invoice for {permit}: {} SEK ({})",
+        invoice.total_sek,
+        shares.join(", ")
+    ));
+    Ok(())
+}
+
+/// The example fee schedule of the demo (SEK).
+const DEMO_FEES: hdab_permits::fees::FeeSchedule = hdab_permits::fees::FeeSchedule {
+    hourly_sek: 1_200,
+    per_dataset_sek: 2_500,
+    spe_monthly_sek: 3_000,
+};
+
 /// The grant ordered each dataset from its holder (due in three months); each holder
 /// fulfils its order with an upload made for it (here: the same sample register).
 async fn fulfil_orders(app: &App, source: &Path, permit: &str) -> Result<()> {
@@ -257,6 +287,19 @@ async fn approve_the_application(
         none(),
     )
     .await?;
+    // The fee estimate precedes the decision; the applicant accepts it.
+    // SCB states its cost of the population register where the study draws controls.
+    let costs = if application.contains("befolkning") {
+        vec![("scb".to_string(), 6_000)]
+    } else {
+        Vec::new()
+    };
+    let estimate = app.estimate_fee("olle", &id, 16, costs, None).await?;
+    app.accept_fee("anna", &id).await?;
+    step(&format!(
+        "application {id}: fee estimate {} SEK accepted by anna",
+        estimate.total_sek
+    ));
     let (_, permit) = app
         .case_command("dora", &id, CaseCommand::Approve, reason, none())
         .await?;

@@ -70,6 +70,28 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
         (s.attachment_max_bytes >> 20) as u32,
     )?;
     s.attachment_max_bytes = u64::from(mib.max(1)) << 20;
+    // The fee schedule (EHDS Art. 62), in whole kronor: all three, or none (no fees).
+    let fees = [
+        "HDAB_FEE_HOURLY_SEK",
+        "HDAB_FEE_PER_DATASET_SEK",
+        "HDAB_FEE_SPE_MONTHLY_SEK",
+    ]
+    .map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()));
+    if fees.iter().any(Option::is_some) {
+        let sek = |i: usize, name: &str| -> Result<u64> {
+            let v = fees[i].as_deref().with_context(|| {
+                format!("{name} is not set: a fee schedule needs HDAB_FEE_HOURLY_SEK, HDAB_FEE_PER_DATASET_SEK and HDAB_FEE_SPE_MONTHLY_SEK")
+            })?;
+            v.trim()
+                .parse::<u64>()
+                .with_context(|| format!("{name}={v}: give whole kronor, such as 1200"))
+        };
+        s.fees = Some(hdab_permits::fees::FeeSchedule {
+            hourly_sek: sek(0, "HDAB_FEE_HOURLY_SEK")?,
+            per_dataset_sek: sek(1, "HDAB_FEE_PER_DATASET_SEK")?,
+            spe_monthly_sek: sek(2, "HDAB_FEE_SPE_MONTHLY_SEK")?,
+        });
+    }
     // How registration numbers (diarienummer) are written.
     if let Ok(format) = std::env::var("HDAB_DIARIUM_FORMAT") {
         s.diarium =

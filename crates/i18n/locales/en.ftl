@@ -680,3 +680,30 @@ notice-extended = The order's due date was extended.
 order-event-placed = Data order { $order } placed
 order-event-placed-detail = { $dataset } from { $holder }, due { $due }
 order-event = Data order { $order }
+
+## Fees
+fee-heading = Fees
+fee-estimate = Fee estimate (SEK)
+fee-invoice = Invoice after delivery: each party's share (SEK)
+fee-what = For
+fee-party = To
+fee-quantity = Quantity
+fee-unit = Price
+fee-amount = Amount
+fee-total = Total
+fee-item-work = hours of the health data access body's work
+fee-item-dataset = data from { $dataset }
+fee-item-holder_cost = the data holder's stated costs
+fee-item-spe = months in the secure processing environment
+fee-not-accepted = The applicant has not accepted the estimate yet: the decision waits for acceptance.
+fee-accepted-by = Accepted by { $user } on { $date }.
+fee-no-estimate = No fee estimate has been made yet. Where fees are charged, the decision waits for the applicant to accept one (EHDS Art. 62).
+fee-accept = Accept the fee estimate
+fee-or-withdraw = If you do not accept it, you can withdraw the application instead.
+fee-hours = Hours of work
+fee-spe-months = Months in the secure processing environment
+fee-holder-costs = Data holders' stated costs
+fee-holder-costs-help = One holder a line: holder=SEK, for example scb=9000.
+fee-estimate-submit = Make the estimate
+fee-cost-unreadable = "{ $line }" is not a holder's cost: write holder=SEK, for example scb=9000.
+register-fee = Fee (SEK)

@@ -680,3 +680,30 @@ notice-extended = Beställningens sista dag förlängdes.
 order-event-placed = Databeställning { $order } lagd
 order-event-placed-detail = { $dataset } från { $holder }, senast { $due }
 order-event = Databeställning { $order }
+
+## Avgifter
+fee-heading = Avgifter
+fee-estimate = Uppskattad avgift (kr)
+fee-invoice = Faktura efter leverans: varje parts andel (kr)
+fee-what = Avser
+fee-party = Till
+fee-quantity = Antal
+fee-unit = Pris
+fee-amount = Belopp
+fee-total = Summa
+fee-item-work = timmar av hälsodataorganets arbete
+fee-item-dataset = data ur { $dataset }
+fee-item-holder_cost = datahållarens angivna kostnader
+fee-item-spe = månader i den säkra miljön
+fee-not-accepted = Sökanden har ännu inte godtagit uppskattningen: beslutet väntar på att den godtas.
+fee-accepted-by = Godtagen av { $user } den { $date }.
+fee-no-estimate = Ingen avgift har uppskattats ännu. Där avgifter tas ut väntar beslutet på att sökanden godtar en uppskattning (EHDS art. 62).
+fee-accept = Godta den uppskattade avgiften
+fee-or-withdraw = Om du inte godtar den kan du återkalla ansökan i stället.
+fee-hours = Timmar av arbete
+fee-spe-months = Månader i den säkra miljön
+fee-holder-costs = Datahållarnas angivna kostnader
+fee-holder-costs-help = En datahållare per rad: datahållare=kronor, till exempel scb=9000.
+fee-estimate-submit = Gör uppskattningen
+fee-cost-unreadable = ”{ $line }” är inte en datahållares kostnad: skriv datahållare=kronor, till exempel scb=9000.
+register-fee = Avgift (kr)

@@ -48,6 +48,8 @@ pub enum Duty {
     ViewOrders,
     /// Giving a holder more time (once, with a reason).
     ExtendOrders,
+    /// Estimating a case's fees before the decision, and invoicing after delivery.
+    ChargeFees,
 }
 
 impl Duty {
@@ -80,7 +82,7 @@ impl Duty {
             Duty::ViewOverdue => &[DataHolder, CaseOfficer, Admin],
             Duty::ReadEntitlements => &[SpeOperator, Admin],
             Duty::ViewOrders => &[DataHolder, CaseOfficer, DecisionMaker, Admin],
-            Duty::ExtendOrders => &[CaseOfficer],
+            Duty::ExtendOrders | Duty::ChargeFees => &[CaseOfficer],
         }
     }
 
@@ -116,6 +118,7 @@ impl Duty {
             Duty::ManageNotifications => "webhooks and the notices sent",
             Duty::ViewOrders => "seeing data orders",
             Duty::ExtendOrders => "extending a data order",
+            Duty::ChargeFees => "estimating and invoicing fees",
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod access;
 pub mod cohort;
 pub mod deadline;
+pub mod fees;
 pub mod optout;
 pub mod orders;
 pub mod output;

@@ -219,14 +219,9 @@ fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-/// The orders a grant places: one per dataset the permit needs (its datasets, the study
-/// population's index dataset and control register), each to the dataset's holder
-/// (`holder_of`), due three months after the grant. `first_number` numbers them.
-pub fn orders_for(
-    permit: &Permit,
-    holder_of: impl Fn(&str) -> Option<String>,
-    first_number: u64,
-) -> Result<Vec<DataOrder>, String> {
+/// What a spec needs of each dataset: (dataset, why, the variables delivered from it), in the
+/// order the spec names them (the study population's datasets first).
+pub fn needed_datasets(spec: &ExtractionSpec) -> Vec<(String, Vec<OrderScope>, Vec<String>)> {
     let mut needs: Vec<(String, Vec<OrderScope>, Vec<String>)> = Vec::new();
     let mut need = |dataset: &str, scope: OrderScope, variables: &[String]| {
         let i = match needs.iter().position(|(d, _, _)| d == dataset) {
@@ -246,22 +241,28 @@ pub fn orders_for(
             }
         }
     };
-    let ExtractionSpec {
-        population,
-        datasets,
-        ..
-    } = &permit.spec;
-    if let Some(p) = population {
+    if let Some(p) = &spec.population {
         need(&p.index_dataset, OrderScope::IndexRows, &[]);
         if let Some(c) = &p.controls {
             need(&c.dataset, OrderScope::ControlRegister, &[]);
         }
     }
-    for d in datasets {
+    for d in &spec.datasets {
         need(&d.dataset_id, OrderScope::Variables, &d.variables);
     }
-    let due_on = add_months(permit.granted_at.date_naive(), MONTHS_TO_FULFIL);
     needs
+}
+
+/// The orders a grant places: one per dataset the permit needs ([`needed_datasets`]), each to
+/// the dataset's holder (`holder_of`), due three months after the grant. `first_number`
+/// numbers them.
+pub fn orders_for(
+    permit: &Permit,
+    holder_of: impl Fn(&str) -> Option<String>,
+    first_number: u64,
+) -> Result<Vec<DataOrder>, String> {
+    let due_on = add_months(permit.granted_at.date_naive(), MONTHS_TO_FULFIL);
+    needed_datasets(&permit.spec)
         .into_iter()
         .enumerate()
         .map(|(i, (dataset_id, scopes, variables))| {

@@ -18,6 +18,7 @@ mod audit;
 mod catalog;
 mod data_requests;
 mod extractions;
+mod fees;
 mod findings;
 mod notifications;
 mod optouts;

@@ -106,6 +106,9 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
                     }
                     None => say!("    {}", e.state),
                 }
+                if let Some(fee) = e.fee_sek {
+                    say!("    fee {fee} SEK");
+                }
             }
             for r in releases {
                 say!(

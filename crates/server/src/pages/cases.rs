@@ -67,6 +67,7 @@ pub(super) struct CasePage {
     /// Every version received: (heading, changes in words).
     versions: Vec<(String, Vec<String>)>,
     risk: super::risk::RiskSection,
+    fees: super::fees::FeeSection,
 }
 
 pub(super) async fn case_page(
@@ -213,6 +214,16 @@ pub(super) async fn case_page(
             lines
         },
         risk,
+        fees: super::fees::fee_section(
+            &s,
+            &user,
+            &a.id,
+            &a.applicant,
+            state,
+            c.months_needed,
+            lang,
+        )
+        .await?,
         versions: version_lines(&s.app.application_versions(&user.id, &a.id).await?, lang),
     })?)
 }

@@ -6,6 +6,7 @@
 mod applications;
 mod attachments;
 mod cases;
+mod fees;
 pub(crate) mod frame;
 mod holders;
 mod orders;
@@ -35,6 +36,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(permits::routes())
         .merge(outputs::routes())
         .merge(orders::routes())
+        .merge(fees::routes())
         .route("/static/hdab.css", get(stylesheet))
         .route("/language", get(frame::choose_language))
         .route(

@@ -266,6 +266,8 @@ pub(super) struct RegisterRow {
     datasets: String,
     state: String,
     decision: String,
+    /// The fee charged, in kronor (empty: none, or not decided).
+    fee: String,
 }
 
 #[derive(Template)]
@@ -314,6 +316,7 @@ pub(super) async fn register_page(
                     )
                 })
                 .unwrap_or_default(),
+            fee: r.fee_sek.map(|f| f.to_string()).unwrap_or_default(),
         })
         .collect();
     // The message carries markup; every value put into it is escaped first.
