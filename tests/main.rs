@@ -16,6 +16,7 @@ mod browser;
 mod catalogue;
 mod chain;
 mod cli;
+mod consultations;
 mod determinism;
 mod entitlements;
 mod erasure;

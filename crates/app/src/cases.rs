@@ -136,6 +136,10 @@ impl App {
             };
             let mut permit = None;
             let mut orders = Vec::new();
+            // Not decided while an opinion asked for is still open.
+            if matches!(command, CaseCommand::Approve | CaseCommand::Reject) {
+                self.require_no_open_consultation(&app.id).await?;
+            }
             match command {
                 CaseCommand::Submit => self.check_complete(&app.content).await?,
                 CaseCommand::Take => event.assignee = Some(actor.to_string()),

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod boundary;
 mod cases;
 mod catalog;
+pub mod consultations;
 mod data_requests;
 mod entitlements;
 mod erasure;

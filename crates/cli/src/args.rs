@@ -4,11 +4,13 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod consult;
 mod fees;
 mod notify;
 mod orders;
 mod outputs;
 mod spe;
+pub use consult::ConsultCmd;
 pub use fees::FeeCmd;
 pub use notify::{NotifyCmd, WebhookCmd};
 pub use orders::OrderCmd;
@@ -192,6 +194,9 @@ pub enum Command {
     /// Fees: the schedule, a case's estimate and its acceptance, the invoice.
     #[command(subcommand)]
     Fee(FeeCmd),
+    /// Consultations: opinions asked on a case before its decision.
+    #[command(subcommand)]
+    Consult(ConsultCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).

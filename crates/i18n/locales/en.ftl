@@ -707,3 +707,30 @@ fee-holder-costs-help = One holder a line: holder=SEK, for example scb=9000.
 fee-estimate-submit = Make the estimate
 fee-cost-unreadable = "{ $line }" is not a holder's cost: write holder=SEK, for example scb=9000.
 register-fee = Fee (SEK)
+
+## Consultations
+consult-heading = Consultations
+consult-intro = Opinions asked before the decision. The decision deadline runs on while they are open; the case is decided only when each is answered or closed with a reason.
+consult-due = due { $date }
+consult-late = late
+consult-answer = The answer
+consult-answer-submit = Record the answer
+consult-close-reason = Why it is closed without an answer
+consult-close = Close without an answer
+consult-kind = Whose opinion
+consult-to = To whom (a unit, a board, the holder's organisation, an HDAB)
+consult-question = The question
+consult-due-label = Answer due (YYYY-MM-DD)
+consult-ask = Ask
+consult-kind-legal = legal
+consult-kind-ethics = ethics
+consult-kind-data_holder = the data holder
+consult-kind-other_hdab = another health data access body
+consult-state-open = open
+consult-state-answered = answered
+consult-state-closed = closed
+consult-event-asked = Consultation { $id } asked
+consult-event-answered = Consultation { $id } answered
+consult-event-closed = Consultation { $id } closed
+consult-kind-unknown = Choose whose opinion is asked.
+consult-due-unreadable = The due date is not a date (YYYY-MM-DD).

@@ -707,3 +707,30 @@ fee-holder-costs-help = En datahållare per rad: datahållare=kronor, till exemp
 fee-estimate-submit = Gör uppskattningen
 fee-cost-unreadable = ”{ $line }” är inte en datahållares kostnad: skriv datahållare=kronor, till exempel scb=9000.
 register-fee = Avgift (kr)
+
+## Samråd
+consult-heading = Samråd
+consult-intro = Yttranden som begärts före beslutet. Tiden för beslut löper vidare medan de är öppna; ärendet avgörs först när varje yttrande har kommit in eller samrådet avslutats med en motivering.
+consult-due = senast { $date }
+consult-late = försenat
+consult-answer = Yttrandet
+consult-answer-submit = Registrera yttrandet
+consult-close-reason = Varför samrådet avslutas utan yttrande
+consult-close = Avsluta utan yttrande
+consult-kind = Vems yttrande
+consult-to = Till vem (en enhet, en nämnd, datahållarens organisation, ett hälsodataorgan)
+consult-question = Frågan
+consult-due-label = Yttrandet senast (ÅÅÅÅ-MM-DD)
+consult-ask = Begär yttrande
+consult-kind-legal = juridiskt
+consult-kind-ethics = etik
+consult-kind-data_holder = datahållaren
+consult-kind-other_hdab = ett annat hälsodataorgan
+consult-state-open = öppet
+consult-state-answered = besvarat
+consult-state-closed = avslutat
+consult-event-asked = Samråd { $id } begärt
+consult-event-answered = Samråd { $id } besvarat
+consult-event-closed = Samråd { $id } avslutat
+consult-kind-unknown = Välj vems yttrande som begärs.
+consult-due-unreadable = Sista dagen är inte ett datum (ÅÅÅÅ-MM-DD).

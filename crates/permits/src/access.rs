@@ -50,6 +50,8 @@ pub enum Duty {
     ExtendOrders,
     /// Estimating a case's fees before the decision, and invoicing after delivery.
     ChargeFees,
+    /// Asking for an opinion on a case, recording the answer, closing it with a reason.
+    Consult,
 }
 
 impl Duty {
@@ -82,7 +84,7 @@ impl Duty {
             Duty::ViewOverdue => &[DataHolder, CaseOfficer, Admin],
             Duty::ReadEntitlements => &[SpeOperator, Admin],
             Duty::ViewOrders => &[DataHolder, CaseOfficer, DecisionMaker, Admin],
-            Duty::ExtendOrders | Duty::ChargeFees => &[CaseOfficer],
+            Duty::ExtendOrders | Duty::ChargeFees | Duty::Consult => &[CaseOfficer],
         }
     }
 
@@ -119,6 +121,7 @@ impl Duty {
             Duty::ViewOrders => "seeing data orders",
             Duty::ExtendOrders => "extending a data order",
             Duty::ChargeFees => "estimating and invoicing fees",
+            Duty::Consult => "consultations on a case",
         }
     }
 }
@@ -197,6 +200,15 @@ pub fn orders_holder(user: &User) -> Option<&str> {
     } else {
         Some(user.organisation.as_str())
     }
+}
+
+/// May `user` record the answer to a consultation? Case officers (who receive answers by
+/// letter or e-mail), and a data holder's own users when their organisation is asked.
+pub fn may_answer_consultation(user: &User, c: &crate::consultations::Consultation) -> bool {
+    user.has(Role::CaseOfficer)
+        || (c.kind == crate::consultations::ConsultationKind::DataHolder
+            && user.has(Role::DataHolder)
+            && user.organisation == c.addressee)
 }
 
 /// May `user` read a dataset's uploads and their check reports? Its holder, case officers

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod cohort;
+pub mod consultations;
 pub mod deadline;
 pub mod fees;
 pub mod optout;

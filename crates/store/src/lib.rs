@@ -16,6 +16,7 @@ mod applications;
 mod attachments;
 mod audit;
 mod catalog;
+mod consultations;
 mod data_requests;
 mod extractions;
 mod fees;

@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod consult;
 pub(crate) mod fees;
 pub(crate) mod notify;
 pub(crate) mod offline;
@@ -26,6 +27,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
         Command::Webhook(c) => notify::webhook(app, cli, c).await,
         Command::Order(c) => orders::order(app, cli, c).await,
         Command::Fee(c) => fees::fee(app, cli, c).await,
+        Command::Consult(c) => consult::consult(app, cli, c).await,
         Command::Keys(c) => admin::keys(app, cli, c).await,
         Command::Apply(c) => cases::apply(app, cli, c).await,
         Command::Case(c) => cases::case(app, cli, c).await,

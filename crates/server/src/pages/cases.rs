@@ -68,6 +68,7 @@ pub(super) struct CasePage {
     versions: Vec<(String, Vec<String>)>,
     risk: super::risk::RiskSection,
     fees: super::fees::FeeSection,
+    consult: super::consultations::ConsultSection,
 }
 
 pub(super) async fn case_page(
@@ -115,7 +116,10 @@ pub(super) async fn case_page(
         Vec::new()
     };
     let c = &a.content;
+    let (consult, consult_history) =
+        super::consultations::consult_section(&s, &user, &a.id, state, lang).await?;
     Ok(render(&CasePage {
+        consult,
         chrome: Chrome::of(&caller).with_notice(n.notice.as_deref()),
         id: a.id.clone(),
         registration: s.app.registration_number(&a.id).await?.unwrap_or_default(),
@@ -201,6 +205,7 @@ pub(super) async fn case_page(
             // The data orders of its permit belong to the case's history (its holders', its
             // staff's view; an applicant follows the permit's page).
             let mut lines = event_lines(&a.events, lang);
+            lines.extend(consult_history);
             let permit = s.app.permit_of_application(&a.id).await?;
             if let Some(p) = permit.filter(|_| {
                 hdab_permits::access::may(&user, hdab_permits::access::Duty::ViewOrders)
@@ -209,8 +214,8 @@ pub(super) async fn case_page(
                 for o in s.app.orders(&user.id, Some(&p), today).await? {
                     lines.extend(super::orders::history_lines(&o, lang));
                 }
-                lines.sort_by(|a, b| a.2.cmp(&b.2));
             }
+            lines.sort_by(|a, b| a.2.cmp(&b.2));
             lines
         },
         risk,

@@ -6,6 +6,7 @@
 mod applications;
 mod attachments;
 mod cases;
+mod consultations;
 mod fees;
 pub(crate) mod frame;
 mod holders;
@@ -37,6 +38,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(outputs::routes())
         .merge(orders::routes())
         .merge(fees::routes())
+        .merge(consultations::routes())
         .route("/static/hdab.css", get(stylesheet))
         .route("/language", get(frame::choose_language))
         .route(
