@@ -281,3 +281,53 @@ fn versions_diffs_yearly_confirmation_and_search() {
     let nobody = hdab.ok(&["catalog", "search", "--holder", "region-skane"]);
     assert!(nobody.trim().is_empty());
 }
+
+#[test]
+fn the_export_carries_each_registers_record_and_individual_counts_from_its_checked_upload() {
+    let hdab = crate::support::Hdab::demo();
+    let jsonld = hdab.ok_with(
+        &[("HDAB_CATALOG_BASE_IRI", "https://hdab.socialstyrelsen.se")],
+        &["catalog", "export", "--format", "jsonld"],
+    );
+    assert!(
+        !jsonld.contains("hdab.example.se"),
+        "the base IRI is the setting"
+    );
+    let graph: serde_json::Value = serde_json::from_str(&jsonld).unwrap();
+    let h = "http://healthdataportal.eu/ns/health#";
+    for name in ["slutenvard", "lakemedel", "dodsorsak", "befolkning"] {
+        let file = crate::support::repo().join(format!("sample-data/{name}.csv"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let rows = text.lines().skip(1).filter(|l| !l.is_empty()).count() as u64;
+        // Independently: distinct valid person ids of the row's person column.
+        let people: std::collections::HashSet<_> =
+            crate::support::person_ids_in(&file, crate::support::reference())
+                .into_iter()
+                .map(|p| *p.canonical())
+                .collect();
+        let node = graph
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["@id"] == format!("https://hdab.socialstyrelsen.se/dataset/{name}"))
+            .unwrap_or_else(|| panic!("{name} is not in the export"));
+        let value = |p: &str| -> u64 {
+            node[format!("{h}{p}")][0]["@value"]
+                .as_str()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name}: no {p}"))
+        };
+        assert_eq!(value("numberOfRecords"), rows, "{name}");
+        assert_eq!(
+            value("numberOfUniqueIndividuals"),
+            people.len() as u64,
+            "{name}"
+        );
+        assert!(
+            node["http://www.w3.org/ns/dcat#distribution"][0]["@id"]
+                .as_str()
+                .is_some_and(|d| d.ends_with("/distribution/parquet")),
+            "{name}: a distribution"
+        );
+    }
+}

@@ -101,31 +101,89 @@ impl App {
         jsonld: bool,
     ) -> Result<String, AppError> {
         let current = self.store.datasets().await?;
-        let mut firsts = Vec::new();
-        for d in current
+        let chosen: Vec<_> = current
             .iter()
             .filter(|d| dataset.is_none_or(|id| id == d.dataset_id))
-        {
-            let first = self.store.dataset_versions(&d.dataset_id).await?;
-            firsts.push((d, first.first().map_or(d.created_at, |f| f.created_at)));
-        }
-        if let (Some(id), true) = (dataset, firsts.is_empty()) {
+            .collect();
+        if let (Some(id), true) = (dataset, chosen.is_empty()) {
             return Err(AppError::NotFound(format!("dataset '{id}'")));
         }
-        let entries: Vec<hdab_catalog::dcat::CatalogEntry<'_>> = firsts
+        self.export_rdf(&chosen, None, jsonld).await
+    }
+
+    /// One page of the catalogue for HealthData@EU's harvester (Hydra paging: first, last,
+    /// previous, next, the number of datasets). Public. Pages count from 1; a page past the
+    /// last is empty but valid.
+    pub async fn catalog_harvest(
+        &self,
+        page: usize,
+        per_page: usize,
+        jsonld: bool,
+    ) -> Result<String, AppError> {
+        if page == 0 || per_page == 0 || per_page > 1000 {
+            return Err(AppError::Invalid(
+                "page counts from 1 and per_page is 1 to 1000".into(),
+            ));
+        }
+        let current = self.store.datasets().await?;
+        let total = current.len();
+        let chosen: Vec<_> = current
             .iter()
-            .map(|(d, issued)| hdab_catalog::dcat::CatalogEntry {
-                description: &d.description,
-                version: d.version,
-                issued: *issued,
-                modified: d.created_at,
-            })
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
             .collect();
-        let info = hdab_catalog::dcat::CatalogInfo::default();
+        let p = hdab_catalog::dcat::Page {
+            number: page,
+            size: per_page,
+            total,
+        };
+        self.export_rdf(&chosen, Some(p), jsonld).await
+    }
+
+    async fn export_rdf(
+        &self,
+        chosen: &[&hdab_store::DatasetVersion],
+        page: Option<hdab_catalog::dcat::Page>,
+        jsonld: bool,
+    ) -> Result<String, AppError> {
+        let mut facts = Vec::new();
+        for d in chosen {
+            let first = self.store.dataset_versions(&d.dataset_id).await?;
+            let issued = first.first().map_or(d.created_at, |f| f.created_at);
+            // The counts of the latest checked upload of the register as a whole.
+            let upload = self.store.latest_upload(&d.dataset_id).await?;
+            let records = upload.as_ref().map(|u| u.n_rows as u64);
+            let individuals = upload.as_ref().and_then(|u| {
+                u.report
+                    .get("n_unique_individuals")
+                    .and_then(serde_json::Value::as_u64)
+            });
+            facts.push((*d, issued, records, individuals));
+        }
+        let entries: Vec<hdab_catalog::dcat::CatalogEntry<'_>> = facts
+            .iter()
+            .map(
+                |(d, issued, records, individuals)| hdab_catalog::dcat::CatalogEntry {
+                    description: &d.description,
+                    version: d.version,
+                    issued: *issued,
+                    modified: d.created_at,
+                    records: *records,
+                    individuals: *individuals,
+                },
+            )
+            .collect();
+        let c = &self.settings.catalog;
+        let info = hdab_catalog::dcat::CatalogInfo {
+            base: &c.base_iri,
+            hdab_id: &c.hdab_id,
+            hdab_name: &c.hdab_name,
+            ..hdab_catalog::dcat::CatalogInfo::default()
+        };
         let out = if jsonld {
-            hdab_catalog::dcat::to_jsonld(&info, &entries)
+            hdab_catalog::dcat::to_jsonld_page(&info, &entries, page)
         } else {
-            hdab_catalog::dcat::to_turtle(&info, &entries)
+            hdab_catalog::dcat::to_turtle_page(&info, &entries, page)
         };
         out.map_err(|e| AppError::Invalid(e.to_string()))
     }
@@ -285,5 +343,30 @@ impl App {
                 text_ok && cat_ok && holder_ok && cs_ok
             })
             .collect())
+    }
+}
+
+/// The catalogue's identity for HealthData@EU (settings): the base IRI its datasets, agents
+/// and services are named under, and the HDAB that publishes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogIdentity {
+    /// Ends in `/`.
+    pub base_iri: String,
+    pub hdab_id: String,
+    pub hdab_name: String,
+}
+
+impl CatalogIdentity {
+    /// The placeholder base an installation has until it sets its own.
+    pub const PLACEHOLDER: &'static str = "https://hdab.example.se/";
+}
+
+impl Default for CatalogIdentity {
+    fn default() -> Self {
+        CatalogIdentity {
+            base_iri: Self::PLACEHOLDER.into(),
+            hdab_id: "socialstyrelsen".into(),
+            hdab_name: "Socialstyrelsen".into(),
+        }
     }
 }

@@ -37,7 +37,7 @@ pub mod views;
 pub mod witness;
 
 pub use cases::{CaseOptions, QueueRow, RegisterEntry, SubmittedVersion};
-pub use catalog::{CatalogQuery, OverdueDescription};
+pub use catalog::{CatalogIdentity, CatalogQuery, OverdueDescription};
 pub use entitlements::{Entitlement, EntitlementFeed, SignedFeed};
 pub use erasure::Erasure;
 pub use extraction::{Delivery, Progress};
@@ -94,6 +94,8 @@ pub struct Settings {
     pub attachment_max_bytes: u64,
     /// The fee schedule (EHDS Art. 62); none: no fees are charged.
     pub fees: Option<hdab_permits::fees::FeeSchedule>,
+    /// The catalogue's identity in HealthData@EU: its base IRI and the HDAB.
+    pub catalog: catalog::CatalogIdentity,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -127,6 +129,7 @@ impl Settings {
             notify: notifications::NotifySettings::default(),
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             fees: None,
+            catalog: catalog::CatalogIdentity::default(),
         }
     }
 

@@ -24,6 +24,9 @@ const DQV: &str = "http://www.w3.org/ns/dqv#";
 const OA: &str = "http://www.w3.org/ns/oa#";
 const DPV: &str = "https://w3id.org/dpv#";
 const EU: &str = "http://publications.europa.eu/resource/authority/";
+const CSVW: &str = "http://www.w3.org/ns/csvw#";
+const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
+const IANA: &str = "http://www.iana.org/assignments/media-types/";
 
 /// What the export needs besides the description: where it lives and its version dates.
 #[derive(Debug, Clone)]
@@ -35,6 +38,10 @@ pub struct CatalogEntry<'a> {
     pub issued: chrono::DateTime<chrono::Utc>,
     /// When this version was registered.
     pub modified: chrono::DateTime<chrono::Utc>,
+    /// Rows of the latest checked upload (else the description's figure, if it gives one).
+    pub records: Option<u64>,
+    /// Distinct people in the latest checked upload (else the description's figure).
+    pub individuals: Option<u64>,
 }
 
 /// The catalogue as a whole.
@@ -46,6 +53,15 @@ pub struct CatalogInfo<'a> {
     pub title_en: &'a str,
     pub hdab_id: &'a str,
     pub hdab_name: &'a str,
+}
+
+/// One page of the catalogue for a harvester (Hydra paging): this page's number (from 1),
+/// the page size and how many datasets there are in all.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub number: usize,
+    pub size: usize,
+    pub total: usize,
 }
 
 impl Default for CatalogInfo<'static> {
@@ -197,15 +213,24 @@ fn access_right_code(access: &str) -> &'static str {
     }
 }
 
-fn build(info: &CatalogInfo<'_>, entries: &[CatalogEntry<'_>]) -> Result<Vec<Triple>, ExportError> {
+fn build(
+    info: &CatalogInfo<'_>,
+    entries: &[CatalogEntry<'_>],
+    page: Option<Page>,
+) -> Result<Vec<Triple>, ExportError> {
     let mut b = Builder {
         triples: Vec::new(),
         next_bnode: 0,
     };
     let (catalog, hdab) = describe_catalog(&mut b, info, entries)?;
+    let service = describe_access_service(&mut b, info, &catalog, &hdab)?;
     for e in entries {
         let ds = describe_dataset(&mut b, info.base, &catalog, &hdab, e)?;
         describe_coverage(&mut b, info.base, &ds, e)?;
+        describe_distribution(&mut b, info.base, &ds, &service, e)?;
+    }
+    if let Some(p) = page {
+        describe_page(&mut b, info.base, &catalog, p)?;
     }
     // Concepts used by several datasets are described once.
     b.triples.sort_by_key(|t| format!("{t:?}"));
@@ -253,6 +278,12 @@ fn describe_catalog(
     b.add(&catalog, &format!("{DCT}publisher"), hdab.clone())?;
     let themes = b.iri(&format!("{EU}data-theme"))?;
     b.a(&themes, &format!("{SKOS}ConceptScheme"))?;
+    // Titled here too: an empty catalogue uses no theme concept that would title it.
+    b.add(
+        &themes,
+        &format!("{DCT}title"),
+        Builder::lang("data-theme", "en"),
+    )?;
     b.add(&catalog, &format!("{DCAT}themeTaxonomy"), themes)?;
     for (code, label) in [("SWE", "Swedish"), ("ENG", "English")] {
         let lang = b.concept(
@@ -386,11 +417,17 @@ fn describe_coverage(
     b.add(ds, &format!("{DCT}temporal"), period)?;
     let sweden = b.sweden()?;
     b.add(ds, &format!("{DCT}spatial"), sweden)?;
+    // The counts of the latest checked upload, where there is one.
     for (prop, value) in [
-        ("numberOfRecords", d.number_of_records.map(|n| n as i64)),
+        (
+            "numberOfRecords",
+            e.records.or(d.number_of_records).map(|n| n as i64),
+        ),
         (
             "numberOfUniqueIndividuals",
-            d.number_of_unique_individuals.map(|n| n as i64),
+            e.individuals
+                .or(d.number_of_unique_individuals)
+                .map(|n| n as i64),
         ),
         ("minTypicalAge", d.min_typical_age.map(i64::from)),
         ("maxTypicalAge", d.max_typical_age.map(i64::from)),
@@ -470,12 +507,208 @@ fn describe_coverage(
     Ok(())
 }
 
+/// The HDAB's access service: every dataset is reached by applying for a permit and reading
+/// it in the secure processing environment (`dcat:DataService`, served by hdab's API).
+fn describe_access_service(
+    b: &mut Builder,
+    info: &CatalogInfo<'_>,
+    catalog: &SimpleTerm<'static>,
+    hdab: &SimpleTerm<'static>,
+) -> Result<SimpleTerm<'static>, ExportError> {
+    let base = info.base;
+    let service = b.iri(&format!("{base}service/spe"))?;
+    b.a(&service, &format!("{DCAT}DataService"))?;
+    b.add(
+        &service,
+        &format!("{DCT}title"),
+        Builder::lang("Åtkomst i säker miljö efter tillstånd", "sv"),
+    )?;
+    b.add(
+        &service,
+        &format!("{DCT}title"),
+        Builder::lang(
+            "Access in a secure processing environment under a permit",
+            "en",
+        ),
+    )?;
+    b.add(
+        &service,
+        &format!("{DCT}description"),
+        Builder::lang(
+            "Apply for a data permit (EHDS Art. 67); the data is delivered pseudonymised or anonymised as Parquet into the permit's secure processing environment and read there through Arrow Flight SQL.",
+            "en",
+        ),
+    )?;
+    let endpoint = b.iri(&format!("{base}api/v1/"))?;
+    b.add(&service, &format!("{DCAT}endpointURL"), endpoint)?;
+    let described = b.iri(&format!("{base}api/openapi.json"))?;
+    b.add(&service, &format!("{DCAT}endpointDescription"), described)?;
+    b.add(&service, &format!("{DCT}publisher"), hdab.clone())?;
+    let access = b.concept(
+        &format!("{EU}access-right/RESTRICTED"),
+        &format!("{EU}access-right"),
+        "restricted",
+    )?;
+    b.a(&access, &format!("{DCT}RightsStatement"))?;
+    b.add(&service, &format!("{DCT}accessRights"), access)?;
+    let law = b.iri(EHDS_ELI)?;
+    b.add(&service, &format!("{DCATAP}applicableLegislation"), law)?;
+    b.add(catalog, &format!("{DCAT}service"), service.clone())?;
+    Ok(service)
+}
+
+/// How a dataset is made available: Parquet in the SPE through the access service, with
+/// the data dictionary as the distribution's CSVW table schema.
+fn describe_distribution(
+    b: &mut Builder,
+    base: &str,
+    ds: &SimpleTerm<'static>,
+    service: &SimpleTerm<'static>,
+    e: &CatalogEntry<'_>,
+) -> Result<(), ExportError> {
+    let d = e.description;
+    let dist = b.iri(&format!("{base}dataset/{}/distribution/parquet", d.id))?;
+    b.a(&dist, &format!("{DCAT}Distribution"))?;
+    b.add(ds, &format!("{DCAT}distribution"), dist.clone())?;
+    b.add(service, &format!("{DCAT}servesDataset"), ds.clone())?;
+    b.add(
+        &dist,
+        &format!("{DCT}title"),
+        Builder::lang(&format!("{} (Parquet, säker miljö)", d.title.sv), "sv"),
+    )?;
+    b.add(
+        &dist,
+        &format!("{DCT}title"),
+        Builder::lang(
+            &format!("{} (Parquet, secure environment)", d.title.en),
+            "en",
+        ),
+    )?;
+    b.add(
+        &dist,
+        &format!("{DCT}description"),
+        Builder::lang(
+            "Delivered under a data permit, pseudonymised or anonymised, as Parquet files with a manifest into the permit's secure processing environment; the variables are those the permit grants.",
+            "en",
+        ),
+    )?;
+    let apply = b.iri(&format!("{base}catalog/{}", d.id))?;
+    b.add(&dist, &format!("{DCAT}accessURL"), apply)?;
+    b.add(&dist, &format!("{DCAT}accessService"), service.clone())?;
+    let format = b.concept(
+        &format!("{EU}file-type/PARQUET"),
+        &format!("{EU}file-type"),
+        "Parquet",
+    )?;
+    b.a(&format, &format!("{DCT}MediaTypeOrExtent"))?;
+    b.add(&dist, &format!("{DCT}format"), format)?;
+    let media = b.iri(&format!("{IANA}application/vnd.apache.parquet"))?;
+    b.a(&media, &format!("{DCT}MediaType"))?;
+    b.add(&dist, &format!("{DCAT}mediaType"), media)?;
+    let access = b.concept(
+        &format!("{EU}access-right/{}", access_right_code(&d.access_rights)),
+        &format!("{EU}access-right"),
+        &d.access_rights.replace('_', "-"),
+    )?;
+    b.add(&dist, &format!("{DCT}accessRights"), access)?;
+    // The data dictionary: each variable's name, label, type and sensitivity.
+    let schema = b.bnode();
+    b.add(&dist, &format!("{CSVW}tableSchema"), schema.clone())?;
+    for v in &d.variables {
+        let column = b.bnode();
+        b.add(&schema, &format!("{CSVW}column"), column.clone())?;
+        b.add(
+            &column,
+            &format!("{CSVW}name"),
+            Builder::lang(v.column.as_deref().unwrap_or(&v.name), "zxx"),
+        )?;
+        b.add(
+            &column,
+            &format!("{CSVW}titles"),
+            Builder::lang(&v.name, "zxx"),
+        )?;
+        if !v.description.is_empty() {
+            b.add(
+                &column,
+                &format!("{DCT}description"),
+                Builder::lang(&v.description, "sv"),
+            )?;
+        }
+        let datatype = match v.variable_type {
+            crate::VariableType::Date => "date",
+            crate::VariableType::Integer => "integer",
+            crate::VariableType::Decimal => "decimal",
+            _ => "string",
+        };
+        let dt = b.iri(&format!("{XSD}{datatype}"))?;
+        b.add(&column, &format!("{CSVW}datatype"), dt)?;
+        b.add(
+            &column,
+            &format!("{HEALTH}variableType"),
+            Builder::lang(v.variable_type.as_str(), "zxx"),
+        )?;
+        b.add(
+            &column,
+            &format!("{HEALTH}sensitivity"),
+            Builder::lang(v.sensitivity.as_str(), "zxx"),
+        )?;
+        if let Some(cs) = &v.code_system {
+            b.add(
+                &column,
+                &format!("{HEALTH}codeSystem"),
+                Builder::lang(cs, "zxx"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Hydra paging for harvesters: this page, the first, last, previous and next, and the
+/// number of datasets in all.
+fn describe_page(
+    b: &mut Builder,
+    base: &str,
+    catalog: &SimpleTerm<'static>,
+    p: Page,
+) -> Result<(), ExportError> {
+    let size = p.size.max(1);
+    let last = p.total.div_ceil(size).max(1);
+    let at = |n: usize| format!("{base}api/v1/catalog/harvest?page={n}&per_page={size}");
+    let view = b.iri(&at(p.number))?;
+    b.a(&view, &format!("{HYDRA}PartialCollectionView"))?;
+    b.add(catalog, &format!("{HYDRA}view"), view.clone())?;
+    let total = b.typed(p.total.to_string(), "nonNegativeInteger")?;
+    b.add(catalog, &format!("{HYDRA}totalItems"), total)?;
+    let first = b.iri(&at(1))?;
+    b.add(&view, &format!("{HYDRA}first"), first)?;
+    let last_page = b.iri(&at(last))?;
+    b.add(&view, &format!("{HYDRA}last"), last_page)?;
+    if p.number > 1 {
+        let prev = b.iri(&at(p.number - 1))?;
+        b.add(&view, &format!("{HYDRA}previous"), prev)?;
+    }
+    if p.number < last {
+        let next = b.iri(&at(p.number + 1))?;
+        b.add(&view, &format!("{HYDRA}next"), next)?;
+    }
+    Ok(())
+}
+
 /// The catalogue (or any subset of it) as Turtle.
 pub fn to_turtle(
     info: &CatalogInfo<'_>,
     entries: &[CatalogEntry<'_>],
 ) -> Result<String, ExportError> {
-    let graph = build(info, entries)?;
+    to_turtle_page(info, entries, None)
+}
+
+/// [`to_turtle`] of one page of the catalogue, with its Hydra paging.
+pub fn to_turtle_page(
+    info: &CatalogInfo<'_>,
+    entries: &[CatalogEntry<'_>],
+    page: Option<Page>,
+) -> Result<String, ExportError> {
+    let graph = build(info, entries, page)?;
     use sophia_turtle::serializer::turtle::{TurtleConfig, TurtleSerializer};
     let prefixes: Vec<_> = [
         ("rdf", RDF),
@@ -491,6 +724,8 @@ pub fn to_turtle(
         ("dqv", DQV),
         ("oa", OA),
         ("dpv", DPV),
+        ("csvw", CSVW),
+        ("hydra", HYDRA),
     ]
     .into_iter()
     .filter_map(|(p, ns)| {
@@ -515,7 +750,16 @@ pub fn to_jsonld(
     info: &CatalogInfo<'_>,
     entries: &[CatalogEntry<'_>],
 ) -> Result<String, ExportError> {
-    let graph = build(info, entries)?;
+    to_jsonld_page(info, entries, None)
+}
+
+/// [`to_jsonld`] of one page of the catalogue, with its Hydra paging.
+pub fn to_jsonld_page(
+    info: &CatalogInfo<'_>,
+    entries: &[CatalogEntry<'_>],
+    page: Option<Page>,
+) -> Result<String, ExportError> {
+    let graph = build(info, entries, page)?;
     let mut ser = sophia_jsonld::serializer::JsonLdSerializer::new_stringifier();
     ser.serialize_dataset(&graph.as_dataset())
         .map_err(|e| ExportError::Serialise(e.to_string()))?;

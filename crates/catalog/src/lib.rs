@@ -60,6 +60,18 @@ pub enum Sensitivity {
     Unknown,
 }
 
+impl Sensitivity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::DirectIdentifier => "direct_identifier",
+            Sensitivity::QuasiIdentifier => "quasi_identifier",
+            Sensitivity::Sensitive => "sensitive",
+            Sensitivity::Other => "other",
+            Sensitivity::Unknown => "unknown",
+        }
+    }
+}
+
 /// The type of a variable's values as the holder writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

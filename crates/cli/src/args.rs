@@ -451,8 +451,15 @@ pub enum CatalogCmd {
     },
     /// Export the catalogue (or one dataset) as DCAT-AP / HealthDCAT-AP RDF.
     Export {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "page")]
         dataset: Option<String>,
+        /// One page, as HealthData@EU's harvester reads it (GET /api/v1/catalog/harvest):
+        /// Hydra paging, from 1.
+        #[arg(long)]
+        page: Option<usize>,
+        /// Datasets a page (with --page).
+        #[arg(long, default_value_t = 100)]
+        per_page: usize,
         #[arg(long, value_enum, default_value_t = RdfFormat::Turtle)]
         format: RdfFormat,
         /// Write to this file instead of standard output.

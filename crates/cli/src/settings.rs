@@ -92,6 +92,25 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
             spe_monthly_sek: sek(2, "HDAB_FEE_SPE_MONTHLY_SEK")?,
         });
     }
+    // The catalogue's identity in HealthData@EU: its base IRI (else hdab's public address)
+    // and the HDAB that publishes it.
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let base = var("HDAB_CATALOG_BASE_IRI").or_else(|| var("HDAB_PUBLIC_URL"));
+    if let Some(base) = base {
+        let base = base.trim();
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            anyhow::bail!(
+                "HDAB_CATALOG_BASE_IRI={base}: give the catalogue's address, such as https://hdab.socialstyrelsen.se/"
+            );
+        }
+        s.catalog.base_iri = format!("{}/", base.trim_end_matches('/'));
+    }
+    if let Some(id) = var("HDAB_ID") {
+        s.catalog.hdab_id = id.trim().to_string();
+    }
+    if let Some(name) = var("HDAB_NAME") {
+        s.catalog.hdab_name = name.trim().to_string();
+    }
     // How registration numbers (diarienummer) are written.
     if let Ok(format) = std::env::var("HDAB_DIARIUM_FORMAT") {
         s.diarium =

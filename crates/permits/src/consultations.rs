@@ -241,7 +241,10 @@ mod tests {
         let answered = event(ConsultationChange::Answered {
             answer: "Valid.".into(),
         });
-        assert_eq!(c.state(std::slice::from_ref(&answered)), ConsultationState::Answered);
+        assert_eq!(
+            c.state(std::slice::from_ref(&answered)),
+            ConsultationState::Answered
+        );
         assert_eq!(allows_decision(&[(c, vec![answered])]), Ok(()));
     }
 

@@ -297,6 +297,8 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/api/v1/catalog?text=register", EVERYONE, 200),
         row("GET", "/api/v1/catalog/export", EVERYONE, 200),
         row("GET", "/api/v1/catalog/export?format=jsonld&dataset=slutenvard", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/harvest?page=1&per_page=1", EVERYONE, 200),
+        row("GET", "/api/v1/catalog/harvest?page=0", EVERYONE, 422),
         row("GET", "/api/v1/catalog/overdue", &[Admin, Holder, OtherHolder, Officer], 200),
         row("GET", "/api/v1/catalog/slutenvard", EVERYONE, 200),
         row("GET", "/api/v1/catalog/slutenvard/versions", EVERYONE, 200),

@@ -99,15 +99,22 @@ pub(crate) async fn catalog(app: &App, cli: &Cli, command: &CatalogCmd) -> Resul
         }
         CatalogCmd::Export {
             dataset,
+            page,
+            per_page,
             format,
             out,
         } => {
-            let rdf = app
-                .catalog_export(
-                    dataset.as_deref(),
-                    matches!(format, args::RdfFormat::Jsonld),
-                )
-                .await?;
+            if app.settings.catalog.base_iri == hdab_app::CatalogIdentity::PLACEHOLDER {
+                eprintln!(
+                    "note: the catalogue's IRIs are placeholders ({}); set HDAB_CATALOG_BASE_IRI (or HDAB_PUBLIC_URL) before HealthData@EU harvests it",
+                    hdab_app::CatalogIdentity::PLACEHOLDER
+                );
+            }
+            let jsonld = matches!(format, args::RdfFormat::Jsonld);
+            let rdf = match page {
+                Some(page) => app.catalog_harvest(*page, *per_page, jsonld).await?,
+                None => app.catalog_export(dataset.as_deref(), jsonld).await?,
+            };
             match out {
                 Some(path) => {
                     std::fs::write(path, rdf)

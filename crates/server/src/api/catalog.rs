@@ -27,6 +27,7 @@ pub(super) fn routes() -> axum::Router<ServerState> {
             get(search_catalog).post(register_dataset),
         )
         .route("/api/v1/catalog/export", get(export_catalog))
+        .route("/api/v1/catalog/harvest", get(harvest_catalog))
         .route("/api/v1/catalog/overdue", get(overdue))
         .route("/api/v1/catalog/{dataset_id}", get(show_dataset))
         .route(
@@ -147,6 +148,48 @@ pub(super) async fn export_catalog(
         }
     };
     let text = s.app.catalog_export(p.dataset.as_deref(), jsonld).await?;
+    let ct = if jsonld {
+        "application/ld+json"
+    } else {
+        "text/turtle"
+    };
+    Ok(([(header::CONTENT_TYPE, ct)], text).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HarvestParams {
+    /// From 1 (default 1).
+    page: Option<usize>,
+    /// 1 to 1000 (default 100).
+    per_page: Option<usize>,
+    /// `turtle` (default) or `jsonld`.
+    #[param(pattern = "^(turtle|jsonld)$")]
+    format: Option<String>,
+}
+
+/// One page of the catalogue for HealthData@EU's harvester: DCAT-AP with Hydra paging
+/// (`hydra:view` with first, last, previous and next; `hydra:totalItems`). Public.
+#[utoipa::path(get, path = "/api/v1/catalog/harvest", tag = "catalogue", params(HarvestParams),
+    responses((status = 400, description = "a query parameter is malformed"), (status = 200, description = "Turtle, or JSON-LD with format=jsonld", content((String = "text/turtle"), (Vec<serde_json::Value> = "application/ld+json"))), (status = 422)))]
+pub(super) async fn harvest_catalog(
+    State(s): State<ServerState>,
+    Query(p): Query<HarvestParams>,
+) -> ApiResult<Response> {
+    let jsonld = match p.format.as_deref() {
+        None | Some("turtle") => false,
+        Some("jsonld") => true,
+        Some(other) => {
+            return Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("format '{other}': use turtle or jsonld"),
+            ));
+        }
+    };
+    let text = s
+        .app
+        .catalog_harvest(p.page.unwrap_or(1), p.per_page.unwrap_or(100), jsonld)
+        .await?;
     let ct = if jsonld {
         "application/ld+json"
     } else {

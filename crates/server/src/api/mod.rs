@@ -46,7 +46,7 @@ pub fn routes() -> axum::Router<ServerState> {
         license(name = "EUPL-1.2")
     ),
     paths(
-        users::me, users::list_users, users::add_user, users::create_token, catalog::search_catalog, catalog::register_dataset, catalog::export_catalog,
+        users::me, users::list_users, users::add_user, users::create_token, catalog::search_catalog, catalog::register_dataset, catalog::export_catalog, catalog::harvest_catalog,
         catalog::overdue, catalog::show_dataset, catalog::dataset_versions, catalog::dataset_diff, catalog::confirm_dataset, catalog::list_uploads,
         catalog::upload, applications::my_applications, applications::create_application, applications::show_application, applications::update_application,
         applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
