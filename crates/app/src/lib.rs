@@ -6,6 +6,7 @@
 //! the HTTP server later mean the same thing. It prints nothing; callers render the results.
 
 pub mod accounts;
+mod activity;
 pub mod attachments;
 pub mod audit;
 pub mod boundary;

@@ -9,12 +9,14 @@ mod fees;
 mod notify;
 mod orders;
 mod outputs;
+mod report;
 mod spe;
 pub use consult::ConsultCmd;
 pub use fees::FeeCmd;
 pub use notify::{NotifyCmd, WebhookCmd};
 pub use orders::OrderCmd;
 pub use outputs::{Decision, FindingCmd, OutputCmd, OutputFiles, PublicationArgs};
+pub use report::{ReportCmd, ReportFormat};
 pub use spe::SpeCmd;
 
 /// hdab — a health data access body in a box.
@@ -197,6 +199,9 @@ pub enum Command {
     /// Consultations: opinions asked on a case before its decision.
     #[command(subcommand)]
     Consult(ConsultCmd),
+    /// Reports: the activity report (EHDS Art. 59).
+    #[command(subcommand)]
+    Report(ReportCmd),
     /// Serve the HTTP API (OpenAPI at /api/openapi.json) and the web pages.
     Serve {
         /// Address to listen on; port 0 picks a free port (printed on start).

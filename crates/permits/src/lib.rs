@@ -8,6 +8,7 @@
 //! is left out of a permit's delivery. No I/O, no HTTP, no clock: times are passed in.
 
 pub mod access;
+pub mod activity;
 pub mod cohort;
 pub mod consultations;
 pub mod deadline;

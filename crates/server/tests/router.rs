@@ -370,6 +370,8 @@ fn table(f: &Fixture) -> Vec<Row> {
         row("GET", "/catalog?text=drug", EVERYONE, 200),
         row("GET", "/catalog/slutenvard", EVERYONE, 200),
         row("GET", "/register", EVERYONE, 200),
+        row("GET", "/report/activity?from=2026-01-01&to=2026-12-31", EVERYONE, 200),
+        row("GET", "/report/activity?format=csv", EVERYONE, 200),
         row("GET", "/optout", EVERYONE, 200),
         row("GET", "/holder", &[Holder, OtherHolder, Admin], 200),
         row("GET", "/holder/datasets/slutenvard", &[Holder, Admin], 200)

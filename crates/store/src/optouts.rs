@@ -69,6 +69,20 @@ impl Store {
         Err(StoreError::Conflict)
     }
 
+    /// Every registry change, oldest first: when, and whether it was an opt-out (counts for
+    /// reports; no person is named).
+    pub async fn optout_changes(&self) -> Result<Vec<(DateTime<Utc>, bool)>> {
+        sqlx::query("SELECT kind, at FROM optout_events ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let kind: String = r.try_get("kind")?;
+                Ok((parse_ts(&r.try_get::<String, _>("at")?)?, kind == "opt_out"))
+            })
+            .collect()
+    }
+
     /// Whether the person with this hash is opted out now.
     pub async fn is_opted_out(&self, person_hash: &[u8; 32]) -> Result<bool> {
         let last: Option<String> = sqlx::query(

@@ -11,6 +11,7 @@ pub(crate) mod optouts;
 pub(crate) mod orders;
 pub(crate) mod outputs;
 pub(crate) mod permits;
+pub(crate) mod report;
 pub(crate) mod requests;
 pub(crate) mod users;
 
@@ -28,6 +29,7 @@ pub(crate) async fn run(app: &App, cli: &Cli) -> Result<()> {
         Command::Order(c) => orders::order(app, cli, c).await,
         Command::Fee(c) => fees::fee(app, cli, c).await,
         Command::Consult(c) => consult::consult(app, cli, c).await,
+        Command::Report(c) => report::report(app, cli, c).await,
         Command::Keys(c) => admin::keys(app, cli, c).await,
         Command::Apply(c) => cases::apply(app, cli, c).await,
         Command::Case(c) => cases::case(app, cli, c).await,

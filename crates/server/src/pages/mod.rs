@@ -3,6 +3,7 @@
 //! (which escapes every value). Plain forms; no scripts. Each handler calls the same
 //! `hdab-app` use case as the API does.
 
+pub mod activity;
 mod applications;
 mod attachments;
 mod cases;
@@ -38,6 +39,7 @@ pub fn routes() -> axum::Router<ServerState> {
         .merge(outputs::routes())
         .merge(orders::routes())
         .merge(fees::routes())
+        .merge(activity::routes())
         .merge(consultations::routes())
         .route("/static/hdab.css", get(stylesheet))
         .route("/language", get(frame::choose_language))
