@@ -277,7 +277,64 @@ fn a_data_request_is_answered_with_a_protected_table_that_matches_the_data() {
     let id = id.trim();
     let err = hdab.fails_as("ulla", &["request", "answer", id]);
     assert!(err.contains("case_officer"), "{err}");
+    // Decided like an application before it is answered (Art. 69).
+    let err = hdab.fails_as("olle", &["request", "answer", id]);
+    assert!(err.contains("not been decided"), "{err}");
+    hdab.fails_as(
+        "olle",
+        &["request", "decide", id, "--approve", "--reason", "x"],
+    );
+    hdab.fails_as(
+        "dora",
+        &["request", "decide", id, "--approve", "--reason", " "],
+    );
+    hdab.ok_as(
+        "dora",
+        &[
+            "request",
+            "decide",
+            id,
+            "--approve",
+            "--reason",
+            "Statistics serve the stated purpose.",
+        ],
+    );
+    hdab.fails_as(
+        "dora",
+        &["request", "decide", id, "--refuse", "--reason", "again"],
+    );
     hdab.ok_as("olle", &["request", "answer", id]);
+    // A refused request is published with its reasons and never answered.
+    let refused = hdab.ok_as(
+        "bo",
+        &[
+            "request",
+            "submit",
+            &path("pipelines/demo-data-request.toml"),
+        ],
+    );
+    let refused = refused.trim();
+    hdab.ok_as(
+        "dora",
+        &[
+            "request",
+            "decide",
+            refused,
+            "--refuse",
+            "--reason",
+            "The groups asked for are too small to publish.",
+        ],
+    );
+    let err = hdab.fails_as("olle", &["request", "answer", refused]);
+    assert!(err.contains("refused"), "{err}");
+    let register = hdab.ok(&["register"]);
+    assert!(
+        register.contains(&format!("{id}  received"))
+            && register.contains("approved on")
+            && register.contains("refused on")
+            && register.contains("The groups asked for are too small to publish."),
+        "{register}"
+    );
     let err = hdab.fails_as("bo", &["request", "show", id]);
     assert!(err.contains("does not exist"), "{err}");
     let csv = hdab.ok_as("ulla", &["request", "show", id, "--csv"]);

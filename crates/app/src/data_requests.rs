@@ -92,6 +92,20 @@ impl App {
                     "data request {id} is already answered"
                 )));
             }
+            // Answered only once approved (Art. 69), like an application's delivery.
+            match self.store.data_request_decision(id).await? {
+                Some((d, _, _)) if d == "approve" => {}
+                Some(_) => {
+                    return Err(AppError::Refused(format!(
+                        "data request {id} was refused: it is not answered"
+                    )));
+                }
+                None => {
+                    return Err(AppError::Refused(format!(
+                        "data request {id} has not been decided; a decision maker approves or refuses it first (hdab request decide)"
+                    )));
+                }
+            }
             let dataset = self
                 .store
                 .current_dataset(&content.dataset_id)
@@ -161,6 +175,46 @@ impl App {
         // Statistics left the HDAB: the entry is covered by a signed checkpoint at once.
         self.cover_head().await?;
         Ok(table)
+    }
+
+    /// A decision maker approves or refuses a data request, with reasons (Art. 69); the
+    /// register publishes it.
+    pub async fn decide_data_request(
+        &self,
+        actor: &str,
+        id: &str,
+        approve: bool,
+        reason: &str,
+    ) -> Result<(), AppError> {
+        let result = async {
+            access::require(&self.user(actor).await?, Duty::DecideDataRequests)?;
+            if reason.trim().is_empty() {
+                return Err(AppError::Invalid(
+                    "a decision on a data request states its reasons (--reason)".into(),
+                ));
+            }
+            self.store.data_request(id).await?;
+            if !self
+                .store
+                .decide_data_request(id, approve, actor, Utc::now(), reason.trim())
+                .await?
+            {
+                return Err(AppError::Refused(format!(
+                    "data request {id} is decided already"
+                )));
+            }
+            let what = if approve { "approve" } else { "refuse" };
+            Ok(((), what.to_string()))
+        }
+        .await;
+        self.audited(actor, "request.decide", id, result).await
+    }
+
+    /// Every data request with its decision and reasons, for the public register.
+    pub async fn data_request_register(
+        &self,
+    ) -> Result<Vec<hdab_store::DataRequestEntry>, AppError> {
+        Ok(self.store.data_request_register().await?)
     }
 
     /// The protected table of an answered request, for its requester or case officers.

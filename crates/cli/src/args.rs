@@ -342,7 +342,18 @@ pub enum KeysCmd {
 pub enum RequestCmd {
     /// Ask for statistics (see pipelines/demo-data-request.toml).
     Submit { file: PathBuf },
-    /// Compute the protected table (case officers).
+    /// Approve or refuse a data request, with reasons (decision makers); the register
+    /// publishes it. A request is answered only once approved.
+    Decide {
+        id: String,
+        #[arg(long, conflicts_with = "refuse", required_unless_present = "refuse")]
+        approve: bool,
+        #[arg(long)]
+        refuse: bool,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Compute the protected table of an approved request (case officers).
     Answer { id: String },
     /// Show the protected table.
     Show {

@@ -52,6 +52,8 @@ pub enum Duty {
     ChargeFees,
     /// Asking for an opinion on a case, recording the answer, closing it with a reason.
     Consult,
+    /// Approving or refusing a data request (Art. 69), with reasons.
+    DecideDataRequests,
 }
 
 impl Duty {
@@ -85,6 +87,7 @@ impl Duty {
             Duty::ReadEntitlements => &[SpeOperator, Admin],
             Duty::ViewOrders => &[DataHolder, CaseOfficer, DecisionMaker, Admin],
             Duty::ExtendOrders | Duty::ChargeFees | Duty::Consult => &[CaseOfficer],
+            Duty::DecideDataRequests => &[DecisionMaker],
         }
     }
 
@@ -122,6 +125,7 @@ impl Duty {
             Duty::ExtendOrders => "extending a data order",
             Duty::ChargeFees => "estimating and invoicing fees",
             Duty::Consult => "consultations on a case",
+            Duty::DecideDataRequests => "deciding a data request",
         }
     }
 }

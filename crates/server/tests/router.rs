@@ -184,6 +184,9 @@ async fn fixture(app: &App) -> Fixture {
         .submit_data_request("anna", &read("pipelines/demo-data-request.toml"))
         .await
         .unwrap_or_else(|e| ok(e));
+    app.decide_data_request("dora", &data_request, true, "serves the purpose")
+        .await
+        .unwrap_or_else(|e| ok(e));
     Fixture {
         tokens,
         draft: ids[0].clone(),
@@ -349,6 +352,9 @@ fn table(f: &Fixture) -> Vec<Row> {
             .body(Payload::Json(data_request)),
         row("GET", format!("/api/v1/data-requests/{dr}"), &[Applicant, Admin, Officer], 200)
             .refused(404),
+        row("POST", format!("/api/v1/data-requests/{dr}/decision"), &[], 204)
+            .body(Payload::Json(serde_json::json!({"approve": false, "reason": "again"})))
+            .except(DecisionMaker, 403),
         row("POST", format!("/api/v1/data-requests/{dr}/answer"), &[Officer], 200),
         row("POST", format!("/api/v1/permits/{permit}/outputs"), &[Applicant], 201).body(
             Payload::Json(serde_json::json!({

@@ -38,6 +38,7 @@ pub use accounts::StoredSession;
 pub use applications::{PermitEvent, StoredApplication};
 pub use attachments::Attachment;
 pub use catalog::DatasetVersion;
+pub use data_requests::DataRequestEntry;
 pub use extractions::DeliveryRecord;
 pub use findings::{FindingEvent, StoredFinding};
 pub use notifications::{Attempt, NewEvent, StoredNotification, Webhook};

@@ -75,6 +75,7 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Register { json } => {
             let entries = app.public_register().await?;
+            let requests = app.data_request_register().await?;
             let releases = app.published_releases().await?;
             let overdue = app
                 .overdue_publications(chrono::Utc::now().date_naive())
@@ -82,6 +83,7 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
             if *json {
                 let all = serde_json::json!({
                     "applications": entries,
+                    "data_requests": requests,
                     "releases": releases,
                     "overdue_publications": overdue,
                 });
@@ -108,6 +110,24 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
                 }
                 if let Some(fee) = e.fee_sek {
                     say!("    fee {fee} SEK");
+                }
+            }
+            for r in &requests {
+                say!(
+                    "{}  received {}  {} — data request (Art. 69) on {}",
+                    r.id,
+                    r.received.format("%Y-%m-%d"),
+                    r.organisation,
+                    r.dataset_id
+                );
+                match (&r.decision, r.decided_at) {
+                    (Some(d), Some(at)) => say!(
+                        "    {}d on {}: {}",
+                        d,
+                        at.format("%Y-%m-%d"),
+                        r.reason.as_deref().unwrap_or_default()
+                    ),
+                    _ => say!("    not decided yet"),
                 }
             }
             for r in releases {

@@ -13,6 +13,16 @@ pub(crate) async fn request(app: &App, cli: &Cli, command: &RequestCmd) -> Resul
             let id = app.submit_data_request(&actor(cli)?, &text).await?;
             say!("{id}");
         }
+        RequestCmd::Decide {
+            id,
+            approve,
+            reason,
+            ..
+        } => {
+            app.decide_data_request(&actor(cli)?, id, *approve, reason)
+                .await?;
+            say!("{id}: {}", if *approve { "approved" } else { "refused" });
+        }
         RequestCmd::Answer { id } => {
             let table = app.answer_data_request(&actor(cli)?, id).await?;
             print_table(&table);

@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use hdab_permits::DataRequestContent;
+use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 /// This resource's routes.
 pub(super) fn routes() -> axum::Router<ServerState> {
@@ -19,6 +21,10 @@ pub(super) fn routes() -> axum::Router<ServerState> {
         .route(
             "/api/v1/data-requests/{request_id}/answer",
             post(answer_data_request),
+        )
+        .route(
+            "/api/v1/data-requests/{request_id}/decision",
+            post(decide_data_request),
         )
 }
 
@@ -65,4 +71,28 @@ pub(super) async fn answer_data_request(
 ) -> ApiResult<Json<Value>> {
     let table = s.app.answer_data_request(caller.id()?, &request_id).await?;
     Ok(Json(to_json(&table)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionIn {
+    /// `true` approves, `false` refuses.
+    approve: bool,
+    reason: String,
+}
+
+/// Approves or refuses a data request with reasons (decision makers); the register
+/// publishes the decision. It is answered only once approved.
+#[utoipa::path(post, path = "/api/v1/data-requests/{request_id}/decision", tag = "data-requests",
+    params(("request_id" = String, Path)), request_body = DecisionIn,
+    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 422)))]
+pub(super) async fn decide_data_request(
+    State(s): State<ServerState>,
+    caller: Caller,
+    Path(request_id): Path<String>,
+    Body422(body): Body422<DecisionIn>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .decide_data_request(caller.id()?, &request_id, body.approve, &body.reason)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

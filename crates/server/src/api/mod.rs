@@ -51,7 +51,7 @@ pub fn routes() -> axum::Router<ServerState> {
         catalog::upload, applications::my_applications, applications::create_application, applications::show_application, applications::update_application,
         applications::case_command, applications::queue, applications::register, permits::list_permits, permits::show_permit, permits::revoke_permit, permits::amend_permit,
         permits::extract, optouts::record_optouts, optouts::optout_status, data_requests::submit_data_request, data_requests::show_data_request,
-        data_requests::answer_data_request, outputs::submit_output, outputs::list_outputs, outputs::show_output,
+        data_requests::answer_data_request, data_requests::decide_data_request, outputs::submit_output, outputs::list_outputs, outputs::show_output,
         outputs::output_step, outputs::release_output, orders::list_orders, orders::show_order, orders::extend_order,
         orders::upload_for_order, admin::add_key, admin::rotate_keys, admin::verify_audit, admin::latest_checkpoint, admin::entitlements
     ),

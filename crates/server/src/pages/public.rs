@@ -275,6 +275,9 @@ pub(super) struct RegisterRow {
 pub(super) struct RegisterPage {
     chrome: Chrome,
     rows: Vec<RegisterRow>,
+    /// (registration, request, received, organisation, dataset, decision in words) of
+    /// every data request (Art. 69).
+    requests: Vec<(String, String, String, String, String, String)>,
     /// (request, permit, released on, files as "description (sha256)") of every release.
     releases: Vec<(String, String, String, Vec<String>)>,
     /// (permit, ended, due) of permits overdue for a publication of their results.
@@ -360,9 +363,40 @@ pub(super) async fn register_page(
         .into_iter()
         .map(|o| (o.permit_id, o.ended.to_string(), o.due.to_string()))
         .collect();
+    let requests = s
+        .app
+        .data_request_register()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let decision = match (r.decision.as_deref(), r.decided_at) {
+                (Some(d), Some(at)) => lang.text_with(
+                    "register-request-decision",
+                    &[
+                        (
+                            "decision",
+                            lang.text(&format!("request-decision-{d}")).as_str().into(),
+                        ),
+                        ("date", day(at).as_str().into()),
+                        ("reason", r.reason.as_deref().unwrap_or_default().into()),
+                    ],
+                ),
+                _ => lang.text("register-request-undecided"),
+            };
+            (
+                numbers.get(&r.id).cloned().unwrap_or_default(),
+                r.id,
+                day(r.received),
+                r.organisation,
+                r.dataset_id,
+                decision,
+            )
+        })
+        .collect();
     Ok(render(&RegisterPage {
         chrome: Chrome::of(&caller),
         rows,
+        requests,
         releases,
         overdue,
         checkpoint,
