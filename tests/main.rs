@@ -28,6 +28,7 @@ mod hostile_uploads;
 mod identity;
 mod mutation_corpus;
 mod notifications;
+mod optout_exception;
 mod optout_race;
 mod orders;
 mod outputs;

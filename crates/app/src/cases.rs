@@ -22,6 +22,9 @@ pub struct CaseOptions {
     pub conditions: Vec<String>,
     /// `approve`: months of validity, if shorter than asked (at most 120).
     pub valid_months: Option<u32>,
+    /// `approve`: a public-interest exception to the opt-out (Art. 71(4)): legal basis,
+    /// public interest, why the purpose cannot be met otherwise.
+    pub optout_exception: Option<(String, String, String)>,
 }
 
 /// One row of the case queue.
@@ -49,6 +52,8 @@ pub struct RegisterEntry {
     pub decision: Option<(String, chrono::DateTime<Utc>, String)>,
     /// The fee charged (the invoice's total, or the accepted estimate's before delivery).
     pub fee_sek: Option<u64>,
+    /// A public-interest exception to the opt-out the permit was granted (Art. 71(4)).
+    pub optout_exception: Option<hdab_permits::OptOutException>,
 }
 
 impl App {
@@ -157,7 +162,7 @@ impl App {
                     // Where fees are charged, the decision waits for the applicant's
                     // acceptance of the estimate (EHDS Art. 62(5)).
                     self.require_fee_accepted(&app.id).await?;
-                    let p = self.make_permit(&app, options, now).await?;
+                    let p = self.make_permit(&app, options, now, actor).await?;
                     orders = self.orders_for_grant(&p).await?;
                     permit = Some(p);
                 }
@@ -254,6 +259,7 @@ impl App {
         app: &hdab_store::StoredApplication,
         options: CaseOptions,
         now: chrono::DateTime<Utc>,
+        decided_by: &str,
     ) -> Result<Permit, AppError> {
         let asked = app.content.asked_spec();
         let spec = match options.narrowed {
@@ -291,6 +297,21 @@ impl App {
             .valid_months
             .unwrap_or(app.content.months_needed)
             .min(120);
+        let optout_exception = match &options.optout_exception {
+            None => None,
+            Some((legal_basis, public_interest, necessity)) => {
+                let e = hdab_permits::OptOutException {
+                    legal_basis: legal_basis.trim().to_string(),
+                    public_interest: public_interest.trim().to_string(),
+                    necessity: necessity.trim().to_string(),
+                    decided_by: decided_by.to_string(),
+                    decided_at: now,
+                };
+                e.check(&self.settings.optout_exception_bases)
+                    .map_err(AppError::Refused)?;
+                Some(e)
+            }
+        };
         let key_id = self.settings.keyring()?.current().key_id();
         let n = self.store.count_permits().await?;
         Ok(Permit {
@@ -308,6 +329,7 @@ impl App {
             key_id,
             key_version: 1,
             revoked_at: None,
+            optout_exception,
         })
     }
 
@@ -482,7 +504,12 @@ impl App {
     /// The public register (no login): applications received and decisions with reasons.
     pub async fn public_register(&self) -> Result<Vec<RegisterEntry>, AppError> {
         let mut entries = self.register_entries().await?;
+        let permits = self.store.permits().await?;
         for e in entries.iter_mut().filter(|e| e.state == AppState::Approved) {
+            e.optout_exception = permits
+                .iter()
+                .find(|p| p.application_id == e.id)
+                .and_then(|p| p.optout_exception.clone());
             let fees = hdab_permits::fees::fee_state(&self.store.fee_events(&e.id).await?);
             e.fee_sek = match (fees.invoice, fees.estimate, fees.accepted) {
                 (Some(i), _, _) => Some(i.total_sek),
@@ -526,6 +553,7 @@ impl App {
                     state: state_of(&a.events),
                     decision,
                     fee_sek: None,
+                    optout_exception: None,
                 })
             })
             .collect())

@@ -137,6 +137,13 @@ impl App {
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let detail = match &permit.optout_exception {
+                Some(e) => format!(
+                    "{detail}; opt-outs not applied under the public-interest exception of {}",
+                    e.legal_basis
+                ),
+                None => detail,
+            };
             Ok((deliveries, detail))
         }
         .await;
@@ -193,7 +200,7 @@ impl App {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let (optouts, registry) = self.optouts_for(permit.granted_at).await?;
+            let (optouts, registry) = self.optouts_applying_to(permit).await?;
             let (description, upload, upload_path) =
                 self.source_for(run.sources, &request.dataset_id).await?;
             if let Some(p) = run.progress {
@@ -250,7 +257,9 @@ impl App {
             }
             tracing::info!(permit = %permit.id, dataset = %table_name, upload = %upload.id, attempt = attempts, key_version = permit.key_version, registry_seq = registry.seq, "staging extraction");
             let mut staged = stage(table, run, &input).await?;
-            let sealed = self.seal(&mut staged, registry.seq).await;
+            let sealed = self
+                .seal(&mut staged, registry.seq, permit.optout_exception.is_some())
+                .await;
             match sealed {
                 Ok(None) => {}
                 Ok(Some(late)) => {
@@ -291,12 +300,13 @@ impl App {
         &self,
         staged: &mut hdab_pipeline::StagedDelivery,
         registry_seq: i64,
+        exempt: bool,
     ) -> Result<Option<usize>, AppError> {
         let sealed = async {
             let checkpoint = self.audit_checkpoint().await?;
             staged.set_audit_checkpoint(serde_json::to_value(&checkpoint).unwrap_or_default());
             let (late, seq) = self.store.opted_out_since(registry_seq).await?;
-            if staged.delivers_any_of(&late) {
+            if !exempt && staged.delivers_any_of(&late) {
                 return Ok::<_, AppError>(Some(late.len()));
             }
             staged.set_optout_registry_seq(seq);
@@ -330,6 +340,22 @@ impl App {
             .join("uploads")
             .join(&upload.file_name);
         Ok((version.description, upload, path))
+    }
+
+    /// The opt-outs that apply to a permit's deliveries (the EHDS rule), and the registry's
+    /// state; none under a public-interest exception (Art. 71(4)) the permit was granted.
+    async fn optouts_applying_to(
+        &self,
+        permit: &Permit,
+    ) -> Result<(hdab_permits::optout::Excluded, hdab_store::RegistryState), AppError> {
+        let (excluded, registry) = self.optouts_for(permit.granted_at).await?;
+        match &permit.optout_exception {
+            None => Ok((excluded, registry)),
+            Some(e) => {
+                tracing::warn!(permit = %permit.id, legal_basis = %e.legal_basis, "opt-outs not applied: public-interest exception (EHDS Art. 71(4))");
+                Ok((hdab_permits::optout::Excluded::default(), registry))
+            }
+        }
     }
 
     /// A dataset of a permit's run: the upload that fulfilled its order, or (a permit granted
@@ -373,7 +399,7 @@ impl App {
         sources: &Sources,
     ) -> Result<hdab_pipeline::Population, AppError> {
         tracing::info!(permit = %permit.id, "building the study population");
-        let (optouts, _) = self.optouts_for(permit.granted_at).await?;
+        let (optouts, _) = self.optouts_applying_to(permit).await?;
         let index = self.source_for(sources, &spec.index_dataset).await?;
         let register = match &spec.controls {
             Some(c) => Some(self.source_for(sources, &c.dataset).await?),

@@ -97,6 +97,9 @@ pub struct Settings {
     pub fees: Option<hdab_permits::fees::FeeSchedule>,
     /// The catalogue's identity in HealthData@EU: its base IRI and the HDAB.
     pub catalog: catalog::CatalogIdentity,
+    /// The provisions of law under which a permit may be exempted from opt-outs (EHDS Art.
+    /// 71(4)); empty: the law provides no exception.
+    pub optout_exception_bases: Vec<String>,
 }
 
 /// What a sign-in through the identity provider must show for the roles that need a strong
@@ -131,6 +134,7 @@ impl Settings {
             attachment_max_bytes: attachments::DEFAULT_MAX_BYTES,
             fees: None,
             catalog: catalog::CatalogIdentity::default(),
+            optout_exception_bases: Vec::new(),
         }
     }
 

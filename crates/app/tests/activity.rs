@@ -163,6 +163,7 @@ async fn a_seeded_years_report_equals_the_counts_made_from_its_events() {
                     key_id: "k".into(),
                     key_version: 1,
                     revoked_at: None,
+                    optout_exception: None,
                 };
                 orders = orders_for(&p, |_| Some("socialstyrelsen".into()), order_number)
                     .unwrap_or_else(|e| panic!("{e}"));

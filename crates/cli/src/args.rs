@@ -586,6 +586,17 @@ pub enum CaseCmd {
         /// Months of validity if shorter than asked (at most 120).
         #[arg(long)]
         valid_months: Option<u32>,
+        /// A public-interest exception to the opt-out (EHDS Art. 71(4)): the provision of law
+        /// that provides it (one of HDAB_OPTOUT_EXCEPTION_BASES); needs --public-interest
+        /// and --necessity.
+        #[arg(long, requires_all = ["public_interest", "necessity"])]
+        optout_exception: Option<String>,
+        /// The important reason of public interest (with --optout-exception).
+        #[arg(long, requires = "optout_exception")]
+        public_interest: Option<String>,
+        /// Why the purpose cannot be met without the opted-out people's data.
+        #[arg(long, requires = "optout_exception")]
+        necessity: Option<String>,
     },
     /// Reject, with reasons.
     Reject {

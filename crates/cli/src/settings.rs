@@ -111,6 +111,16 @@ pub(crate) fn resolve(cli: &Cli) -> Result<Settings> {
     if let Some(name) = var("HDAB_NAME") {
         s.catalog.hdab_name = name.trim().to_string();
     }
+    // The provisions of law that provide a public-interest exception to the opt-out (EHDS
+    // Art. 71(4)), separated by ';'. None: opt-outs apply to every permit.
+    if let Ok(bases) = std::env::var("HDAB_OPTOUT_EXCEPTION_BASES") {
+        s.optout_exception_bases = bases
+            .split(';')
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
     // How registration numbers (diarienummer) are written.
     if let Ok(format) = std::env::var("HDAB_DIARIUM_FORMAT") {
         s.diarium =

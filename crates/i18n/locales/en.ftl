@@ -72,6 +72,8 @@ optout-how-letter = send a signed letter to Socialstyrelsen, Registerservice, 10
 optout-confirmation = You get a confirmation when the opt-out is registered. The same way, you can withdraw it and take part again.
 optout-exceptions-heading = Some uses remain
 optout-exceptions = Member states may let certain uses go ahead despite an opt-out, for important public interest, under strict safeguards (Art. 71(4)). Any such use is published in the <a href="/register">register of decisions</a>.
+optout-no-exception = The law makes no exception to the opt-out here: your opt-out applies to every permit, and no one who has opted out is in any data the health data access body delivers. Should the law ever provide an exception (EHDS Art. 71(4)), each use would be published in the <a href="/register">register of decisions</a>.
+optout-exception-law = The law allows an exception for important reasons of public interest under: { $bases }. A decision maker may then grant a permit the exception, stating the legal basis, the public interest and why the purpose cannot be met otherwise; for that permit alone your opt-out is not applied.
 
 ## The catalogue
 
@@ -777,3 +779,4 @@ register-request-decision = { $decision } on { $date }: { $reason }
 register-request-undecided = not decided yet
 request-decision-approve = Approved
 request-decision-refuse = Refused
+register-optout-exception = Opt-outs not applied: public-interest exception (EHDS Art. 71(4)) under { $basis }. Public interest: { $interest }. Why the purpose cannot be met otherwise: { $necessity }

@@ -72,6 +72,8 @@ optout-how-letter = skicka ett undertecknat brev till Socialstyrelsen, Registers
 optout-confirmation = Du får en bekräftelse när ditt nej är registrerat. På samma sätt kan du ta tillbaka det och vara med igen.
 optout-exceptions-heading = Viss användning kan fortsätta
 optout-exceptions = Medlemsstaterna får tillåta viss användning trots ett nej, av viktiga skäl av allmänintresse och med stränga skyddsåtgärder (artikel 71.4). Varje sådan användning publiceras i <a href="/register">diariet över beslut</a>.
+optout-no-exception = Lagen gör här inget undantag från ett nej: ditt nej gäller för varje tillstånd, och ingen som har sagt nej finns med i de data som hälsodataorganet lämnar ut. Om lagen någon gång medger undantag (EHDS art. 71.4) publiceras varje sådan användning i <a href="/register">diariet över beslut</a>.
+optout-exception-law = Lagen medger undantag av viktiga skäl av allmänt intresse enligt: { $bases }. En beslutsfattare kan då ge ett tillstånd undantaget och ange den rättsliga grunden, det allmänna intresset och varför syftet inte kan nås på annat sätt; för det tillståndet tillämpas inte ditt nej.
 
 ## Katalogen
 
@@ -777,3 +779,4 @@ register-request-decision = { $decision } den { $date }: { $reason }
 register-request-undecided = inte avgjord ännu
 request-decision-approve = Bifallen
 request-decision-refuse = Avslagen
+register-optout-exception = Nej till sekundär användning tillämpas inte: undantag av allmänt intresse (EHDS art. 71.4) enligt { $basis }. Allmänt intresse: { $interest }. Varför syftet inte kan nås på annat sätt: { $necessity }

@@ -372,6 +372,52 @@ pub struct Permit {
     /// Version of the permit's pseudonym key; bumped only by key rotation.
     pub key_version: u32,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// A public-interest exception to the opt-out (Art. 71(4)), where the law provides one:
+    /// opt-outs are then not applied to this permit's deliveries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optout_exception: Option<OptOutException>,
+}
+
+/// A public-interest exception to the opt-out (EHDS Art. 71(4)): granted only by a decision
+/// maker, only under a legal basis the law provides (a setting lists them), with the three
+/// conditions recorded; logged and published in the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptOutException {
+    /// The provision of law that allows the exception.
+    pub legal_basis: String,
+    /// The important reason of public interest.
+    pub public_interest: String,
+    /// Why the purpose cannot be met otherwise (without the opted-out people's data).
+    pub necessity: String,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl OptOutException {
+    /// Refused unless all three conditions are stated and the legal basis is one the law
+    /// provides (`allowed`; none: the law provides no exception).
+    pub fn check(&self, allowed: &[String]) -> Result<(), String> {
+        if allowed.is_empty() {
+            return Err("the law provides no exception to the opt-out here (no legal basis is configured in HDAB_OPTOUT_EXCEPTION_BASES): opt-outs apply to every permit".into());
+        }
+        for (text, what) in [
+            (&self.legal_basis, "the legal basis"),
+            (&self.public_interest, "the reason of public interest"),
+            (&self.necessity, "why the purpose cannot be met otherwise"),
+        ] {
+            if text.trim().is_empty() {
+                return Err(format!("an exception to the opt-out states {what}"));
+            }
+        }
+        if !allowed.iter().any(|a| a.trim() == self.legal_basis.trim()) {
+            return Err(format!(
+                "'{}' is not a legal basis that provides an exception to the opt-out; the law provides: {}",
+                self.legal_basis,
+                allowed.join("; ")
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Why a permit cannot be extracted now.

@@ -228,6 +228,9 @@ pub(crate) async fn case(app: &App, cli: &Cli, command: &CaseCmd) -> Result<()> 
                     narrow,
                     conditions,
                     valid_months,
+                    optout_exception,
+                    public_interest,
+                    necessity,
                 } => {
                     let narrowed = match narrow {
                         Some(path) => Some(
@@ -245,6 +248,13 @@ pub(crate) async fn case(app: &App, cli: &Cli, command: &CaseCmd) -> Result<()> 
                             narrowed,
                             conditions: conditions.clone(),
                             valid_months: *valid_months,
+                            optout_exception: optout_exception.as_ref().map(|basis| {
+                                (
+                                    basis.clone(),
+                                    public_interest.clone().unwrap_or_default(),
+                                    necessity.clone().unwrap_or_default(),
+                                )
+                            }),
                             ..CaseOptions::default()
                         },
                     )

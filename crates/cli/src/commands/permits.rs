@@ -111,6 +111,15 @@ pub(crate) async fn register(app: &App, cli: &Cli) -> Result<()> {
                 if let Some(fee) = e.fee_sek {
                     say!("    fee {fee} SEK");
                 }
+                if let Some(x) = &e.optout_exception {
+                    say!(
+                        "    opt-outs not applied: public-interest exception (EHDS Art. 71(4)) under {}, decided by {}: {}; necessary because {}",
+                        x.legal_basis,
+                        x.decided_by,
+                        x.public_interest,
+                        x.necessity
+                    );
+                }
             }
             for r in &requests {
                 say!(

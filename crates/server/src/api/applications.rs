@@ -167,6 +167,20 @@ pub struct CommandIn {
     /// `approve`: months of validity, if shorter than asked (at most 120).
     #[serde(default)]
     valid_months: Option<u32>,
+    /// `approve`: a public-interest exception to the opt-out (EHDS Art. 71(4)), where the
+    /// law provides one.
+    #[serde(default)]
+    optout_exception: Option<OptOutExceptionIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OptOutExceptionIn {
+    /// The provision of law that allows it (one of the installation's).
+    legal_basis: String,
+    /// The important reason of public interest.
+    public_interest: String,
+    /// Why the purpose cannot be met otherwise.
+    necessity: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -199,6 +213,9 @@ pub(super) async fn case_command(
                 narrowed: c.narrowed,
                 conditions: c.conditions,
                 valid_months: c.valid_months,
+                optout_exception: c
+                    .optout_exception
+                    .map(|e| (e.legal_basis, e.public_interest, e.necessity)),
             },
         )
         .await?;

@@ -268,6 +268,8 @@ pub(super) struct RegisterRow {
     decision: String,
     /// The fee charged, in kronor (empty: none, or not decided).
     fee: String,
+    /// A public-interest exception to the opt-out, in words (empty: none).
+    exception: String,
 }
 
 #[derive(Template)]
@@ -320,6 +322,19 @@ pub(super) async fn register_page(
                 })
                 .unwrap_or_default(),
             fee: r.fee_sek.map(|f| f.to_string()).unwrap_or_default(),
+            exception: r
+                .optout_exception
+                .map(|x| {
+                    lang.text_with(
+                        "register-optout-exception",
+                        &[
+                            ("basis", x.legal_basis.as_str().into()),
+                            ("interest", x.public_interest.as_str().into()),
+                            ("necessity", x.necessity.as_str().into()),
+                        ],
+                    )
+                })
+                .unwrap_or_default(),
         })
         .collect();
     // The message carries markup; every value put into it is escaped first.
@@ -407,10 +422,16 @@ pub(super) async fn register_page(
 #[template(path = "optout.html")]
 pub(super) struct OptoutPage {
     chrome: Chrome,
+    /// The provisions of law that provide an exception (empty: none does).
+    exception_bases: String,
 }
 
-pub(super) async fn optout_page(caller: Caller) -> PageResult<Response> {
+pub(super) async fn optout_page(
+    State(s): State<ServerState>,
+    caller: Caller,
+) -> PageResult<Response> {
     Ok(render(&OptoutPage {
         chrome: Chrome::of(&caller),
+        exception_bases: s.app.settings.optout_exception_bases.join("; "),
     })?)
 }
