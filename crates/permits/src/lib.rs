@@ -546,6 +546,7 @@ pub(crate) mod fixtures {
             key_id: "k".into(),
             key_version: 1,
             revoked_at: revoked.then_some(DateTime::<Utc>::UNIX_EPOCH),
+            optout_exception: None,
         }
     }
 }
