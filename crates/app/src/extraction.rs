@@ -269,6 +269,13 @@ impl App {
                         )));
                     }
                     tracing::info!(permit = %permit.id, dataset = %table_name, late, "someone in this delivery opted out during the run: building it again");
+                    // Opt-outs arriving in a stream (a batch being registered): wait a little
+                    // longer each time, so that a small table's runs outlast the batch
+                    // rather than race it (at most about ten seconds over all rebuilds).
+                    tokio::time::sleep(std::time::Duration::from_millis(
+                        50 * u64::from(attempts),
+                    ))
+                    .await;
                     continue;
                 }
                 Err(e) => return Err(e),

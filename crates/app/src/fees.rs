@@ -111,17 +111,11 @@ impl App {
                 spe_months: spe_months.unwrap_or(u64::from(app.content.months_needed)),
             };
             let statement = FeeStatement::new(schedule, &basis)?;
-            let events = self.store.fee_events(application_id).await?;
-            let event = FeeEvent {
-                change: FeeChange::Estimated {
-                    statement: statement.clone(),
-                },
-                actor: actor.to_string(),
-                at: Utc::now(),
+            let seen = self.store.fee_events(application_id).await?.len();
+            let change = FeeChange::Estimated {
+                statement: statement.clone(),
             };
-            self.store
-                .append_fee_event(application_id, events.len(), &event)
-                .await?;
+            self.record_fee(application_id, seen, change, actor).await?;
             let detail = format!("estimate {} SEK", statement.total_sek);
             Ok((statement, detail))
         }
@@ -143,13 +137,7 @@ impl App {
             let state = fee_state(&events);
             state.may_accept()?;
             let total = state.estimate.map(|e| e.total_sek).unwrap_or_default();
-            let event = FeeEvent {
-                change: FeeChange::Accepted,
-                actor: actor.to_string(),
-                at: Utc::now(),
-            };
-            self.store
-                .append_fee_event(application_id, events.len(), &event)
+            self.record_fee(application_id, events.len(), FeeChange::Accepted, actor)
                 .await?;
             Ok((total, format!("accepted {total} SEK")))
         }
@@ -226,15 +214,10 @@ impl App {
                     .sum(),
             };
             let statement = FeeStatement::new(schedule, &basis)?;
-            let event = FeeEvent {
-                change: FeeChange::Invoiced {
-                    statement: statement.clone(),
-                },
-                actor: actor.to_string(),
-                at: Utc::now(),
+            let change = FeeChange::Invoiced {
+                statement: statement.clone(),
             };
-            self.store
-                .append_fee_event(application_id, events.len(), &event)
+            self.record_fee(application_id, events.len(), change, actor)
                 .await?;
             let detail = format!("invoice {} SEK", statement.total_sek);
             Ok((statement, detail))
@@ -242,6 +225,25 @@ impl App {
         .await;
         self.audited(actor, "fee.invoice", application_id, result)
             .await
+    }
+
+    /// Appends a fee event to a case that had `seen` of them (a racing change collides).
+    async fn record_fee(
+        &self,
+        application_id: &str,
+        seen: usize,
+        change: FeeChange,
+        actor: &str,
+    ) -> Result<(), AppError> {
+        let event = FeeEvent {
+            change,
+            actor: actor.to_string(),
+            at: Utc::now(),
+        };
+        Ok(self
+            .store
+            .append_fee_event(application_id, seen, &event)
+            .await?)
     }
 
     fn fee_schedule(&self) -> Result<hdab_permits::fees::FeeSchedule, AppError> {

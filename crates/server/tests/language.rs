@@ -365,6 +365,7 @@ async fn every_swept_page_is_swedish_by_default_with_no_english_left_and_english
         format!("/permits/{permit}"),
         format!("/orders?permit={permit}"),
         "/orders/DO-2026-0001".into(),
+        "/report/activity".into(),
     ];
     for path in &pages {
         let swedish = send(&r, get(path, &[(header::AUTHORIZATION, &bearer)])).await;

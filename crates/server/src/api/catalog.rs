@@ -137,23 +137,30 @@ pub(super) async fn export_catalog(
     State(s): State<ServerState>,
     Query(p): Query<ExportParams>,
 ) -> ApiResult<Response> {
-    let jsonld = match p.format.as_deref() {
-        None | Some("turtle") => false,
-        Some("jsonld") => true,
-        Some(other) => {
-            return Err(WebError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("format '{other}': use turtle or jsonld"),
-            ));
-        }
-    };
+    let jsonld = is_jsonld(p.format.as_deref())?;
     let text = s.app.catalog_export(p.dataset.as_deref(), jsonld).await?;
+    Ok(rdf_response(text, jsonld))
+}
+
+/// `turtle` (the default) or `jsonld`; anything else is refused.
+fn is_jsonld(format: Option<&str>) -> Result<bool, WebError> {
+    match format {
+        None | Some("turtle") => Ok(false),
+        Some("jsonld") => Ok(true),
+        Some(other) => Err(WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("format '{other}': use turtle or jsonld"),
+        )),
+    }
+}
+
+fn rdf_response(text: String, jsonld: bool) -> Response {
     let ct = if jsonld {
         "application/ld+json"
     } else {
         "text/turtle"
     };
-    Ok(([(header::CONTENT_TYPE, ct)], text).into_response())
+    ([(header::CONTENT_TYPE, ct)], text).into_response()
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -176,26 +183,12 @@ pub(super) async fn harvest_catalog(
     State(s): State<ServerState>,
     Query(p): Query<HarvestParams>,
 ) -> ApiResult<Response> {
-    let jsonld = match p.format.as_deref() {
-        None | Some("turtle") => false,
-        Some("jsonld") => true,
-        Some(other) => {
-            return Err(WebError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("format '{other}': use turtle or jsonld"),
-            ));
-        }
-    };
+    let jsonld = is_jsonld(p.format.as_deref())?;
     let text = s
         .app
         .catalog_harvest(p.page.unwrap_or(1), p.per_page.unwrap_or(100), jsonld)
         .await?;
-    let ct = if jsonld {
-        "application/ld+json"
-    } else {
-        "text/turtle"
-    };
-    Ok(([(header::CONTENT_TYPE, ct)], text).into_response())
+    Ok(rdf_response(text, jsonld))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

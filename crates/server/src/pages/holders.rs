@@ -301,9 +301,22 @@ pub(super) async fn holder_upload(
     State(s): State<ServerState>,
     caller: Caller,
     Path(dataset_id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> PageResult<Response> {
     let actor = caller.id()?.to_string();
+    let (file, reference_date) = upload_form(&s, form).await?;
+    s.app
+        .upload(&actor, &dataset_id, file.path(), reference_date)
+        .await?;
+    back_to_dataset(&dataset_id, "uploaded")
+}
+
+/// An upload form's file (streamed into the data folder under a name the server chooses:
+/// the holder's file name is never used) and its extract date.
+pub(super) async fn upload_form(
+    s: &ServerState,
+    mut form: Multipart,
+) -> Result<(tempfile::NamedTempFile, Option<NaiveDate>), WebError> {
     let mut file = None;
     let mut reference_date = None;
     while let Some(field) = form
@@ -313,7 +326,6 @@ pub(super) async fn holder_upload(
     {
         match field.name() {
             Some("file") => {
-                // The holder's file name is never used: the server names what it keeps.
                 let stream = Box::pin(field);
                 file = Some(s.receive(stream).await?);
             }
@@ -331,10 +343,7 @@ pub(super) async fn holder_upload(
         }
     }
     let file = file.ok_or_else(|| WebError::bad_request("choose a file to upload"))?;
-    s.app
-        .upload(&actor, &dataset_id, file.path(), reference_date)
-        .await?;
-    back_to_dataset(&dataset_id, "uploaded")
+    Ok((file, reference_date))
 }
 
 /// The profile of the latest upload (records per year, completeness, validity, top codes,

@@ -5,12 +5,12 @@ use super::frame::{Chrome, NoticeQuery, day, see_other, word};
 use super::render;
 use crate::ServerState;
 use crate::auth::Caller;
-use crate::error::{PageResult, WebError};
+use crate::error::PageResult;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use hdab_app::orders::OrderView;
 use hdab_i18n::Lang;
 use hdab_permits::orders::{OrderChange, OrderState};
@@ -223,36 +223,10 @@ pub(super) async fn order_upload(
     State(s): State<ServerState>,
     caller: Caller,
     Path(order_id): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> PageResult<Response> {
     let actor = caller.id()?.to_string();
-    let mut file = None;
-    let mut reference_date = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|e| WebError::bad_request(format!("the form could not be read: {e}")))?
-    {
-        match field.name() {
-            Some("file") => {
-                // The holder's file name is never used: the server names what it keeps.
-                let stream = Box::pin(field);
-                file = Some(s.receive(stream).await?);
-            }
-            Some("reference_date") => {
-                let text = field.text().await.map_err(|e| {
-                    WebError::bad_request(format!("the form could not be read: {e}"))
-                })?;
-                if !text.trim().is_empty() {
-                    reference_date = Some(text.trim().parse::<NaiveDate>().map_err(|_| {
-                        WebError::bad_request("the extract date is not a date (YYYY-MM-DD)")
-                    })?);
-                }
-            }
-            _ => {}
-        }
-    }
-    let file = file.ok_or_else(|| WebError::bad_request("choose a file to upload"))?;
+    let (file, reference_date) = super::holders::upload_form(&s, form).await?;
     s.app
         .upload_for_order(&actor, &order_id, None, file.path(), reference_date)
         .await?;
