@@ -272,10 +272,8 @@ impl App {
                     // Opt-outs arriving in a stream (a batch being registered): wait a little
                     // longer each time, so that a small table's runs outlast the batch
                     // rather than race it (at most about ten seconds over all rebuilds).
-                    tokio::time::sleep(std::time::Duration::from_millis(
-                        50 * u64::from(attempts),
-                    ))
-                    .await;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempts)))
+                        .await;
                     continue;
                 }
                 Err(e) => return Err(e),
