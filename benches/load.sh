@@ -72,8 +72,12 @@ for db in sqlite postgres; do
   permit=$(curl -sf -H "Authorization: Bearer $olle" "$base/api/v1/permits?all=true" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
   sara=$(HDAB_USER=sara "$hdab" users token --label load 2>/dev/null)
+  # The big register is sent for the permit's data order of it (the extraction reads the
+  # orders' uploads).
+  order=$(curl -sf -H "Authorization: Bearer $sara" "$base/api/v1/orders?permit=$permit" \
+    | python3 -c 'import json,sys; print([o["id"] for o in json.load(sys.stdin) if o["dataset_id"] == "slutenvard"][0])')
   curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $sara" --data-binary @"$work/big/slutenvard.csv" \
-    "$base/api/v1/catalog/slutenvard/uploads?reference_date=2024-03-31"
+    "$base/api/v1/orders/$order/uploads?reference_date=2024-03-31"
   run() { # label path [auth…]
     local label="$1" path="$2"; shift 2
     echo "  $label $path"

@@ -167,8 +167,10 @@ fn rdf_response(text: String, jsonld: bool) -> Response {
 #[into_params(parameter_in = Query)]
 pub struct HarvestParams {
     /// From 1 (default 1).
+    #[param(minimum = 1)]
     page: Option<usize>,
     /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     per_page: Option<usize>,
     /// `turtle` (default) or `jsonld`.
     #[param(pattern = "^(turtle|jsonld)$")]
