@@ -202,6 +202,9 @@ pub struct Manifest {
     /// information lost, and the re-identification risk before and after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymisation: Option<hdab_anonymise::Report>,
+    /// Where the plan ran when not on this machine: the cluster's scheduler and executors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_on: Option<String>,
 }
 
 pub(crate) fn sha256_file(path: &Path) -> Result<String, PipelineError> {
@@ -442,6 +445,7 @@ mod tests {
             run_id: "ab".repeat(32),
             audit_checkpoint: None,
             anonymisation: None,
+            ran_on: None,
         }
     }
 

@@ -225,7 +225,10 @@ pub(crate) fn variable_columns(
 
 /// The delivered schema: the pseudonym, then each variable (and its precision column where
 /// dates may be partial).
-fn output_schema(outputs: &[OutputVariable], other_roles: &[(usize, String)]) -> SchemaRef {
+pub(crate) fn output_schema(
+    outputs: &[OutputVariable],
+    other_roles: &[(usize, String)],
+) -> SchemaRef {
     let mut out_fields = vec![Field::new(PSEUDONYM_COLUMN, DataType::Utf8, false)];
     for (_, role) in other_roles {
         out_fields.push(Field::new(

@@ -46,6 +46,7 @@ pub(crate) fn manifest_of(
         run_id: run_id(input),
         audit_checkpoint: None,
         anonymisation: None,
+        ran_on: None,
     }
 }
 

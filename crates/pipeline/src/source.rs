@@ -180,6 +180,31 @@ pub async fn open_streams(
     ctx: &SessionContext,
     path: &Path,
 ) -> Result<(Vec<String>, Vec<SendableRecordBatchStream>), PipelineError> {
+    let df = read_upload(ctx, path).await?;
+    let names = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let task = df.task_ctx();
+    let plan = df.create_physical_plan().await?;
+    tracing::debug!(
+        plan = %datafusion::physical_plan::displayable(plan.as_ref()).one_line(),
+        partitions = datafusion::physical_plan::ExecutionPlanProperties::output_partitioning(&plan).partition_count(),
+        "reading the upload"
+    );
+    let streams =
+        datafusion::physical_plan::execute_stream_partitioned(plan, std::sync::Arc::new(task))?;
+    Ok((names, streams))
+}
+
+/// The upload as a DataFrame: CSV with every column as text (names as written), Parquet as
+/// it is. The extraction plan (`plan/`) starts from it too.
+pub async fn read_upload(
+    ctx: &SessionContext,
+    path: &Path,
+) -> Result<datafusion::dataframe::DataFrame, PipelineError> {
     let (format, header) = detect_format(path)?;
     let location = path.to_str().ok_or_else(|| {
         PipelineError::Rejected(vec!["the upload's path is not valid UTF-8".into()])
@@ -225,20 +250,5 @@ pub async fn open_streams(
                 .await?
         }
     };
-    let names = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let task = df.task_ctx();
-    let plan = df.create_physical_plan().await?;
-    tracing::debug!(
-        plan = %datafusion::physical_plan::displayable(plan.as_ref()).one_line(),
-        partitions = datafusion::physical_plan::ExecutionPlanProperties::output_partitioning(&plan).partition_count(),
-        "reading the upload"
-    );
-    let streams =
-        datafusion::physical_plan::execute_stream_partitioned(plan, std::sync::Arc::new(task))?;
-    Ok((names, streams))
+    Ok(df)
 }

@@ -2,6 +2,8 @@
 //! `stage_extraction` and `commit` under a fixed test key, and the delivered table (rows
 //! sorted, printed as text) with its row accounting must equal `expected.txt`.
 //! `HDAB_UPDATE_GOLDEN=1` writes `expected.txt` anew instead (review the diff).
+//! Each case runs twice: through the single-machine pipeline, and as the extraction plan
+//! (`stage_on`, the plan a cluster runs) on a local session; both must deliver it exactly.
 #![allow(clippy::unwrap_used)]
 
 use chrono::NaiveDate;
@@ -9,7 +11,9 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use hdab_catalog::DatasetDescription;
 use hdab_permits::DatasetRequest;
-use hdab_pipeline::{Compression, ExtractionInput, SpeFolder, stage_extraction};
+use hdab_pipeline::{
+    Compression, ExtractionInput, GivenKeys, PlanEngine, SpeFolder, stage_extraction, stage_on,
+};
 use hdab_pseudonymise::{
     MasterKey, PersonId, optout_registry_context, permit_context, registry_hash,
 };
@@ -35,8 +39,8 @@ fn test_key() -> MasterKey {
     MasterKey::from_hex(&format!("{}01", "00".repeat(31))).unwrap()
 }
 
-/// Runs one case and prints what was delivered.
-async fn deliver(case_dir: &Path) -> String {
+/// Runs one case (as a plan if `as_plan`) and prints what was delivered.
+async fn deliver(case_dir: &Path, as_plan: bool) -> String {
     let case: Case = toml::from_str(&std::fs::read_to_string(case_dir.join("case.toml")).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", case_dir.display()));
     let description = DatasetDescription::from_toml(
@@ -81,7 +85,20 @@ async fn deliver(case_dir: &Path) -> String {
         compression: Compression::Zstd,
         progress: None,
     };
-    let manifest = stage_extraction(&input).await.unwrap().commit().unwrap();
+    let staged = if as_plan {
+        let keys = GivenKeys {
+            key_id: "golden".into(),
+            permit_id: case.permit_id.clone(),
+            key_version: 1,
+            pseudonym: std::sync::Arc::new(master.derive(&permit_context(&case.permit_id, 1))),
+            registry: std::sync::Arc::new(master.derive(&optout_registry_context())),
+        };
+        let engine = PlanEngine::local(2, std::sync::Arc::new(keys), tmp.path().join("scratch"));
+        stage_on(&engine, &input).await.unwrap()
+    } else {
+        stage_extraction(&input).await.unwrap()
+    };
+    let manifest = staged.commit().unwrap();
     let folder = spe.delivery(&case.permit_id, &case.request.dataset_id);
     let mut header = Vec::new();
     let mut rows = Vec::new();
@@ -177,18 +194,22 @@ async fn every_golden_case_delivers_exactly_its_expected_table() {
     );
     let update = std::env::var_os("HDAB_UPDATE_GOLDEN").is_some();
     let mut differ = Vec::new();
-    for case in &cases {
-        let got = deliver(case).await;
+    for (case, as_plan) in cases.iter().flat_map(|c| [(c, false), (c, true)]) {
+        let got = deliver(case, as_plan).await;
         let path = case.join("expected.txt");
-        if update {
+        if update && !as_plan {
             std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        if update {
             continue;
         }
         let want = std::fs::read_to_string(&path).unwrap_or_default();
         if got != want {
             differ.push(format!(
-                "{}:\n--- expected\n{want}--- delivered\n{got}",
-                case.display()
+                "{}{}:\n--- expected\n{want}--- delivered\n{got}",
+                case.display(),
+                if as_plan { " (as a plan)" } else { "" }
             ));
         }
     }
