@@ -16,6 +16,8 @@ mod browser;
 mod catalogue;
 mod chain;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod consultations;
 mod determinism;
 mod entitlements;

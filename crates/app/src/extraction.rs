@@ -76,10 +76,29 @@ impl App {
         compression: Compression,
         progress: Option<&Progress>,
     ) -> Result<Vec<Delivery>, AppError> {
+        self.extract_on(actor, permit_id, compression, progress, None)
+            .await
+    }
+
+    /// [`App::extract_with_progress`], each dataset's plan run on `engine` (a cluster) when
+    /// one is given; staging, leak scan, opt-out seal and commit stay here.
+    pub async fn extract_on(
+        &self,
+        actor: &str,
+        permit_id: &str,
+        compression: Compression,
+        progress: Option<&Progress>,
+        engine: Option<&hdab_pipeline::PlanEngine>,
+    ) -> Result<Vec<Delivery>, AppError> {
         let result = async {
             let user = self.user(actor).await?;
             access::require(&user, Duty::RunExtraction)?;
             let permit = self.usable_permit(permit_id).await?;
+            if engine.is_some() && permit.spec.anonymisation_target().is_some() {
+                return Err(AppError::Refused(format!(
+                    "permit {permit_id} is anonymised: its search for the least generalisation needs every combination of values in one place, so it runs on one machine; run `hdab extract {permit_id}` without --cluster"
+                )));
+            }
             let keyring = self.settings.keyring()?;
             let master = keyring.by_id(&permit.key_id)?;
             let keys = RunKeys {
@@ -107,6 +126,7 @@ impl App {
                 progress,
                 population,
                 sources: &sources,
+                engine,
             };
             let mut deliveries = Vec::new();
             // An anonymised permit's population restricts its datasets; its table (pseudonyms
@@ -524,9 +544,12 @@ async fn stage(
         (Table::Population(spec), Some(population)) => {
             hdab_pipeline::stage_population(population, input, spec.index_date_precision).await?
         }
-        _ => match run.permit.spec.anonymisation_target() {
-            Some(a) => hdab_pipeline::stage_anonymised(input, crate::risk::target_of(a)).await?,
-            None => hdab_pipeline::stage_extraction(input).await?,
+        _ => match (run.permit.spec.anonymisation_target(), run.engine) {
+            (Some(a), _) => {
+                hdab_pipeline::stage_anonymised(input, crate::risk::target_of(a)).await?
+            }
+            (None, Some(engine)) => hdab_pipeline::stage_on(engine, input).await?,
+            (None, None) => hdab_pipeline::stage_extraction(input).await?,
         },
     })
 }
@@ -549,6 +572,8 @@ struct PermitRun<'a> {
     population: Option<hdab_pipeline::Population>,
     /// Where each dataset is read from.
     sources: &'a Sources,
+    /// Where each dataset's plan runs (absent: the single-machine pipeline).
+    engine: Option<&'a hdab_pipeline::PlanEngine>,
 }
 
 /// The population's figures, for the population table's delivery.

@@ -68,6 +68,30 @@ impl Keyring {
     }
 }
 
+/// On a cluster's executor: the permit key the plan names, derived here from the master key
+/// with that id (the plan carries ids and versions, never a key); the registry key from the
+/// oldest key, as everywhere.
+impl hdab_pipeline::KeySource for Keyring {
+    fn permit_key(
+        &self,
+        key_id: &str,
+        permit_id: &str,
+        key_version: u32,
+    ) -> Result<std::sync::Arc<hdab_pseudonymise::DerivedKey>, String> {
+        let master = self.by_id(key_id).map_err(|e| e.to_string())?;
+        Ok(std::sync::Arc::new(master.derive(
+            &hdab_pseudonymise::permit_context(permit_id, key_version),
+        )))
+    }
+
+    fn registry_key(&self) -> Result<std::sync::Arc<hdab_pseudonymise::DerivedKey>, String> {
+        Ok(std::sync::Arc::new(
+            self.oldest()
+                .derive(&hdab_pseudonymise::optout_registry_context()),
+        ))
+    }
+}
+
 /// Master keys given as text (the binary reads `HDAB_MASTER_KEY` into it once); never
 /// printed.
 #[derive(Clone)]

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+mod cluster;
 mod consult;
 mod fees;
 mod notify;
@@ -11,6 +12,7 @@ mod orders;
 mod outputs;
 mod report;
 mod spe;
+pub use cluster::ClusterCmd;
 pub use consult::ConsultCmd;
 pub use fees::FeeCmd;
 pub use notify::{NotifyCmd, WebhookCmd};
@@ -173,7 +175,15 @@ pub enum Command {
         /// (seconds summed over the workers) and the leak scan.
         #[arg(long)]
         timings: bool,
+        /// Run each dataset's plan on the Ballista cluster whose scheduler is at ADDR
+        /// (`hdab cluster scheduler`); delivery stays here. Needs a binary built with
+        /// `--features cluster`.
+        #[arg(long, env = "HDAB_CLUSTER", value_name = "ADDR")]
+        cluster: Option<String>,
     },
+    /// The extraction past one machine: a DataFusion Ballista scheduler and executors.
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
     /// The opt-out registry. Numbers are read from a file or standard input, one a line,
     /// never from the command line (where they would show in process lists and shell history).
     #[command(subcommand)]

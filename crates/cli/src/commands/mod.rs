@@ -3,6 +3,7 @@
 pub(crate) mod admin;
 pub(crate) mod cases;
 pub(crate) mod catalog;
+pub(crate) mod cluster;
 pub(crate) mod consult;
 pub(crate) mod fees;
 pub(crate) mod notify;

@@ -19,6 +19,10 @@ pub(crate) async fn run(cli: &Cli) -> Option<Result<()>> {
             say!("{}", serde_json::to_string(&outcome)?);
             Ok(true)
         }
+        Command::Cluster(c) => {
+            crate::commands::cluster::run(cli, c).await?;
+            Ok(true)
+        }
         Command::Risk {
             file,
             quasi,

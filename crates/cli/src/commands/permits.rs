@@ -171,13 +171,24 @@ pub(crate) async fn extract(app: &App, cli: &Cli) -> Result<()> {
             permit,
             compression,
             timings,
+            cluster,
         } => {
+            let engine = match cluster {
+                Some(address) => Some(crate::commands::cluster::engine(app, address).await?),
+                None => None,
+            };
             eprintln!("extracting permit {permit} …");
             app.recover_deliveries().await?;
             let progress = std::sync::Arc::new(hdab_app::Progress::default());
             let display = progress_bar(progress.clone());
             let result = app
-                .extract_with_progress(&actor(cli)?, permit, compression.into(), Some(&progress))
+                .extract_on(
+                    &actor(cli)?,
+                    permit,
+                    compression.into(),
+                    Some(&progress),
+                    engine.as_ref(),
+                )
                 .await;
             if let Some((done, handle)) = display {
                 done.store(true, std::sync::atomic::Ordering::Relaxed);
