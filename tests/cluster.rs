@@ -142,7 +142,7 @@ fn encodings(key: &[u8]) -> Vec<(String, Vec<u8>)> {
     }
     // A key's first 16 bytes are as secret as all of it.
     out.push(("raw, first half".to_string(), key[..16].to_vec()));
-    out.push(("hex, first half".to_string(), hex[..32].as_bytes().to_vec()));
+    out.push(("hex, first half".to_string(), hex.as_bytes()[..32].to_vec()));
     out
 }
 

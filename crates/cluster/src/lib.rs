@@ -11,22 +11,34 @@
 //! outside loopback are refused unless the operator says the network is private
 //! ([`check_address`]).
 
+//!
+//! Ballista is compiled only with the `ballista` feature (the binary's `cluster` feature);
+//! without it this crate is the address rule alone.
+
+#[cfg(feature = "ballista")]
 mod client;
+#[cfg(feature = "ballista")]
 mod executor;
 mod network;
+#[cfg(feature = "ballista")]
 mod scheduler;
 
+#[cfg(feature = "ballista")]
 pub use client::connect;
+#[cfg(feature = "ballista")]
 pub use executor::{ExecutorOptions, run_executor};
 pub use network::{PRIVATE_NETWORK_ENV, check_address};
+#[cfg(feature = "ballista")]
 pub use scheduler::run_scheduler;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("{0}")]
     Address(String),
+    #[cfg(feature = "ballista")]
     #[error("the cluster failed: {0}")]
     Ballista(#[from] ballista_core::error::BallistaError),
+    #[cfg(feature = "ballista")]
     #[error("the cluster failed: {0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error("{0}")]
