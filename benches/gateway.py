@@ -26,7 +26,7 @@ import threading
 import time
 from pathlib import Path
 
-from extraction import APPLICATION_HEADER, REPO, approve, installation, lakemedel_parquet, run
+from extraction import APPLICATION_HEADER, REPO, approve, fulfil_orders, installation, lakemedel_parquet, run
 
 PASSWORD = "ett långt lösenord för lasttestet"
 
@@ -138,6 +138,7 @@ def main():
         h("upload", "--dataset", "lakemedel", str(upload), "--extract-date", "2024-03-31", user="sara")
         h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
         permit = approve(h, work, application(users))
+        fulfil_orders(h, permit, {"lakemedel": (upload, "sara")})
         h("extract", permit, user="olle")
         delivery = work / "hdab" / "spe" / permit / "lakemedel"
         table = pq.read_table(sorted(delivery.glob("*.parquet")), columns=["pseudonym", "EDATUM"])

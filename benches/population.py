@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from extraction import APPLICATION_HEADER as HEADER
-from extraction import REPO, approve, installation, lakemedel_parquet, run
+from extraction import REPO, approve, fulfil_orders, installation, lakemedel_parquet, run
 
 DRUGS = """
 [[datasets]]
@@ -76,14 +76,17 @@ def one_size(hdab: str, rows: int, work: Path) -> None:
     run([hdab, "synth", "--out", str(data), "--persons", str(persons)])
     upload, n_rows = lakemedel_parquet(data, work)
     env, h = installation(hdab, work)
-    for name, holder, path in [("slutenvard", "sara", data / "slutenvard.csv"), ("lakemedel", "sara", upload),
-                               ("befolkning", "stig", data / "befolkning.csv")]:
+    files = [("slutenvard", "sara", data / "slutenvard.csv"), ("lakemedel", "sara", upload),
+             ("befolkning", "stig", data / "befolkning.csv")]
+    for name, holder, path in files:
         h("catalog", "register", str(REPO / f"catalog/{name}.toml"), user=holder)
         h("upload", "--dataset", name, str(path), "--extract-date", "2024-03-31", user=holder)
     h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
     plain = approve(h, work, 'title = "Unrestricted"\n' + HEADER + DRUGS.format(window=""), "plain")
     restricted = approve(h, work, 'title = "Restricted"\n' + HEADER + POPULATION + DRUGS.format(
         window='window = { column = "EDATUM", from_days = -365, to_days = 730 }'), "restricted")
+    for permit in (plain, restricted):
+        fulfil_orders(h, permit, {name: (path, holder) for name, holder, path in files})
 
     logged = dict(env, HDAB_LOG="hdab_app=info")
     results = {}

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from extraction import APPLICATION_HEADER, HERE, REPO, approve, installation, permit_key, run
+from extraction import APPLICATION_HEADER, HERE, REPO, approve, fulfil_orders, installation, permit_key, run
 
 APPLICATION = """
 title = "Benchmark: the whole in-patient register"
@@ -91,6 +91,7 @@ def main():
         h("upload", "--dataset", "slutenvard", str(upload), "--extract-date", "2024-03-31", user="sara")
         h("optout", "register", "--file", str(data / "optouts.txt"), "--written-on", "2024-03-31", user="otto")
         permit = approve(h, work, APPLICATION)
+        fulfil_orders(h, permit, {"slutenvard": (upload, "sara")})
         master = bytes.fromhex((work / "hdab" / "master.key").read_text().split()[0])
         key = permit_key(master, permit).hex()
         out = work / "hdab" / "spe" / permit / "slutenvard"
