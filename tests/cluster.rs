@@ -1,5 +1,6 @@
 //! The extraction on a DataFusion Ballista cluster started from the hdab binary on loopback:
-//! a scheduler with no key, two executors with the master key file. The demo's population
+//! a scheduler with no key, two executors with the master key file (as root, each in a
+//! network namespace of its own, reached over a veth pair). The demo's population
 //! study runs on it and must deliver what the single-machine run delivered (rows and
 //! pseudonyms as multisets, per dataset, and the same row accounting); every byte between
 //! the scheduler and the executors, and between the extracting client and the scheduler,
@@ -57,9 +58,9 @@ fn wait_for(addr: SocketAddr, what: &str, process: &mut Running) {
     }
 }
 
-/// A TCP proxy on loopback that forwards to `target` and records every byte, both ways.
-fn recording_proxy(target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// A TCP proxy on `host` that forwards to `target` and records every byte, both ways.
+fn recording_proxy(host: &str, target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
+    let listener = TcpListener::bind((host, 0)).unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
@@ -89,14 +90,136 @@ fn recording_proxy(target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
     (addr, seen)
 }
 
-/// `hdab cluster …` with nothing inherited that carries keys or an installation.
-fn cluster_process(args: &[&str], data_dir: &Path, key_file: Option<&Path>) -> Running {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hdab"));
+/// A network namespace of its own for one executor, joined to this host by a veth pair
+/// (`10.231.S.1` here, `10.231.S.2` there; routed, so executors reach each other). Made
+/// only as root with iproute2; removed when dropped.
+struct Netns {
+    name: String,
+    host_ip: String,
+    ns_ip: String,
+}
+
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+impl Netns {
+    fn available() -> bool {
+        std::env::var("HDAB_CLUSTER_NETNS").as_deref() != Ok("0")
+            && Command::new("id")
+                .arg("-u")
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            && Command::new("ip").arg("-V").output().is_ok()
+    }
+
+    fn new(i: usize) -> Netns {
+        let tag = std::process::id() % 100_000;
+        let subnet = 10 + (std::process::id() as usize % 100) * 2 + i;
+        let ns = Netns {
+            name: format!("hdab-{tag}-{i}"),
+            host_ip: format!("10.231.{subnet}.1"),
+            ns_ip: format!("10.231.{subnet}.2"),
+        };
+        let (host_end, ns_end) = (format!("hx{tag}{i}a"), format!("hx{tag}{i}b"));
+        let ok = ip(&["netns", "add", &ns.name])
+            && ip(&[
+                "link", "add", &host_end, "type", "veth", "peer", "name", &ns_end,
+            ])
+            && ip(&["link", "set", &ns_end, "netns", &ns.name])
+            && ip(&[
+                "addr",
+                "add",
+                &format!("{}/24", ns.host_ip),
+                "dev",
+                &host_end,
+            ])
+            && ip(&["link", "set", &host_end, "up"])
+            && ip(&[
+                "netns",
+                "exec",
+                &ns.name,
+                "ip",
+                "addr",
+                "add",
+                &format!("{}/24", ns.ns_ip),
+                "dev",
+                &ns_end,
+            ])
+            && ip(&[
+                "netns", "exec", &ns.name, "ip", "link", "set", &ns_end, "up",
+            ])
+            && ip(&["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"])
+            && ip(&[
+                "netns",
+                "exec",
+                &ns.name,
+                "ip",
+                "route",
+                "add",
+                "default",
+                "via",
+                &ns.host_ip,
+            ]);
+        assert!(ok, "setting up network namespace {}", ns.name);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // The namespace's end of the veth pair goes with it, and the pair with that.
+        ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// Packet forwarding on (executors in two namespaces reach each other through this host),
+/// as it was when dropped.
+struct Forwarding(String);
+
+impl Forwarding {
+    fn on() -> Forwarding {
+        let path = "/proc/sys/net/ipv4/ip_forward";
+        let was = std::fs::read_to_string(path).unwrap_or_else(|_| "0".into());
+        std::fs::write(path, "1").unwrap();
+        Forwarding(was)
+    }
+}
+
+impl Drop for Forwarding {
+    fn drop(&mut self) {
+        let _ = std::fs::write("/proc/sys/net/ipv4/ip_forward", self.0.trim());
+    }
+}
+
+/// `hdab cluster …` with nothing inherited that carries keys or an installation (in the
+/// network namespace `netns` if given).
+fn cluster_process(
+    args: &[&str],
+    data_dir: &Path,
+    key_file: Option<&Path>,
+    netns: Option<&Netns>,
+) -> Running {
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_hdab")]);
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_hdab")),
+    };
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HDAB_LANG", "en")
         .env("HDAB_LOG", "warn")
         .env("HDAB_DATA_DIR", data_dir);
+    if netns.is_some() {
+        // Executors reach the scheduler over their veth pair, not loopback.
+        cmd.env("HDAB_CLUSTER_PRIVATE_NETWORK", "1");
+    }
     if let Some(k) = key_file {
         cmd.args(["--key-file", k.to_str().unwrap()]);
     }
@@ -213,24 +336,56 @@ fn the_demo_permit_on_a_loopback_cluster_delivers_what_one_machine_delivers_and_
         &["scheduler", "--listen", &scheduler_addr.to_string()],
         empty.path(),
         None,
+        None,
     );
     wait_for(scheduler_addr, "the scheduler", &mut scheduler);
-    // Executors and the client reach it only through recording proxies.
-    let (for_executors, executor_traffic) = recording_proxy(scheduler_addr);
-    let (for_client, client_traffic) = recording_proxy(scheduler_addr);
+    // As root, each executor in a network namespace of its own (a host of its own, as far
+    // as the network goes); otherwise all on loopback.
+    let namespaces: Vec<Netns> = if Netns::available() {
+        let n: Vec<Netns> = (0..2).map(Netns::new).collect();
+        for ns in &n {
+            println!(
+                "an executor in network namespace {} at {}",
+                ns.name, ns.ns_ip
+            );
+        }
+        n
+    } else {
+        println!("not root (or no iproute2): the executors share loopback");
+        Vec::new()
+    };
+    let _forwarding = (!namespaces.is_empty()).then(Forwarding::on);
+    // Executors and the client reach the scheduler only through recording proxies.
+    let proxy_host = if namespaces.is_empty() {
+        "127.0.0.1"
+    } else {
+        "0.0.0.0"
+    };
+    let (for_executors, executor_traffic) = recording_proxy(proxy_host, scheduler_addr);
+    let (for_client, client_traffic) = recording_proxy("127.0.0.1", scheduler_addr);
 
     let key_file = on_cluster.dir().join("master.key");
     let mut executors = Vec::new();
     for i in 0..2 {
-        let port = free_port_pair();
+        let netns = namespaces.get(i);
+        let host = netns.map_or("127.0.0.1".to_string(), |n| n.ns_ip.clone());
+        let port = if netns.is_some() {
+            50051
+        } else {
+            free_port_pair()
+        };
+        let scheduler_seen = match netns {
+            Some(n) => format!("{}:{}", n.host_ip, for_executors.port()),
+            None => for_executors.to_string(),
+        };
         let work = empty.path().join(format!("executor-{i}"));
         std::fs::create_dir_all(&work).unwrap();
-        let listen = format!("127.0.0.1:{port}");
+        let listen = format!("{host}:{port}");
         let mut e = cluster_process(
             &[
                 "executor",
                 "--scheduler",
-                &for_executors.to_string(),
+                &scheduler_seen,
                 "--listen",
                 &listen,
                 "--concurrent-tasks",
@@ -240,6 +395,7 @@ fn the_demo_permit_on_a_loopback_cluster_delivers_what_one_machine_delivers_and_
             ],
             &work,
             Some(&key_file),
+            netns,
         );
         wait_for(listen.parse().unwrap(), "an executor", &mut e);
         executors.push(e);
@@ -373,4 +529,5 @@ fn the_demo_permit_on_a_loopback_cluster_delivers_what_one_machine_delivers_and_
     );
     drop(executors);
     drop(scheduler);
+    drop(namespaces);
 }
