@@ -101,6 +101,10 @@ pub async fn stage_on(
             return Err(e);
         }
     };
+    // The progress counted delivered rows as they came; the run has read them all now.
+    if let Some(p) = input.progress {
+        p.store(counts.rows_in, Ordering::Relaxed);
+    }
     let mut rows = RowAccounting::with_every_reason();
     rows.add(&counts);
     let mut manifest = manifest_of(input, rows, files, &plan.out_schema);
