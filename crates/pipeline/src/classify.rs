@@ -47,27 +47,11 @@ pub(crate) async fn prepare(
         .into_iter()
         .cloned()
         .collect();
-    let subject = description
-        .person_id_of_role(subject_role)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    let id_index = file_vars
-        .iter()
-        .position(|v| v.name == subject.name)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    // Everyone else a row names (a child's mother): pseudonymised under the same key.
-    let other_ids: Vec<(usize, String)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| v.variable_type == VariableType::PersonId && *i != id_index)
-        .map(|(i, v)| (i, v.role.clone().unwrap_or_else(|| v.name.to_lowercase())))
-        .collect();
-    // The typed batch: every non-id variable typed by the dictionary, then the birth date.
-    let typed_vars: Vec<(usize, Variable)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
-        .map(|(i, v)| (i, v.clone()))
-        .collect();
+    let FileColumns {
+        id_index,
+        other_ids,
+        typed_vars,
+    } = file_columns(&file_vars, description, subject_role)?;
     let mut typed_fields: Vec<Field> = typed_vars
         .iter()
         .map(|(_, v)| Field::new(&v.name, crate::values::arrow_type(v.variable_type), true))
@@ -87,6 +71,48 @@ pub(crate) async fn prepare(
         },
         streams,
     ))
+}
+
+/// What each column of an upload is to an extraction (indexes in the file).
+pub(crate) struct FileColumns {
+    /// The subject's person id.
+    pub id_index: usize,
+    /// Everyone else a row names (a child's mother), with their role: pseudonymised under
+    /// the same key.
+    pub other_ids: Vec<(usize, String)>,
+    /// Every non-id variable, typed by the dictionary.
+    pub typed_vars: Vec<(usize, Variable)>,
+}
+
+/// The subject's id column (of `subject_role`), the other persons' and the typed variables.
+pub(crate) fn file_columns(
+    file_vars: &[Variable],
+    description: &DatasetDescription,
+    subject_role: Option<&str>,
+) -> Result<FileColumns, PipelineError> {
+    let no_id = || PipelineError::Unsupported("the dataset has no person id column".into());
+    let subject = description
+        .person_id_of_role(subject_role)
+        .ok_or_else(no_id)?;
+    let id_index = file_vars
+        .iter()
+        .position(|v| v.name == subject.name)
+        .ok_or_else(no_id)?;
+    Ok(FileColumns {
+        id_index,
+        other_ids: file_vars
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| v.variable_type == VariableType::PersonId && *i != id_index)
+            .map(|(i, v)| (i, v.role.clone().unwrap_or_else(|| v.name.to_lowercase())))
+            .collect(),
+        typed_vars: file_vars
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.variable_type != VariableType::PersonId)
+            .map(|(i, v)| (i, v.clone()))
+            .collect(),
+    })
 }
 
 /// The typed batch's column of a variable, by name.

@@ -9,7 +9,7 @@ use crate::run::{manifest_of, writer_properties};
 use crate::source::session;
 use crate::timings::lap;
 use crate::values::truncate_dates;
-use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute::filter;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -202,20 +202,7 @@ pub(crate) fn variable_columns(
             let to_year = matches!(g, Generalisation::DateToYear { .. });
             values = Arc::new(truncate_dates(values.as_primitive(), to_year));
             if let Some(p) = &precision {
-                let coarse: StringArray = p
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|v| {
-                        v.map(|v| {
-                            if to_year || v == "year" {
-                                "year"
-                            } else {
-                                "month"
-                            }
-                        })
-                    })
-                    .collect();
-                precision = Some(Arc::new(coarse));
+                precision = Some(Arc::new(crate::values::coarsen_precision(p, to_year)));
             }
         }
         out.push((values, precision));

@@ -320,6 +320,23 @@ pub fn truncate_dates(days: &arrow::array::Date32Array, year: bool) -> arrow::ar
         .collect()
 }
 
+/// A partial date's precision after its date went to the year (`to_year`) or the month.
+pub fn coarsen_precision(precision: &dyn Array, to_year: bool) -> arrow::array::StringArray {
+    precision
+        .as_string::<i32>()
+        .iter()
+        .map(|v| {
+            v.map(|v| {
+                if to_year || v == "year" {
+                    "year"
+                } else {
+                    "month"
+                }
+            })
+        })
+        .collect()
+}
+
 /// Age bands, top-coding and truncation (date generalisations are [`truncate_dates`]).
 pub fn generalise(values: &ArrayRef, g: &hdab_permits::Generalisation) -> ArrayRef {
     use hdab_permits::Generalisation as G;

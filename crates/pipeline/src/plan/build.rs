@@ -22,7 +22,7 @@ use datafusion::execution::FunctionRegistry;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::logical_expr::{Expr, cast, lit, when};
 use datafusion::prelude::SessionContext;
-use hdab_catalog::{Variable, VariableType};
+use hdab_catalog::Variable;
 use hdab_permits::Generalisation;
 use std::path::Path;
 
@@ -100,26 +100,15 @@ pub(crate) async fn extraction_plan(
         .into_iter()
         .cloned()
         .collect();
-    let subject = input
-        .description
-        .person_id_of_role(input.request.person_role.as_deref())
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    let id_index = file_vars
-        .iter()
-        .position(|v| v.name == subject.name)
-        .ok_or_else(|| PipelineError::Unsupported("the dataset has no person id column".into()))?;
-    let others: Vec<(usize, String)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| v.variable_type == VariableType::PersonId && *i != id_index)
-        .map(|(i, v)| (i, v.role.clone().unwrap_or_else(|| v.name.to_lowercase())))
-        .collect();
-    let typed_vars: Vec<(usize, Variable)> = file_vars
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| v.variable_type != VariableType::PersonId)
-        .map(|(i, v)| (i, v.clone()))
-        .collect();
+    let crate::classify::FileColumns {
+        id_index,
+        other_ids: others,
+        typed_vars,
+    } = crate::classify::file_columns(
+        &file_vars,
+        input.description,
+        input.request.person_role.as_deref(),
+    )?;
     let outputs = output_variables(input, &typed_vars);
     let out_schema = output_schema(&outputs, &others);
 

@@ -280,21 +280,7 @@ impl ScalarUDFImpl for Pure {
                 let g = generalisation_of(&scalar_text(&args, 1)?)?;
                 let precision = array_arg(&args, 0)?;
                 let to_year = matches!(g, Generalisation::DateToYear { .. });
-                Arc::new(
-                    precision
-                        .as_string::<i32>()
-                        .iter()
-                        .map(|v| {
-                            v.map(|v| {
-                                if to_year || v == "year" {
-                                    "year"
-                                } else {
-                                    "month"
-                                }
-                            })
-                        })
-                        .collect::<StringArray>(),
-                )
+                Arc::new(crate::values::coarsen_precision(&precision, to_year))
             }
         };
         Ok(ColumnarValue::Array(out))
