@@ -303,6 +303,8 @@ struct Keyed {
     signature: Signature,
     /// Keys derived so far, by (key id, permit, version).
     derived: Mutex<HashMap<(String, String, u32), Arc<DerivedKey>>>,
+    /// The registry key, derived on first use.
+    registry: std::sync::OnceLock<Arc<DerivedKey>>,
 }
 
 impl PartialEq for Keyed {
@@ -333,6 +335,7 @@ impl Keyed {
             // there is no key).
             signature: Signature::any(arity, Volatility::Volatile),
             derived: Mutex::new(HashMap::new()),
+            registry: std::sync::OnceLock::new(),
         }
     }
 
@@ -408,10 +411,16 @@ impl ScalarUDFImpl for Keyed {
                 Arc::new(b.finish())
             }
             KeyedFn::RegistryHash => {
-                let key = self
-                    .source()?
-                    .registry_key()
-                    .map_err(DataFusionError::Execution)?;
+                let key = match self.registry.get() {
+                    Some(k) => k.clone(),
+                    None => {
+                        let k = self
+                            .source()?
+                            .registry_key()
+                            .map_err(DataFusionError::Execution)?;
+                        self.registry.get_or_init(|| k).clone()
+                    }
+                };
                 let mut b = BinaryBuilder::with_capacity(ids.len(), ids.len() * 32);
                 let mut previous: Option<(PersonId, [u8; 32])> = None;
                 for id in &ids {
